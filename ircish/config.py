@@ -1,0 +1,228 @@
+"""Configuration: frozen dataclasses loaded from TOML, validated up front.
+
+Every key has a built-in default, so the server runs without a file. A file
+may set any subset. Unknown keys, wrong types and out-of-range values raise
+``ConfigError`` with the dotted key and what was expected; the command line
+turns that into exit status 2. ``config.example.toml`` mirrors these classes
+and is checked against them by the tests.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import typing
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; the message names the key."""
+
+
+def _range(lo: float | None = None, hi: float | None = None) -> dict[str, float | None]:
+    return {"min": lo, "max": hi}
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerConfig:
+    """One listening socket."""
+
+    host: str = "127.0.0.1"
+    port: int = field(default=6667, metadata=_range(0, 65535))
+    #: "auto" tells netcat users from IRC clients by the first line.
+    dialect: Literal["auto", "plain", "irc"] = "auto"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """Identity and welcome of this server."""
+
+    name: str = "ircish.local"
+    network: str = "ircish"
+    motd: str = "Welcome to ircish. Be kind; have fun."
+    #: Empty means no server password.
+    password: str = ""
+    #: Room that plain (netcat) users join after picking a nickname; "" for none.
+    default_room: str = "#lobby"
+    #: Whether IRC clients are also put into the default room.
+    auto_join_irc: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LimitsConfig:
+    """Bounds on what one user or one address can make the server hold."""
+
+    max_line_bytes: int = field(default=512, metadata=_range(64, 65536))
+    max_nick_length: int = field(default=30, metadata=_range(1, 200))
+    max_room_name_length: int = field(default=50, metadata=_range(2, 200))
+    max_topic_length: int = field(default=390, metadata=_range(1, 4000))
+    max_rooms_per_user: int = field(default=50, metadata=_range(1, 10000))
+    max_connections: int = field(default=20000, metadata=_range(1, 1000000))
+    max_connections_per_ip: int = field(default=200, metadata=_range(1, 1000000))
+    limit_loopback: bool = False
+    sendq_bytes: int = field(default=1 << 20, metadata=_range(1024, 1 << 30))
+    registration_timeout: float = field(default=60.0, metadata=_range(1, 3600))
+    #: 0 turns the idle timeout off (the default for plain users).
+    idle_timeout: float = field(default=0.0, metadata=_range(0, 86400 * 7))
+    #: Seconds of silence before the server PINGs an IRC client.
+    ping_interval: float = field(default=120.0, metadata=_range(1, 86400))
+    #: Seconds an IRC client has to answer that PING.
+    ping_timeout: float = field(default=60.0, metadata=_range(1, 86400))
+    #: How long an "auto" listener waits for an IRC client to speak first.
+    detect_timeout: float = field(default=0.4, metadata=_range(0, 30))
+    shutdown_grace: float = field(default=2.0, metadata=_range(0, 60))
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingConfig:
+    """What the server writes to its log."""
+
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    #: Off by default: message contents are private.
+    log_messages: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole, validated configuration."""
+
+    server: ServerConfig = field(default_factory=ServerConfig)
+    listeners: tuple[ListenerConfig, ...] = (ListenerConfig(),)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+
+    def with_overrides(
+        self, host: str | None = None, port: int | None = None, log_level: str | None = None
+    ) -> Config:
+        """Apply command-line overrides (to the first listener) and revalidate."""
+        cfg = self
+        if host is not None or port is not None:
+            first = self.listeners[0]
+            first = replace(
+                first,
+                host=first.host if host is None else host,
+                port=first.port if port is None else port,
+            )
+            _check_dataclass(first, "listeners[0]")
+            cfg = replace(cfg, listeners=(first, *self.listeners[1:]))
+        if log_level is not None:
+            cfg = replace(cfg, logging=replace(cfg.logging, level=log_level))  # type: ignore[arg-type]
+            _check_dataclass(cfg.logging, "logging")
+        return cfg
+
+
+def _type_name(tp: Any) -> str:
+    if tp is bool:
+        return "true or false"
+    if tp is int:
+        return "an integer"
+    if tp is float:
+        return "a number"
+    if tp is str:
+        return "a string"
+    if typing.get_origin(tp) is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
+    return str(tp)
+
+
+def _convert(value: Any, tp: Any, key: str) -> Any:
+    origin = typing.get_origin(tp)
+    if is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: expected a table, got {value!r}")
+        return _build(tp, value, key)
+    if origin is tuple:
+        (item_tp, _ellipsis) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected an array of tables, got {value!r}")
+        if not value:
+            raise ConfigError(f"{key}: expected at least one entry")
+        return tuple(_convert(v, item_tp, f"{key}[{i}]") for i, v in enumerate(value))
+    if origin is Literal:
+        if value not in typing.get_args(tp):
+            raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
+        return value
+    ok = (
+        (tp is bool and isinstance(value, bool))
+        or (tp is int and isinstance(value, int) and not isinstance(value, bool))
+        or (tp is float and isinstance(value, int | float) and not isinstance(value, bool))
+        or (tp is str and isinstance(value, str))
+    )
+    if not ok:
+        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
+    return float(value) if tp is float else value
+
+
+def _check_range(value: Any, meta: Any, key: str) -> None:
+    lo, hi = meta.get("min"), meta.get("max")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ConfigError(f"{key}: expected a value between {lo:g} and {hi:g}, got {value!r}")
+
+
+def _check_dataclass(obj: Any, prefix: str) -> None:
+    hints = typing.get_type_hints(type(obj))
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        _convert(value, hints[f.name], f"{prefix}.{f.name}")
+        _check_range(value, f.metadata, f"{prefix}.{f.name}")
+
+
+def _build(cls: Any, data: dict[str, Any], prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = f"{prefix}.{key}" if prefix else key
+        if key not in known:
+            allowed = ", ".join(sorted(known))
+            raise ConfigError(f"{dotted}: unknown key (known keys here: {allowed})")
+        converted = _convert(value, hints[key], dotted)
+        _check_range(converted, known[key].metadata, dotted)
+        kwargs[key] = converted
+    return cls(**kwargs)
+
+
+def _validate_semantics(cfg: Config) -> None:
+    from ircish.core.names import valid_room_name  # noqa: PLC0415 - avoid an import cycle
+
+    room = cfg.server.default_room
+    if room and not valid_room_name(room, cfg.limits.max_room_name_length):
+        raise ConfigError(
+            f"server.default_room: expected a room name starting with '#', "
+            f"without spaces or commas, got {room!r}"
+        )
+    if not cfg.server.name or " " in cfg.server.name:
+        raise ConfigError(f"server.name: expected a name without spaces, got {cfg.server.name!r}")
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Load and validate a TOML file; ``None`` gives the built-in defaults."""
+    if path is None:
+        return Config()
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return config_from_dict(data)
+
+
+def config_from_dict(data: dict[str, Any]) -> Config:
+    """Build a validated ``Config`` from parsed TOML."""
+    cfg: Config = _build(Config, data, "")
+    _validate_semantics(cfg)
+    return cfg
+
+
+def default_value(cls: Any, name: str) -> Any:
+    """The built-in default of one field (used by docs and tests)."""
+    for f in fields(cls):
+        if f.name == name:
+            if f.default is not MISSING:
+                return f.default
+            if f.default_factory is not MISSING:
+                return f.default_factory()
+    raise KeyError(name)

@@ -1,0 +1,1 @@
+"""The chat core: state, commands and events, free of I/O."""

@@ -1,0 +1,89 @@
+"""The command table and the one place its preconditions are checked.
+
+To add a command: write ``handle_<verb>(chat, user, cmd)`` in the module of
+``ircish/core/handlers`` it belongs to (starting with its syntax line), add it
+to ``COMMANDS`` below, teach the plain dialect its slash form if humans should
+have it, and list it in docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ircish.core.command import Command
+from ircish.core.handlers import info, messaging, modes, registration, rooms
+from ircish.errors import CommandError
+from ircish.protocol import numerics as n
+
+if TYPE_CHECKING:
+    from ircish.core.chat import Chat
+    from ircish.core.users import User
+
+log = logging.getLogger("ircish.core")
+
+Handler = Callable[["Chat", "User", Command], None]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """How to run one verb and what must hold before it runs."""
+
+    handler: Handler
+    min_params: int = 0
+    usable_pre_registration: bool = False
+
+
+COMMANDS: dict[str, CommandSpec] = {
+    "CAP": CommandSpec(registration.handle_cap, 1, usable_pre_registration=True),
+    "PASS": CommandSpec(registration.handle_pass, 1, usable_pre_registration=True),
+    "NICK": CommandSpec(registration.handle_nick, 0, usable_pre_registration=True),
+    "USER": CommandSpec(registration.handle_user, 4, usable_pre_registration=True),
+    "PING": CommandSpec(registration.handle_ping, 1, usable_pre_registration=True),
+    "PONG": CommandSpec(registration.handle_pong, 0, usable_pre_registration=True),
+    "QUIT": CommandSpec(registration.handle_quit, 0, usable_pre_registration=True),
+    "HELP": CommandSpec(info.handle_help, 0, usable_pre_registration=True),
+    "JOIN": CommandSpec(rooms.handle_join, 1),
+    "PART": CommandSpec(rooms.handle_part, 1),
+    "TOPIC": CommandSpec(rooms.handle_topic, 1),
+    "NAMES": CommandSpec(rooms.handle_names, 0),
+    "LIST": CommandSpec(rooms.handle_list, 0),
+    "KICK": CommandSpec(rooms.handle_kick, 2),
+    "INVITE": CommandSpec(rooms.handle_invite, 2),
+    "PRIVMSG": CommandSpec(messaging.handle_privmsg, 0),
+    "NOTICE": CommandSpec(messaging.handle_notice, 0),
+    "AWAY": CommandSpec(messaging.handle_away, 0),
+    "MODE": CommandSpec(modes.handle_mode, 1),
+    "WHO": CommandSpec(info.handle_who, 0),
+    "WHOIS": CommandSpec(info.handle_whois, 1),
+    "USERHOST": CommandSpec(info.handle_userhost, 1),
+    "ISON": CommandSpec(info.handle_ison, 1),
+    "MOTD": CommandSpec(info.handle_motd, 0),
+    "LUSERS": CommandSpec(info.handle_lusers, 0),
+    "VERSION": CommandSpec(info.handle_version, 0),
+    "TIME": CommandSpec(info.handle_time, 0),
+}
+
+
+def dispatch(chat: Chat, user: User, cmd: Command) -> None:
+    """Check preconditions, run the handler, turn failures into replies."""
+    spec = COMMANDS.get(cmd.verb)
+    try:
+        if spec is None:
+            if user.registered:
+                raise CommandError(n.ERR_UNKNOWNCOMMAND, cmd.verb)
+            raise CommandError(n.ERR_NOTREGISTERED)
+        if not user.registered and not spec.usable_pre_registration:
+            raise CommandError(n.ERR_NOTREGISTERED)
+        if len(cmd.params) < spec.min_params:
+            raise CommandError(n.ERR_NEEDMOREPARAMS, cmd.verb)
+        spec.handler(chat, user, cmd)
+    except CommandError as exc:
+        chat.numeric(user, exc.code, *exc.params, exc.text)
+    except Exception:
+        # A bug in one handler must cost one command, not the server.
+        log.exception("error while handling %s from %s", cmd.verb, user.nick)
+        if not user.quitting:
+            chat.numeric(user, n.ERR_UNKNOWNERROR, cmd.verb, n.ERROR_TEXT[n.ERR_UNKNOWNERROR])

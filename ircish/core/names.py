@@ -1,0 +1,51 @@
+"""Nicknames and room names: validation and case mapping.
+
+Case mapping: names are compared after Unicode NFC normalisation and
+``str.casefold()``, so ``Alice``/``ALICE`` and ``Вася``/``ВАСЯ`` are the same
+name. This is the spirit of RFC 8265 (PRECIS) case mapping, and what ISUPPORT
+advertises as ``CASEMAPPING=rfc8265``. Unlike the old ``rfc1459`` mapping,
+``[]\\~`` are *not* folded to ``{}|^``.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+#: Characters IRC allows in nicknames beyond letters and digits.
+NICK_SPECIALS = frozenset("[]\\`_^{|}-")
+#: Characters never allowed in a room name (space, comma, BEL, colon, controls).
+_ROOM_FORBIDDEN = frozenset(" ,:\x07\x00\r\n")
+ROOM_PREFIX = "#"
+
+
+def fold(name: str) -> str:
+    """The key under which a nickname or room name is indexed."""
+    if name.isascii():
+        return name.lower()
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def valid_nick(nick: str, max_len: int) -> bool:
+    """Letters (any script), digits and IRC specials; not starting with a digit or '-'."""
+    if not nick or len(nick) > max_len:
+        return False
+    first = nick[0]
+    if first.isdigit() or first == "-":
+        return False
+    for ch in nick:
+        if ch.isalnum() or ch in NICK_SPECIALS:
+            continue
+        return False
+    return True
+
+
+def valid_room_name(name: str, max_len: int) -> bool:
+    """``#`` followed by at least one printable character, no separators."""
+    if len(name) < 2 or len(name) > max_len or name[0] != ROOM_PREFIX:
+        return False
+    return all(ch not in _ROOM_FORBIDDEN and ch.isprintable() for ch in name)
+
+
+def is_room_name(target: str) -> bool:
+    """Whether a message target names a room rather than a user."""
+    return target.startswith(ROOM_PREFIX)

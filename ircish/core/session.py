@@ -1,0 +1,164 @@
+"""One connection's protocol state, without the socket.
+
+Theory of operation: the network layer feeds received bytes to
+``receive_data``; the session frames them into lines, picks the dialect from
+the first line when the listener is "auto", parses each line and hands the
+command to the chat core. Everything the core sends goes to the user's sink.
+``check_timeouts(now)`` runs the registration, detection, idle and ping
+deadlines and returns when it next wants to be called, so the event loop
+needs one timer per connection, not one per deadline.
+
+A connection moves through: DETECTING (auto listeners only, until the first
+line or the detection deadline) -> UNREGISTERED -> REGISTERED -> closed (the
+user is ``quitting``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+
+from ircish.core.chat import Chat
+from ircish.core.command import Command
+from ircish.core.dialect import Dialect
+from ircish.core.events import Ping
+from ircish.core.users import Sink
+from ircish.dialects import Dialects
+from ircish.errors import CommandError
+from ircish.protocol import numerics as n
+from ircish.protocol.framing import LINE_TOO_LONG, LineBuffer
+
+log = logging.getLogger("ircish.session")
+
+_ping_tokens = itertools.count(1)
+_DANGEROUS = {0: " ", 0x0D: " "}
+
+
+class Session:
+    """Bytes in, commands to the core; timers as plain deadlines."""
+
+    __slots__ = (
+        "accepted",
+        "chat",
+        "detecting",
+        "dialects",
+        "framing",
+        "ping_sent",
+        "user",
+    )
+
+    def __init__(
+        self,
+        chat: Chat,
+        dialects: Dialects,
+        sink: Sink,
+        host: str,
+        dialect: str = "auto",
+        now: float = 0.0,
+    ) -> None:
+        self.chat = chat
+        self.dialects = dialects
+        self.accepted = now
+        self.ping_sent = 0.0
+        self.detecting = dialect == "auto"
+        first: Dialect = dialects.plain if self.detecting else dialects.by_name(dialect)
+        self.user = chat.connect(sink, host, first)
+        limit = max(dialects.plain.max_line_bytes(chat), dialects.irc.max_line_bytes(chat))
+        self.framing = LineBuffer(limit if self.detecting else first.max_line_bytes(chat))
+        if not self.detecting:
+            first.start(chat, self.user)
+
+    @property
+    def closed(self) -> bool:
+        return self.user.quitting
+
+    def _choose(self, dialect: Dialect) -> None:
+        self.detecting = False
+        self.user.set_dialect(dialect)
+        self.framing.max_line = dialect.max_line_bytes(self.chat)
+        dialect.start(self.chat, self.user)
+
+    def receive_data(self, data: bytes) -> None:
+        """Handle bytes from the peer (any chunking)."""
+        user = self.user
+        for frame in self.framing.feed(data):
+            if user.quitting:
+                return
+            if frame is LINE_TOO_LONG:
+                if self.detecting:
+                    self._choose(self.dialects.plain)
+                self.chat.numeric(user, n.ERR_INPUTTOOLONG, n.ERROR_TEXT[n.ERR_INPUTTOOLONG])
+                continue
+            assert isinstance(frame, bytes)
+            if self.detecting:
+                if not frame.strip():
+                    continue
+                self._choose(self.dialects.detect(frame))
+            self.receive_line(frame)
+
+    def receive_line(self, raw: bytes) -> None:
+        """Parse and run one line (without its line ending)."""
+        user = self.user
+        line = raw.decode("utf-8", "replace")
+        if "\r" in line or "\0" in line:
+            # A bare CR would end the line early in some clients' parsers.
+            line = line.translate(_DANGEROUS)
+        try:
+            command = user.dialect.parse(line, user)
+        except CommandError as exc:
+            self.chat.numeric(user, exc.code, *exc.params, exc.text)
+            return
+        if isinstance(command, Command):
+            self.chat.handle(user, command)
+
+    def connection_lost(self, reason: str) -> None:
+        """The peer went away (EOF, reset, or the server dropped it)."""
+        self.chat.disconnect(self.user, reason, tell_user=False)
+
+    def close(self, reason: str) -> None:
+        """The server ends this connection, telling the user why."""
+        self.chat.disconnect(self.user, reason)
+
+    def check_timeouts(self, now: float) -> float | None:
+        """Enforce deadlines; return the next time to call again, or None when closed."""
+        user = self.user
+        if user.quitting:
+            return None
+        limits = self.chat.config.limits
+        if self.detecting:
+            deadline = self.accepted + limits.detect_timeout
+            if now < deadline:
+                return deadline
+            self._choose(self.dialects.plain)
+        if not user.registered:
+            deadline = self.accepted + limits.registration_timeout
+            if now >= deadline:
+                self.close("Registration timed out")
+                return None
+            return deadline
+        if user.dialect is self.dialects.irc:
+            return self._check_ping(now)
+        if limits.idle_timeout:
+            deadline = user.last_active + limits.idle_timeout
+            if now >= deadline:
+                self.close(f"Idle for {int(limits.idle_timeout)} seconds")
+                return None
+            return deadline
+        return None
+
+    def _check_ping(self, now: float) -> float | None:
+        user = self.user
+        limits = self.chat.config.limits
+        if self.ping_sent and user.last_active < self.ping_sent:
+            deadline = self.ping_sent + limits.ping_timeout
+            if now >= deadline:
+                self.close(f"Ping timeout: {int(limits.ping_timeout)} seconds")
+                return None
+            return deadline
+        self.ping_sent = 0.0
+        deadline = user.last_active + limits.ping_interval
+        if now < deadline:
+            return deadline
+        self.ping_sent = now
+        self.chat.send(user, Ping(f"{self.chat.server_name}-{next(_ping_tokens)}"))
+        return now + limits.ping_timeout

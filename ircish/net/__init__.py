@@ -1,0 +1,1 @@
+"""I/O adapters: the selectors loop and socket connections."""

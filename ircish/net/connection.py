@@ -1,0 +1,157 @@
+"""A socket glued to a ``Session``, with a bounded, non-blocking output buffer.
+
+Theory of operation (after asyncio's selector transport): ``write`` only
+appends to a list of pending chunks and marks the connection dirty; the event
+loop calls ``flush`` once per pass for every dirty connection, which sends all
+pending chunks with a single ``sendmsg``. What the kernel does not take stays
+queued and the socket is registered for EVENT_WRITE until it drains, so a slow
+reader never blocks anyone else. If the queue passes ``sendq_limit`` bytes the
+connection is marked overflowed, its queue is dropped, and the loop ends it.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from typing import TYPE_CHECKING
+
+from ircish.core.session import Session
+
+if TYPE_CHECKING:
+    from ircish.net.server import Server
+
+log = logging.getLogger("ircish.net")
+
+RECV_SIZE = 65536
+#: Linux IOV_MAX: the most buffers one sendmsg takes.
+IOV_MAX = 1024
+
+
+class Connection:
+    """One client socket: reads feed the session, writes are queued."""
+
+    __slots__ = (
+        "addr",
+        "closed",
+        "closing",
+        "fd",
+        "ip",
+        "out",
+        "out_size",
+        "overflowed",
+        "sendq_limit",
+        "server",
+        "session",
+        "sock",
+        "writing",
+    )
+
+    def __init__(
+        self, server: Server, sock: socket.socket, addr: tuple[str, int], sendq_limit: int
+    ) -> None:
+        self.server = server
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.addr = addr
+        self.ip = addr[0]
+        self.out: list[bytes | memoryview] = []
+        self.out_size = 0
+        self.sendq_limit = sendq_limit
+        self.closing = False
+        self.closed = False
+        self.overflowed = False
+        self.writing = False
+        self.session: Session | None = None
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.ip}:{self.addr[1]} fd={self.fd}>"
+
+    # -- Sink ---------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        if self.closing or self.overflowed:
+            return
+        if not self.out:
+            self.server.dirty.add(self)
+        self.out.append(data)
+        self.out_size += len(data)
+        if self.out_size > self.sendq_limit:
+            # Drop the backlog now: holding it is exactly what the limit prevents.
+            self.overflowed = True
+            self.out.clear()
+            self.out_size = 0
+            self.server.doomed.append(self)
+
+    def close(self) -> None:
+        if not self.closing:
+            self.closing = True
+            self.server.dirty.add(self)
+
+    # -- driven by the loop -------------------------------------------------
+
+    def on_readable(self) -> None:
+        try:
+            data = self.sock.recv(RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self.lost(f"Read error: {exc.strerror or exc}")
+            return
+        if not data:
+            self.lost("Connection closed")
+            return
+        assert self.session is not None
+        self.session.receive_data(data)
+
+    def flush(self) -> None:
+        """Send what is queued; keep the rest and watch for writability."""
+        if self.closed:
+            return
+        out = self.out
+        if out:
+            try:
+                sent = self.sock.sendmsg(out[:IOV_MAX]) if len(out) > 1 else self.sock.send(out[0])
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError as exc:
+                self.out.clear()
+                self.out_size = 0
+                self.lost(f"Write error: {exc.strerror or exc}")
+                return
+            self._consume(sent)
+        if out:
+            if not self.writing:
+                self.writing = True
+                self.server.want_write(self, True)
+        else:
+            if self.writing:
+                self.writing = False
+                self.server.want_write(self, False)
+            if self.closing:
+                self.server.close_connection(self)
+
+    def _consume(self, sent: int) -> None:
+        self.out_size -= sent
+        out = self.out
+        i = 0
+        while sent and i < len(out):
+            size = len(out[i])
+            if sent >= size:
+                sent -= size
+                i += 1
+            else:
+                out[i] = memoryview(out[i])[sent:]
+                sent = 0
+        if i:
+            del out[:i]
+
+    def lost(self, reason: str) -> None:
+        """The peer is gone: tell the core (room-mates see a quit) and close now."""
+        if self.closed:
+            return
+        self.closing = True
+        self.out.clear()
+        self.out_size = 0
+        if self.session is not None:
+            self.session.connection_lost(reason)
+        self.server.close_connection(self, reason)
