@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("ircish.net")
 
 RECV_SIZE = 65536
+#: Seconds a closing connection gets to take its last lines before it is cut off.
+CLOSE_GRACE = 5.0
 #: Linux IOV_MAX: the most buffers one sendmsg takes.
 IOV_MAX = 1024
 
@@ -86,6 +88,8 @@ class Connection:
         if not self.closing:
             self.closing = True
             self.server.dirty.add(self)
+            # A peer that stops reading must not keep a closing socket open forever.
+            self.server.call_later(CLOSE_GRACE, lambda: self.server.close_connection(self))
 
     # -- driven by the loop -------------------------------------------------
 

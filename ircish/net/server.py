@@ -172,6 +172,8 @@ class Server:
         if sock.family in (socket.AF_INET, socket.AF_INET6):
             # Chat lines are small and latency matters: no Nagle delay.
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            # Netcat users are never PINGed; keepalive finds their dead peers.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
         conn = Connection(self, sock, addr, limits.sendq_bytes)
         self.connections[conn.fd] = conn
         self.per_ip[ip] += 1
