@@ -187,7 +187,13 @@ def _validate_semantics(cfg: Config) -> None:
     from ircish.core.names import valid_room_name  # noqa: PLC0415 - avoid an import cycle
 
     room = cfg.server.default_room
-    if room and not valid_room_name(room, cfg.limits.max_room_name_length):
+    max_len = cfg.limits.max_room_name_length
+    if room and len(room) > max_len:
+        raise ConfigError(
+            f"server.default_room: expected at most {max_len} characters "
+            f"(limits.max_room_name_length), got {room!r} ({len(room)})"
+        )
+    if room and not valid_room_name(room, max_len):
         raise ConfigError(
             f"server.default_room: expected a room name starting with '#', "
             f"without spaces or commas, got {room!r}"

@@ -16,6 +16,8 @@ NICK_SPECIALS = frozenset("[]\\`_^{|}-")
 #: Characters never allowed in a room name (space, comma, BEL, colon, controls).
 _ROOM_FORBIDDEN = frozenset(" ,:\x07\x00\r\n")
 ROOM_PREFIX = "#"
+_MARKS = frozenset({"Mn", "Mc"})
+_MAX_MARKS = 3
 
 
 def fold(name: str) -> str:
@@ -25,17 +27,34 @@ def fold(name: str) -> str:
     return unicodedata.normalize("NFC", name).casefold()
 
 
+def normalize(name: str) -> str:
+    """The NFC form names are stored in (so "é" typed as e + U+0301 is one name)."""
+    return name if name.isascii() else unicodedata.normalize("NFC", name)
+
+
 def valid_nick(nick: str, max_len: int) -> bool:
-    """Letters (any script), digits and IRC specials; not starting with a digit or '-'."""
+    """Letters (any script, with their combining marks), digits and IRC specials.
+
+    Not starting with a digit, '-' or a combining mark; at most ``max_len``
+    characters after NFC normalisation.
+    """
+    nick = normalize(nick)
     if not nick or len(nick) > max_len:
         return False
     first = nick[0]
-    if first.isdigit() or first == "-":
+    if first.isdigit() or first == "-" or not (first.isalnum() or first in NICK_SPECIALS):
         return False
-    for ch in nick:
+    marks = 0
+    for ch in nick[1:]:
         if ch.isalnum() or ch in NICK_SPECIALS:
-            continue
-        return False
+            marks = 0
+        elif unicodedata.category(ch) in _MARKS:
+            # Scripts such as Devanagari need marks; a pile of them is only noise.
+            marks += 1
+            if marks > _MAX_MARKS:
+                return False
+        else:
+            return False
     return True
 
 

@@ -26,7 +26,7 @@ from ircish.core.users import Sink
 from ircish.dialects import Dialects
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
-from ircish.protocol.framing import LINE_TOO_LONG, LineBuffer
+from ircish.protocol.framing import LineBuffer, TooLong
 
 log = logging.getLogger("ircish.session")
 
@@ -84,12 +84,13 @@ class Session:
         for frame in self.framing.feed(data):
             if user.quitting:
                 return
-            if frame is LINE_TOO_LONG:
+            # Lines framed in the same chunk as the detecting one were framed with the
+            # detection limit, so the chosen dialect's limit is checked here as well.
+            if isinstance(frame, TooLong) or len(frame) > self.framing.max_line:
                 if self.detecting:
                     self._choose(self.dialects.plain)
                 self.chat.numeric(user, n.ERR_INPUTTOOLONG, n.ERROR_TEXT[n.ERR_INPUTTOOLONG])
                 continue
-            assert isinstance(frame, bytes)
             if self.detecting:
                 if not frame.strip():
                     continue

@@ -73,7 +73,10 @@ class IrcDialect:
             body = line[space + 1 :] if space >= 0 else ""
             if space > MAX_TAGS:
                 raise CommandError(n.ERR_INPUTTOOLONG)
-        if len(body) > MAX_BODY - 2 and len(body.encode("utf-8", "replace")) > MAX_BODY - 2:
+        # Characters never outnumber bytes, so encode only when the count is in doubt.
+        if len(body) > MAX_BODY - 2 or (
+            not body.isascii() and len(body.encode("utf-8", "replace")) > MAX_BODY - 2
+        ):
             raise CommandError(n.ERR_INPUTTOOLONG)
         if not line.strip():
             return IGNORE

@@ -230,8 +230,7 @@ def parse_plain(line: str, user: User) -> Command | Ignore:
     if not stripped:
         return IGNORE
     if not stripped.startswith("/") or stripped.startswith("//"):
-        text = line[1:] if stripped.startswith("//") else line
-        text = text.strip()
+        text = stripped[1:] if stripped.startswith("//") else stripped
         if not user.registered:
             return Command("NICK", (text,)) if " " not in text else _bad_first_nick(text)
         return Command("PRIVMSG", (_current(user), text))

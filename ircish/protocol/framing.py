@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Final
 
 
-class _TooLong:
+class TooLong:
     """Sentinel type yielded in place of a line that exceeded the limit."""
 
     __slots__ = ()
@@ -24,9 +24,9 @@ class _TooLong:
         return "LINE_TOO_LONG"
 
 
-LINE_TOO_LONG: Final = _TooLong()
+LINE_TOO_LONG: Final = TooLong()
 
-Frame = bytes | _TooLong
+Frame = bytes | TooLong
 
 
 class LineBuffer:

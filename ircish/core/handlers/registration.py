@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ircish.core.command import Command
 from ircish.core.events import CapReply, NickChange, Pong
-from ircish.core.names import valid_nick
+from ircish.core.names import normalize, valid_nick
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
 
@@ -74,7 +74,7 @@ def handle_nick(chat: Chat, user: User, cmd: Command) -> None:
     """NICK <nickname>"""
     if not cmd.params or not cmd.params[0]:
         raise CommandError(n.ERR_NONICKNAMEGIVEN)
-    nick = cmd.params[0]
+    nick = normalize(cmd.params[0])
     if not valid_nick(nick, chat.config.limits.max_nick_length):
         raise CommandError(n.ERR_ERRONEUSNICKNAME, nick)
     if chat.users.taken(nick, by=user):

@@ -1,0 +1,191 @@
+"""Helpers for the end-to-end tests: named netcat users and ordering barriers.
+
+Proving that a user did *not* see something needs a barrier, never a sleep.
+The server handles one connection's lines in order and writes each user's
+output in order, so if ``actor`` sends a private marker after its earlier
+lines, everything those lines made ``user`` receive arrives before the marker.
+``heard`` collects exactly that.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.helpers import DEFAULT_TIMEOUT, LineClient, RunningServer
+
+REPO = Path(__file__).resolve().parents[2]
+_tokens = itertools.count(1)
+
+
+@dataclass
+class Person:
+    """A registered netcat-style user: a nickname and its socket client."""
+
+    nick: str
+    conn: LineClient
+
+    def send(self, line: str) -> None:
+        self.conn.send(line)
+
+    def expect(self, pattern: str, timeout: float = DEFAULT_TIMEOUT) -> str:
+        return self.conn.expect(pattern, timeout)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def person(server: RunningServer, nick: str, opened: list[LineClient]) -> Person:
+    """Register ``nick`` as a netcat user; the client is closed at teardown via ``opened``.
+
+    Like a user who types at once, the nickname is sent before the greeting:
+    the first line settles the dialect, so no detection delay is spent.
+    """
+    conn = server.client()
+    opened.append(conn)
+    conn.send(nick)
+    conn.expect(rf"^\*\*\* Welcome to .*, {re.escape(nick)}! ")
+    if server.config.server.default_room:
+        conn.expect(r"^\*\*\* Users in ")
+    return Person(nick, conn)
+
+
+def collect_until(conn: LineClient, pattern: str, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
+    """Every unread line up to and including the first one matching ``pattern``."""
+    rx = re.compile(pattern)
+    seen: list[str] = []
+
+    def match(line: str) -> bool:
+        seen.append(line)
+        return rx.search(line) is not None
+
+    conn.expect(match, timeout)
+    return seen
+
+
+def heard(actor: Person, people: Iterable[Person]) -> dict[str, list[str]]:
+    """What each of ``people`` received (unread) before a marker sent by ``actor`` now."""
+    token = f"~sync{next(_tokens)}~"
+    people = list(people)
+    for p in people:
+        actor.send(f"/msg {p.nick} {token}")
+    marker = rf"^\[private\] <{re.escape(actor.nick)}> {re.escape(token)}$"
+    return {p.nick: collect_until(p.conn, marker)[:-1] for p in people}
+
+
+def settle(actor: Person, people: Iterable[Person]) -> None:
+    """Discard whatever ``people`` have not read yet (joins of later users, welcomes)."""
+    heard(actor, people)
+
+
+# -- the command line ------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A port that was free a moment ago (callers retry if someone takes it meanwhile)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run_cli(*args: str, timeout: float = 20.0) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m ircish`` to completion (for the failing cases)."""
+    return subprocess.run(
+        [sys.executable, "-m", "ircish", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=cli_env(),
+        check=False,
+    )
+
+
+def cli_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # rich wraps log lines at the terminal width; a wide fake terminal keeps them whole.
+    env["COLUMNS"] = "200"
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if "PYTHONPATH" in env else "")
+    return env
+
+
+class ServerProcess:
+    """``python -m ircish`` running in a subprocess; stderr (the log) is collected."""
+
+    def __init__(self, *args: str, start_timeout: float = 15.0) -> None:
+        # A port found free can be taken before the server binds it: try a few.
+        for _attempt in range(5):
+            self.port = free_port()
+            self._start(*args, "--port", str(self.port))
+            if self._wait_listening(start_timeout):
+                return
+            self.stop_now()
+            if "cannot listen" not in self.log():
+                break
+        raise AssertionError(f"server did not start; log:\n{self.log()}")
+
+    def _start(self, *args: str) -> None:
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self._eof = False
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ircish", *args],
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=cli_env(),
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            with self._changed:
+                self.lines.append(line.rstrip("\n"))
+                self._changed.notify_all()
+        with self._changed:
+            self._eof = True
+            self._changed.notify_all()
+
+    def wait_log(self, text: str, timeout: float = DEFAULT_TIMEOUT) -> bool:
+        """Wait until a log line contains ``text``; False if the log ended or time ran out."""
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: self._eof or any(text in line for line in self.lines), timeout
+            ) and any(text in line for line in self.lines)
+
+    def _wait_listening(self, timeout: float) -> bool:
+        return self.wait_log("listening on", timeout)
+
+    def log(self) -> str:
+        return "\n".join(self.lines)
+
+    def client(self) -> LineClient:
+        return LineClient("127.0.0.1", self.port)
+
+    def signal(self, sig: signal.Signals) -> None:
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout: float = 10.0) -> int:
+        """Wait for the exit status; the stderr reader is finished afterwards."""
+        code = self.proc.wait(timeout=timeout)
+        self._reader.join(timeout=5)
+        return code
+
+    def stop_now(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.wait()
