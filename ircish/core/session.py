@@ -34,6 +34,11 @@ _ping_tokens = itertools.count(1)
 _DANGEROUS = {0: " ", 0x0D: " "}
 
 
+def _seconds(value: float) -> str:
+    count = int(value)
+    return "1 second" if count == 1 else f"{count} seconds"
+
+
 class Session:
     """Bytes in, commands to the core; timers as plain deadlines."""
 
@@ -142,7 +147,7 @@ class Session:
         if limits.idle_timeout:
             deadline = user.last_active + limits.idle_timeout
             if now >= deadline:
-                self.close(f"Idle for {int(limits.idle_timeout)} seconds")
+                self.close(f"Idle for {_seconds(limits.idle_timeout)}")
                 return None
             return deadline
         return None
@@ -153,7 +158,7 @@ class Session:
         if self.ping_sent and user.last_active < self.ping_sent:
             deadline = self.ping_sent + limits.ping_timeout
             if now >= deadline:
-                self.close(f"Ping timeout: {int(limits.ping_timeout)} seconds")
+                self.close(f"Ping timeout: {_seconds(limits.ping_timeout)}")
                 return None
             return deadline
         self.ping_sent = 0.0

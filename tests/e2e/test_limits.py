@@ -257,7 +257,7 @@ def test_idle_timeout_for_plain_users(
     idle.expect(r"^\*\*\* witness joined #lobby$")
 
     assert idle.expect(r"^\*\*\* Closing", timeout=10) == (
-        "*** Closing connection: Idle for 1 seconds"
+        "*** Closing connection: Idle for 1 second"
     )
     idle.conn.expect_closed()
-    witness.expect(r"^:idle!~plain@127\.0\.0\.1 QUIT :Idle for 1 seconds$")
+    witness.expect(r"^:idle!~plain@127\.0\.0\.1 QUIT :Idle for 1 second$")
