@@ -149,9 +149,7 @@ class LineClient:
         for raw in complete:
             self.received.append(raw.rstrip(b"\r").decode("utf-8", "replace"))
 
-    def expect(
-        self, pattern: str | Callable[[str], bool], timeout: float = DEFAULT_TIMEOUT
-    ) -> str:
+    def expect(self, pattern: str | Callable[[str], bool], timeout: float = DEFAULT_TIMEOUT) -> str:
         """Wait for the next line (after those already consumed) that matches."""
         match: Callable[[str], bool]
         if isinstance(pattern, str):

@@ -70,7 +70,7 @@ class Chat:
 
     def connect(self, sink: Sink, host: str, dialect: Dialect) -> User:
         """A new connection; it has no nickname yet."""
-        user = User(sink, host, dialect)
+        user = User(sink, host, dialect, self.clock())
         self.local.add(user)
         return user
 

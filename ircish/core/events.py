@@ -170,3 +170,4 @@ class Greeting(Event):
     """A new connection was recognised as a human; say how to pick a nickname."""
 
     server: str
+    password: bool = False

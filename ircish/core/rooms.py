@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -32,7 +31,7 @@ class Room:
         "topic_time",
     )
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, now: float) -> None:
         self.name = name
         self.folded = fold(name)
         #: Member -> status letters ("o", "v", "ov" or "").
@@ -40,7 +39,7 @@ class Room:
         self.topic = ""
         self.topic_by = ""
         self.topic_time = 0.0
-        self.created = time.time()
+        self.created = now
         #: Flag modes without arguments: "t", "n", "i".
         self.modes: set[str] = {"t", "n"}
         self.key = ""
@@ -95,12 +94,12 @@ class RoomRegistry:
     def get(self, name: str) -> Room | None:
         return self._by_name.get(fold(name))
 
-    def get_or_create(self, name: str) -> tuple[Room, bool]:
+    def get_or_create(self, name: str, now: float) -> tuple[Room, bool]:
         key = fold(name)
         room = self._by_name.get(key)
         if room is not None:
             return room, False
-        room = self._by_name[key] = Room(name)
+        room = self._by_name[key] = Room(name, now)
         return room, True
 
     def discard_if_empty(self, room: Room) -> None:

@@ -54,7 +54,7 @@ class User:
         "username",
     )
 
-    def __init__(self, sink: Sink, host: str, dialect: Dialect) -> None:
+    def __init__(self, sink: Sink, host: str, dialect: Dialect, now: float | None = None) -> None:
         self.id = next(_ids)
         self.sink = sink
         self.host = host
@@ -72,8 +72,7 @@ class User:
         self.away: str | None = None
         self.rooms: dict[str, Room] = {}
         self.current_room: Room | None = None
-        now = time.time()
-        self.signon = now
+        self.signon = time.time() if now is None else now
         self.last_active = now
         self.dialect = dialect
         self.render_key: object = dialect.render_key(self)

@@ -155,6 +155,12 @@ def _away(args: str, user: User) -> Command:
     return Command("AWAY", (args,) if args else ())
 
 
+def _pass(args: str, user: User) -> Command:
+    if not args:
+        raise _usage("pass")
+    return Command("PASS", (args,))
+
+
 def _quit(args: str, user: User) -> Command:
     return Command("QUIT", (args,) if args else ())
 
@@ -207,6 +213,12 @@ SLASH_COMMANDS: dict[str, SlashCommand] = {
     "mode": SlashCommand(_mode, "/mode [#room|NICK] [+-modes [args]]", "show or change modes"),
     "invite": SlashCommand(_invite, "/invite NICK [#room]", "invite someone into a room"),
     "quit": SlashCommand(_quit, "/quit [reason]", "leave the server", pre_registration=True),
+    "pass": SlashCommand(
+        _pass,
+        "/pass PASSWORD",
+        "give the server password (before your nickname)",
+        pre_registration=True,
+    ),
     "help": SlashCommand(_help, "/help [COMMAND]", "this help", pre_registration=True),
 }
 
@@ -375,7 +387,7 @@ class PlainDialect:
         # Humans never send USER; their username marks how they connected.
         user.username = "~plain"
         user.update_mask()
-        chat.send(user, ev.Greeting(chat.server_name))
+        chat.send(user, ev.Greeting(chat.server_name, bool(self.config.server.password)))
 
     def parse(self, line: str, user: User) -> Command | Ignore:
         return parse_plain(line, user)
@@ -427,6 +439,11 @@ class PlainDialect:
                 return f"*** Now talking in {room}"
             case ev.Help(topic=topic):
                 return self._render_help(topic)
+            case ev.Greeting(server=server, password=True):
+                return (
+                    f"*** Welcome to {server}! This server needs a password: type "
+                    "/pass PASSWORD, then a nickname. /help lists the commands."
+                )
             case ev.Greeting(server=server):
                 return (
                     f"*** Welcome to {server}! Type a nickname and press Enter "

@@ -126,6 +126,13 @@ def try_register(chat: Chat, user: User) -> None:
     if user.registered or user.nick == "*" or not user.username or user.cap_negotiating:
         return
     if chat.config.server.password and not user.password_ok:
+        if user.dialect.name == "plain":
+            # A human gets another try; an IRC client cannot fix it without a reconnect.
+            user.set_nick("*")
+            raise CommandError(
+                n.ERR_PASSWDMISMATCH,
+                text="This server needs a password: type /pass PASSWORD, then your nickname",
+            )
         chat.numeric(user, n.ERR_PASSWDMISMATCH, n.ERROR_TEXT[n.ERR_PASSWDMISMATCH])
         chat.disconnect(user, "Bad password")
         return

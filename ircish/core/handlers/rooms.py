@@ -72,7 +72,7 @@ def join_room(chat: Chat, user: User, name: str, key: str) -> None:
         if existing.limit and len(existing.members) >= existing.limit:
             raise CommandError(n.ERR_CHANNELISFULL, existing.name)
         existing.invited.discard(user.folded)
-    room, created = chat.rooms.get_or_create(name)
+    room, created = chat.rooms.get_or_create(name, chat.clock())
     room.members[user] = "o" if created else ""
     user.rooms[room.folded] = room
     user.current_room = room
@@ -92,8 +92,10 @@ def remove_member(chat: Chat, user: User, room: Room) -> None:
     room.members.pop(user, None)
     user.rooms.pop(room.folded, None)
     if user.current_room is room:
-        # Fall back to the most recently joined room still held.
+        # Fall back to the most recently joined room still held, and say so.
         user.current_room = next(reversed(user.rooms.values()), None)
+        if user.current_room is not None:
+            chat.send(user, Switched(user.current_room.name))
     chat.rooms.discard_if_empty(room)
 
 
