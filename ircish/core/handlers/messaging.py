@@ -40,7 +40,8 @@ def _message(chat: Chat, user: User, cmd: Command, *, notice: bool) -> None:
             return
         raise CommandError(n.ERR_NOTEXTTOSEND)
     text = cmd.params[1]
-    for target in cmd.params[0].split(",")[:MAX_TARGETS]:
+    targets = [t for t in cmd.params[0].split(",") if t]
+    for target in targets[:MAX_TARGETS]:
         try:
             deliver_message(chat, user, target, text, notice)
         except CommandError as exc:

@@ -7,7 +7,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from ircish.core.command import Command
-from ircish.core.events import Invite, Join, Kick, Part, Switched, Topic
+from ircish.core.events import AwayChange, Invite, Join, Kick, Part, Switched, Topic
 from ircish.core.names import fold, valid_room_name
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
@@ -77,6 +77,12 @@ def join_room(chat: Chat, user: User, name: str, key: str) -> None:
     user.rooms[room.folded] = room
     user.current_room = room
     chat.fanout(room.members, Join(user.mask, user.nick, room.name, "*", user.realname))
+    if user.away is not None:
+        # IRCv3 away-notify: room-mates learn a joiner's away state with the join.
+        chat.fanout(
+            (m for m in room.members if m is not user),
+            AwayChange(user.mask, user.nick, user.away),
+        )
     if room.topic:
         send_topic(chat, user, room)
     send_names(chat, user, room)
