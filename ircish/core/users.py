@@ -72,8 +72,8 @@ class User:
         self.away: str | None = None
         self.rooms: dict[str, Room] = {}
         self.current_room: Room | None = None
-        self.signon = time.time() if now is None else now
-        self.last_active = now
+        self.signon: float = time.time() if now is None else now
+        self.last_active: float = self.signon
         self.dialect = dialect
         self.render_key: object = dialect.render_key(self)
 

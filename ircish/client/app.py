@@ -1,0 +1,559 @@
+"""The ``ircish`` terminal client: a full-screen prompt_toolkit application.
+
+Layout, top to bottom::
+
+    #lobby: topic of the room                                    (title line)
+    12:04 <alice> hello                                          (scrollback of
+    12:05 --> bob (~bob@127.0.0.1) joined #lobby                  the current buffer)
+    [paste confirmation, only while one is pending]
+     alice │ 2:#lobby │ connected │ act: 3:#dev(2) 4:bob(1!)     (status line)
+    [#lobby] half-typed line|                                    (input line)
+
+The input line is its own prompt_toolkit ``Buffer``: lines arriving from the
+network only change the model and ask for a redraw, so whatever the user is
+typing is never touched (the user's request behind issue 4). The scrollback is
+a ``UIControl`` that draws the bottom of the current buffer (or the page the
+user scrolled to) from rows rendered and cached by ``render.Renderer``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import math
+import os
+import re
+import sys
+import time
+from collections.abc import Callable
+
+from prompt_toolkit.application import Application
+from prompt_toolkit.buffer import Buffer as InputBuffer
+from prompt_toolkit.document import Document
+from prompt_toolkit.filters import Condition
+from prompt_toolkit.formatted_text import StyleAndTextTuples
+from prompt_toolkit.input import Input
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.keys import Keys
+from prompt_toolkit.layout import (
+    ConditionalContainer,
+    FormattedTextControl,
+    HSplit,
+    Layout,
+    UIContent,
+    UIControl,
+    Window,
+)
+from prompt_toolkit.layout.controls import BufferControl
+from prompt_toolkit.layout.dimension import Dimension
+from prompt_toolkit.layout.processors import BeforeInput
+from prompt_toolkit.output import Output
+from prompt_toolkit.styles import Style
+
+from ircish import __version__
+from ircish.client.commands import COMMAND_WORDS, KEYS_HELP, UsageError, execute
+from ircish.client.completion import Completer
+from ircish.client.connection import Backoff, Connection, Connector, Streams, tcp_connector
+from ircish.client.connection import describe as describe_error
+from ircish.client.irc import IrcClient
+from ircish.client.model import BufferKind, Model
+from ircish.client.render import Renderer, Rows, strip_controls
+
+#: A paste of more lines than this asks before sending (irssi asks above 5 too).
+PASTE_CONFIRM_LINES = 5
+QUIT_MESSAGE = "Leaving"
+
+STYLE = Style.from_dict(
+    {
+        "title": "bg:#005f87 #ffffff",
+        "status": "bg:#303030 #d0d0d0",
+        "status.nick": "bold #ffffff",
+        "status.buffer": "bold #ffd75f",
+        "status.away": "#ff875f",
+        "status.ok": "#5fd75f",
+        "status.bad": "bold #ff5f5f",
+        "status.unread": "#ffffff",
+        "status.highlight": "bold #ff5f5f",
+        "status.more": "reverse",
+        "prompt": "bold #5fafff",
+        "paste": "bg:#875f00 #ffffff bold",
+    }
+)
+
+
+class ScrollbackControl(UIControl):
+    """Draws the current buffer bottom-aligned, scrolled back by whole lines."""
+
+    def __init__(self, model: Model, renderer: Renderer) -> None:
+        self.model = model
+        self.renderer = renderer
+        #: The size of the last draw; paging uses it.
+        self.size = (80, 24)
+
+    def is_focusable(self) -> bool:
+        return False
+
+    def _visible(self, end: int, width: int, height: int) -> tuple[int, Rows]:
+        """The index of the topmost line shown when ``end`` is the bottom, and the rows."""
+        lines = self.model.current.lines
+        rows: Rows = []
+        index = end
+        while index > 0 and len(rows) < height:
+            index -= 1
+            rows[:0] = self.renderer.rows(lines[index], width)
+        return index, rows
+
+    def create_content(self, width: int, height: int) -> UIContent:
+        self.size = (width, height)
+        buf = self.model.current
+        buf.scroll = min(buf.scroll, max(0, len(buf.lines) - 1))
+        _, rows = self._visible(len(buf.lines) - buf.scroll, width, height)
+        rows = rows[-height:] if height else []
+        rows[:0] = [[] for _ in range(height - len(rows))]
+        return UIContent(get_line=lambda i: rows[i], line_count=len(rows), show_cursor=False)
+
+    def page_up(self) -> None:
+        buf = self.model.current
+        end = len(buf.lines) - buf.scroll
+        top, _ = self._visible(end, *self.size)
+        # The line at the top of the screen becomes the one at the bottom.
+        new_end = min(top + 1, end - 1)
+        if new_end >= 1:
+            buf.scroll = len(buf.lines) - new_end
+
+    def page_down(self) -> None:
+        buf = self.model.current
+        width, height = self.size
+        end = len(buf.lines) - buf.scroll
+        used = 0
+        while end < len(buf.lines) and used < height - 1:
+            used += len(self.renderer.rows(buf.lines[end], width))
+            end += 1
+        buf.scroll = len(buf.lines) - end
+
+
+class ChatApp:
+    """Wires the model, the IRC client, the connection and the terminal UI."""
+
+    def __init__(
+        self,
+        client: IrcClient,
+        connector: Connector,
+        *,
+        label: str = "",
+        input: Input | None = None,
+        output: Output | None = None,
+        backoff: Backoff | None = None,
+        paste_confirm: int = PASTE_CONFIRM_LINES,
+        ping_interval: float = 120.0,
+    ) -> None:
+        self.client = client
+        self.model = client.model
+        self.model.on_bell = self._bell
+        self.label = label
+        self.paste_confirm = paste_confirm
+        self.pending_paste: list[str] | None = None
+        self.bells = 0
+        self.renderer = Renderer()
+        self.completer = Completer(self.model, COMMAND_WORDS)
+        self.connection = Connection(
+            client,
+            connector,
+            backoff=backoff,
+            on_change=self.invalidate,
+            ping_interval=ping_interval,
+        )
+        self.input = InputBuffer(multiline=False, accept_handler=self._accept)
+        self.scrollback = ScrollbackControl(self.model, self.renderer)
+        self.application: Application[None] = Application(
+            layout=self._layout(),
+            key_bindings=self._key_bindings(),
+            style=STYLE,
+            full_screen=True,
+            input=input,
+            output=output,
+            # Redraws once a second keep the reconnect countdown honest; unchanged
+            # screens cost nothing (prompt_toolkit writes only the difference).
+            refresh_interval=1.0,
+        )
+
+    # -- layout ------------------------------------------------------------------------
+
+    def _layout(self) -> Layout:
+        prompt = BeforeInput(
+            lambda: f"[{strip_controls(self.model.current.name)}] ", style="class:prompt"
+        )
+        input_window = Window(
+            BufferControl(self.input, input_processors=[prompt]),
+            height=Dimension(min=1, max=5),
+            wrap_lines=True,
+            dont_extend_height=True,
+        )
+        paste_bar = ConditionalContainer(
+            Window(FormattedTextControl(self._paste_text), height=1, style="class:paste"),
+            filter=Condition(lambda: self.pending_paste is not None),
+        )
+        return Layout(
+            HSplit(
+                [
+                    Window(FormattedTextControl(self._title), height=1, style="class:title"),
+                    Window(self.scrollback, wrap_lines=False),
+                    paste_bar,
+                    Window(FormattedTextControl(self._status), height=1, style="class:status"),
+                    input_window,
+                ]
+            ),
+            focused_element=input_window,
+        )
+
+    def _title(self) -> StyleAndTextTuples:
+        buf = self.model.current
+        if buf.kind is BufferKind.ROOM:
+            users = f" [{len(buf.members)} users]" if buf.joined else " [not joined]"
+            topic = strip_controls(buf.topic) or "(no topic)"
+            return [("", f" {strip_controls(buf.name)}{users}: {topic}")]
+        if buf.kind is BufferKind.QUERY:
+            return [("", f" Private conversation with {strip_controls(buf.name)}")]
+        return [("", f" ircish {__version__}: {self.model.server.name} ({self.label})")]
+
+    def _status(self) -> StyleAndTextTuples:
+        model = self.model
+        out: StyleAndTextTuples = [("", " "), ("class:status.nick", model.nick)]
+        if model.away is not None:
+            out.append(("class:status.away", f" (away: {model.away})"))
+        number = model.number(model.current)
+        shown = strip_controls(model.current.name)
+        out += [("", " │ "), ("class:status.buffer", f"{number}:{shown}")]
+        state = model.state
+        if model.retry_at is not None:
+            state += f" in {max(0, math.ceil(model.retry_at - time.monotonic()))}s"
+        state_style = "class:status.ok" if state == "connected" else "class:status.bad"
+        out += [("", " │ "), (state_style, state)]
+        active = model.activity()
+        if active:
+            out.append(("", " │ act:"))
+            for num, buf in active:
+                name = strip_controls(buf.name)
+                if buf.highlights:
+                    out.append(("class:status.highlight", f" {num}:{name}({buf.unread}!)"))
+                else:
+                    out.append(("class:status.unread", f" {num}:{name}({buf.unread})"))
+        if model.current.scroll:
+            out += [("", " │ "), ("class:status.more", f"-- more ({model.current.scroll}) --")]
+        return out
+
+    def _paste_text(self) -> StyleAndTextTuples:
+        count = len(self.pending_paste or [])
+        where = self.model.current.name
+        return [("", f" Send {count} pasted lines to {where}? y = send them, n = cancel ")]
+
+    # -- input ---------------------------------------------------------------------------
+
+    def _accept(self, buff: InputBuffer) -> bool:
+        """Enter: run the line. Returns True to keep the text (after a usage error)."""
+        text = buff.text
+        self.model.history.add(text)
+        self.model.current.scroll = 0
+        return not self.submit(text)
+
+    def submit(self, text: str) -> bool:
+        """Run one line of input; False if it was refused (the user sees why)."""
+        try:
+            execute(self.client, text)
+        except UsageError as exc:
+            self.model.error(str(exc))
+            self.invalidate()
+            return False
+        self.connection.flush()
+        self.invalidate()
+        return True
+
+    def paste(self, data: str) -> None:
+        """A bracketed paste: one line goes into the input, several are sent."""
+        data = data.replace("\r\n", "\n").replace("\r", "\n")
+        doc = self.input.document
+        if "\n" not in data.strip("\n"):
+            self.input.insert_text(data.strip("\n"))
+            return
+        whole = doc.text_before_cursor + data + doc.text_after_cursor
+        lines = [line for line in whole.split("\n") if line.strip()]
+        self.input.reset()
+        if len(lines) > self.paste_confirm:
+            self.pending_paste = lines
+        else:
+            self._send_lines(lines)
+        self.invalidate()
+
+    def _send_lines(self, lines: list[str]) -> None:
+        for line in lines:
+            self.model.history.add(line)
+            if not self.submit(line):
+                break
+
+    def confirm_paste(self, yes: bool) -> None:
+        lines, self.pending_paste = self.pending_paste or [], None
+        if yes:
+            self._send_lines(lines)
+        else:
+            self.model.info(f"Paste of {len(lines)} lines cancelled")
+        self.invalidate()
+
+    def _set_input(self, text: str | None) -> None:
+        if text is not None:
+            self.input.document = Document(text, len(text))
+
+    def _complete(self, backwards: bool) -> None:
+        doc = self.input.document
+        result = self.completer.complete(doc.text, doc.cursor_position, backwards)
+        if result is not None:
+            self.input.document = Document(*result)
+
+    def _key_bindings(self) -> KeyBindings:
+        kb = KeyBindings()
+        model = self.model
+        pasting = Condition(lambda: self.pending_paste is not None)
+        typing = ~pasting
+
+        @kb.add("up", filter=typing)
+        def _up(event: KeyPressEvent) -> None:
+            self._set_input(model.history.up(self.input.text))
+
+        @kb.add("down", filter=typing)
+        def _down(event: KeyPressEvent) -> None:
+            self._set_input(model.history.down(self.input.text))
+
+        @kb.add("tab", filter=typing)
+        def _tab(event: KeyPressEvent) -> None:
+            self._complete(backwards=False)
+
+        @kb.add("s-tab", filter=typing)
+        def _backtab(event: KeyPressEvent) -> None:
+            self._complete(backwards=True)
+
+        @kb.add("pageup")
+        def _pageup(event: KeyPressEvent) -> None:
+            self.scrollback.page_up()
+
+        @kb.add("pagedown")
+        def _pagedown(event: KeyPressEvent) -> None:
+            self.scrollback.page_down()
+
+        def switcher(number: int) -> Callable[[KeyPressEvent], None]:
+            def switch(event: KeyPressEvent) -> None:
+                buf = model.find(str(number))
+                if buf is not None:
+                    model.switch(buf)
+
+            return switch
+
+        for digit in range(10):
+            kb.add("escape", str(digit), filter=typing)(switcher(digit or 10))
+
+        @kb.add("c-n", filter=typing)
+        @kb.add("escape", "right", filter=typing)
+        def _next(event: KeyPressEvent) -> None:
+            model.switch_relative(1)
+
+        @kb.add("c-p", filter=typing)
+        @kb.add("escape", "left", filter=typing)
+        def _prev(event: KeyPressEvent) -> None:
+            model.switch_relative(-1)
+
+        @kb.add("escape", "a", filter=typing)
+        def _activity(event: KeyPressEvent) -> None:
+            model.switch_to_activity()
+
+        @kb.add("c-c")
+        def _ctrl_c(event: KeyPressEvent) -> None:
+            self.quit(QUIT_MESSAGE)
+
+        @kb.add("c-d", filter=Condition(lambda: not self.input.text))
+        def _ctrl_d(event: KeyPressEvent) -> None:
+            self.quit(QUIT_MESSAGE)
+
+        @kb.add(Keys.BracketedPaste, filter=typing)
+        def _paste(event: KeyPressEvent) -> None:
+            self.paste(event.data)
+
+        @kb.add("y", filter=pasting)
+        @kb.add("Y", filter=pasting)
+        def _paste_yes(event: KeyPressEvent) -> None:
+            self.confirm_paste(True)
+
+        @kb.add("n", filter=pasting)
+        @kb.add("N", filter=pasting)
+        @kb.add("escape", filter=pasting)
+        def _paste_no(event: KeyPressEvent) -> None:
+            self.confirm_paste(False)
+
+        @kb.add(Keys.Any, filter=pasting)
+        @kb.add("enter", filter=pasting)
+        def _swallow(event: KeyPressEvent) -> None:
+            """While a paste waits for y/n, other keys do nothing."""
+
+        return kb
+
+    # -- running ------------------------------------------------------------------------
+
+    def invalidate(self) -> None:
+        self.application.invalidate()
+
+    def _bell(self) -> None:
+        self.bells += 1
+        if self.application.is_running:
+            self.application.output.bell()
+
+    def quit(self, reason: str) -> None:
+        """Say goodbye politely; the application ends when the connection has closed."""
+        self.client.quit(reason)
+        self.connection.flush()
+
+    async def run(self, first: Streams | None = None) -> None:
+        """Run the UI and the connection until the user quits."""
+        task = asyncio.ensure_future(self.connection.run(first))
+
+        def stop(_: object = None) -> None:
+            future = self.application.future
+            if task.done() and future is not None and not future.done():
+                self.application.exit()
+
+        task.add_done_callback(stop)
+        try:
+            await self.application.run_async(pre_run=stop, handle_sigint=False)
+        finally:
+            if not task.done():
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+# -- command line ------------------------------------------------------------------------
+
+_NICK_RE = re.compile(r"^[^\W\d-][\w\[\]\\`^{|}-]*$")
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but errors fit on one line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(
+        prog="ircish",
+        description="A terminal IRC client for ircish-server (or any IRC server).",
+        epilog="Once running, /help lists the commands. " + KEYS_HELP + ".",
+    )
+    parser.add_argument(
+        "server",
+        nargs="?",
+        default="127.0.0.1:6667",
+        metavar="HOST[:PORT]",
+        help="server to connect to (default 127.0.0.1:6667)",
+    )
+    parser.add_argument("--nick", help="nickname (default: your user name)")
+    parser.add_argument(
+        "--join",
+        default="#lobby",
+        metavar="#a,#b",
+        help="rooms to join, comma-separated (default #lobby; '' for none)",
+    )
+    parser.add_argument(
+        "--password",
+        default=os.environ.get("IRCISH_PASSWORD"),
+        help="server password (or set IRCISH_PASSWORD)",
+    )
+    parser.add_argument("--version", action="version", version=f"ircish {__version__}")
+    return parser
+
+
+def parse_server(text: str) -> tuple[str, int]:
+    """``host``, ``host:port``, ``[v6]:port`` -> (host, port); ValueError with a reason."""
+    host, port_text = text, "6667"
+    if text.startswith("["):
+        close = text.find("]")
+        if close < 0:
+            raise ValueError(f"bad address {text!r}: missing ']'")
+        host, rest = text[1:close], text[close + 1 :]
+        if rest:
+            if not rest.startswith(":"):
+                raise ValueError(f"bad address {text!r}")
+            port_text = rest[1:]
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    if not host:
+        raise ValueError(f"bad address {text!r}: no host")
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError(f"bad port {port_text!r}: use a number from 1 to 65535")
+    return host, int(port_text)
+
+
+def default_nick() -> str:
+    """The user's login name, made into a valid nickname."""
+    try:
+        name = os.environ.get("USER") or os.environ.get("USERNAME") or getpass.getuser()
+    except (KeyError, OSError):
+        name = ""
+    nick = re.sub(r"[^\w\[\]\\`^{|}-]", "", name).lstrip("-0123456789")
+    return nick[:30] or "guest"
+
+
+def parse_rooms(text: str) -> tuple[str, ...]:
+    rooms = [w for w in text.replace(" ", ",").split(",") if w]
+    return tuple(r if r[0] in "#&" else "#" + r for r in rooms)
+
+
+def build(
+    host: str,
+    port: int,
+    nick: str,
+    rooms: tuple[str, ...],
+    password: str | None = None,
+    **app_kw: object,
+) -> ChatApp:
+    """A ready ``ChatApp`` for ``host:port`` (tests pass input/output/backoff in ``app_kw``)."""
+    label = f"{host}:{port}"
+    model = Model(nick, label)
+    username = re.sub(r"[^A-Za-z0-9]", "", nick)[:10] or "ircish"
+    client = IrcClient(model, username=username, realname=nick, password=password, autojoin=rooms)
+    return ChatApp(client, tcp_connector(host, port), label=label, **app_kw)  # type: ignore[arg-type]
+
+
+async def _run(host: str, port: int, make_app: Callable[[], ChatApp]) -> int:
+    """Connect first, so a refused connection is one line on a normal terminal."""
+    try:
+        first = await asyncio.wait_for(tcp_connector(host, port)(), 15)
+    except (OSError, TimeoutError) as exc:
+        print(f"ircish: cannot connect to {host}:{port}: {describe_error(exc)}", file=sys.stderr)
+        return 1
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        first[1].close()
+        print("ircish: needs a terminal (stdin and stdout must be a tty)", file=sys.stderr)
+        return 2
+    await make_app().run(first)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``ircish`` console command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        host, port = parse_server(args.server)
+    except ValueError as exc:
+        print(f"ircish: {exc}", file=sys.stderr)
+        return 2
+    nick = args.nick or default_nick()
+    if not _NICK_RE.match(nick):
+        print(
+            f"ircish: {nick!r} is not a valid nickname (letters, digits, []\\`^{{|}}-_)",
+            file=sys.stderr,
+        )
+        return 2
+    rooms = parse_rooms(args.join)
+    try:
+        return asyncio.run(_run(host, port, lambda: build(host, port, nick, rooms, args.password)))
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,738 @@
+"""The client side of the IRC protocol, sans I/O: lines in, model updates and lines out.
+
+Theory of operation (h11 style): ``IrcClient`` never touches a socket. The
+connection layer calls ``connection_made()``, feeds every received line to
+``line_received()`` and reports ``connection_lost()``; after each call it
+writes out ``pop_outgoing()``. The UI calls ``submit()`` with what the user
+typed.
+
+Registration follows the Modern IRC client protocol with IRCv3 capability
+negotiation: ``CAP LS 302``, (``PASS``), ``NICK``, ``USER``; once the server
+lists its capabilities we ``CAP REQ`` the ones we use (``server-time``,
+``echo-message``, ``multi-prefix``) and send ``CAP END``. A server without CAP
+simply registers us. A taken nickname during registration is retried with the
+next free variant (``alice_``, ``alice2``, ...).
+
+Until the server welcomes us (001), user lines are held in a pending queue;
+after 001 we join the rooms we want to be in (on a reconnect: the rooms we were
+in) and then flush that queue, so nothing typed while disconnected is lost.
+
+Answers that come as a series of numerics (``/who``, ``/whois``, ``/list``,
+``NAMES``) are collected until their end numeric and shown as one table or line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from ircish import __version__
+from ircish.client.model import Buffer, BufferKind, LineKind, Model, Table, casefolder
+from ircish.protocol import numerics as n
+from ircish.protocol.message import Message, MessageParseError
+
+#: Capabilities the client asks for when the server offers them.
+WANTED_CAPS = ("server-time", "echo-message", "multi-prefix")
+#: Bytes a server may add around our text when it relays a message
+#: (":nick!~user@host PRIVMSG target :" and CR LF); hosts can be 63 bytes.
+RELAY_OVERHEAD = 100
+CTCP = "\x01"
+#: Numerics not worth showing (machine-readable server details).
+HIDDEN_NUMERICS = frozenset({n.RPL_MYINFO, n.RPL_ISUPPORT, n.RPL_CREATIONTIME})
+#: Numerics whose middle parameters repeat what their text says (LUSERS counts).
+TEXT_ONLY_NUMERICS = frozenset({"250", n.RPL_LOCALUSERS, n.RPL_GLOBALUSERS})
+#: Numerics that add a row to a /whois answer (RPL_WHOISUSER, ...SERVER, ...IDLE, ...).
+WHOIS_CODES = ("311", "312", "313", "317", "319", "320", "330", "338", "378", "671", "276")
+
+Handler = Callable[[Message], None]
+
+#: Friendlier wording for common errors: code -> text with {0}, {1} for the params.
+ERROR_TEXTS: dict[str, str] = {
+    n.ERR_NOSUCHNICK: "No such nick or room: {0}",
+    n.ERR_NOSUCHCHANNEL: "No such room: {0}",
+    n.ERR_CANNOTSENDTOCHAN: "You cannot send to {0} (join it first)",
+    n.ERR_TOOMANYCHANNELS: "You are in too many rooms to join {0}",
+    n.ERR_NICKNAMEINUSE: "The nickname {0} is already taken",
+    n.ERR_ERRONEUSNICKNAME: "{0} is not a valid nickname",
+    n.ERR_USERNOTINCHANNEL: "{0} is not in {1}",
+    n.ERR_NOTONCHANNEL: "You are not in {0}",
+    n.ERR_USERONCHANNEL: "{0} is already in {1}",
+    n.ERR_CHANOPRIVSNEEDED: "You need to be an operator of {0} for that",
+    n.ERR_INVITEONLYCHAN: "{0} is invite-only: ask an operator for /invite",
+    n.ERR_BADCHANNELKEY: "{0} needs a key: /join {0} KEY",
+    n.ERR_CHANNELISFULL: "{0} is full",
+    n.ERR_PASSWDMISMATCH: "Wrong server password (use --password)",
+}
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split ``text`` into pieces of at most ``limit`` UTF-8 bytes, at spaces if possible."""
+    pieces: list[str] = []
+    while len(text.encode()) > limit:
+        # The longest prefix within the limit, never cutting a character in two.
+        cut = len(text.encode()[:limit].decode("utf-8", "ignore"))
+        space = text.rfind(" ", 0, cut + 1)
+        if space > cut // 2:
+            pieces.append(text[:space])
+            text = text[space + 1 :]
+        else:
+            pieces.append(text[:cut])
+            text = text[cut:]
+    if text or not pieces:
+        pieces.append(text)
+    return pieces
+
+
+def nick_variant(nick: str, attempt: int) -> str:
+    """The ``attempt``-th alternative to a taken nickname: alice_, alice2, alice3, ..."""
+    if attempt == 1:
+        return nick + "_"
+    return f"{nick}{attempt}"
+
+
+def parse_time(raw: str | None) -> datetime | None:
+    """A server-time tag as a local datetime, or None if absent or malformed."""
+    if not raw:
+        return None
+    try:
+        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone()
+
+
+class IrcClient:
+    """One user's IRC session: registration, state tracking, input handling."""
+
+    def __init__(
+        self,
+        model: Model,
+        *,
+        username: str | None = None,
+        realname: str | None = None,
+        password: str | None = None,
+        autojoin: tuple[str, ...] = (),
+    ) -> None:
+        self.model = model
+        self.username = username or model.nick
+        self.realname = realname or model.nick
+        self.password = password
+        #: Rooms to be in after every (re)registration: folded name -> (name, key).
+        self.channels: dict[str, tuple[str, str]] = {}
+        for room in autojoin:
+            self.channels[model.fold(room)] = (room, "")
+        self.connected = False
+        self.registered = False
+        self.quitting = False
+        #: Set by /reconnect; the connection layer drops the link and connects again.
+        self.reconnect_requested = False
+        #: Set when reconnecting would not help (a wrong password).
+        self.fatal: str | None = None
+        self.caps: set[str] = set()
+        self._offered: set[str] = set()
+        self._cap_done = False
+        self._nick_base = model.nick
+        self._nick_attempt = 0
+        self._out: list[str] = []
+        self._pending: list[str] = []
+        #: Rooms to switch to when our JOIN comes back (the user asked for them).
+        self._switch_to: set[str] = set()
+        if autojoin:
+            self._switch_to.add(model.fold(autojoin[0]))
+        self._names: dict[str, list[str]] = {}
+        self._who: list[tuple[str, ...]] = []
+        self._whois: dict[str, list[tuple[str, str]]] = {}
+        self._list: list[tuple[str, str, str]] | None = None
+        self._handlers: dict[str, Handler] = {
+            "PING": self._on_ping,
+            "PONG": lambda msg: None,
+            "CAP": self._on_cap,
+            "ERROR": self._on_error,
+            "PRIVMSG": self._on_privmsg,
+            "NOTICE": self._on_privmsg,
+            "JOIN": self._on_join,
+            "PART": self._on_part,
+            "QUIT": self._on_quit,
+            "NICK": self._on_nick,
+            "KICK": self._on_kick,
+            "TOPIC": self._on_topic,
+            "MODE": self._on_mode,
+            "INVITE": self._on_invite,
+            "AWAY": lambda msg: None,
+        }
+        self._numerics: dict[str, Handler] = {
+            n.RPL_WELCOME: self._on_welcome,
+            n.RPL_ISUPPORT: self._on_isupport,
+            n.RPL_MOTDSTART: lambda msg: None,
+            n.RPL_ENDOFMOTD: lambda msg: None,
+            n.RPL_MOTD: self._on_motd,
+            n.RPL_AWAY: self._on_rpl_away,
+            n.RPL_UNAWAY: self._on_unaway,
+            n.RPL_NOWAWAY: self._on_nowaway,
+            n.RPL_NAMREPLY: self._on_namreply,
+            n.RPL_ENDOFNAMES: self._on_endofnames,
+            n.RPL_NOTOPIC: self._on_notopic,
+            n.RPL_TOPIC: self._on_rpl_topic,
+            n.RPL_TOPICWHOTIME: self._on_topicwhotime,
+            n.RPL_CREATIONTIME: lambda msg: None,
+            n.RPL_CHANNELMODEIS: self._on_channelmodeis,
+            n.RPL_WHOREPLY: self._on_whoreply,
+            n.RPL_ENDOFWHO: self._on_endofwho,
+            n.RPL_LISTSTART: self._on_liststart,
+            n.RPL_LIST: self._on_list,
+            n.RPL_LISTEND: self._on_listend,
+            n.RPL_ENDOFWHOIS: self._on_endofwhois,
+            n.RPL_INVITING: self._on_inviting,
+            n.ERR_NICKNAMEINUSE: self._on_nick_error,
+            n.ERR_ERRONEUSNICKNAME: self._on_nick_error,
+            n.ERR_PASSWDMISMATCH: self._on_bad_password,
+        }
+        for code in WHOIS_CODES:
+            self._numerics[code] = self._whois_row
+
+    @property
+    def server(self) -> Buffer:
+        return self.model.server
+
+    # -- the connection layer's interface ------------------------------------------
+
+    def connection_made(self) -> None:
+        """Start registration on a fresh connection."""
+        self.connected = True
+        self.registered = False
+        self.caps = set()
+        self._offered = set()
+        self._cap_done = False
+        self._nick_base = self.model.nick
+        self._nick_attempt = 0
+        self._names.clear()
+        self.model.state = "registering"
+        self._write("CAP", "LS", "302")
+        if self.password:
+            self._write("PASS", self.password)
+        self._write("NICK", self.model.nick)
+        self._write("USER", self.username, "0", "*", self.realname)
+
+    def connection_lost(self, reason: str) -> None:
+        """Forget what only held for that connection; remember the rooms to rejoin."""
+        was_registered = self.registered
+        self.connected = False
+        self.registered = False
+        self._out.clear()
+        for buf in self.model.rooms():
+            if buf.joined:
+                buf.joined = False
+                buf.members.clear()
+        self.model.state = "disconnected"
+        if not self.quitting:
+            text = f"Disconnected: {reason}" if was_registered else f"Connection closed: {reason}"
+            for buf in {self.server, self.model.current, *self.model.rooms()}:
+                self.model.error(text, buf)
+
+    def line_received(self, line: str) -> None:
+        """Handle one line from the server."""
+        try:
+            msg = Message.parse(line)
+        except MessageParseError:
+            return
+        handler = self._handlers.get(msg.verb)
+        if handler is None and msg.verb.isdigit():
+            handler = self._numerics.get(msg.verb, self._on_numeric)
+        if handler is None:
+            self.model.info(" ".join(msg.params), self.server)
+            return
+        try:
+            handler(msg)
+        except IndexError:
+            # A server sent fewer parameters than the protocol promises: show it raw.
+            self.model.info(line, self.server)
+
+    def pop_outgoing(self) -> list[str]:
+        """Lines to write to the server now (without line endings)."""
+        out, self._out = self._out, []
+        return out
+
+    # -- sending -----------------------------------------------------------------------
+
+    def _write(self, verb: str, *params: str) -> None:
+        self._out.append(Message(verb, params).format())
+
+    def send(self, verb: str, *params: str) -> None:
+        """Send a command now, or once registered if we are not yet."""
+        self.send_raw(Message(verb, params).format())
+
+    def send_raw(self, line: str) -> None:
+        if self.registered:
+            self._out.append(line)
+        else:
+            self._pending.append(line)
+
+    def say(self, target: str, text: str, *, action: bool = False, notice: bool = False) -> None:
+        """Send a message (split to fit a line) and show it unless the server echoes it."""
+        model = self.model
+        is_room = model.is_room_name(target)
+        buf = model.open(target, BufferKind.ROOM if is_room else BufferKind.QUERY)
+        verb = "NOTICE" if notice else "PRIVMSG"
+        kind = LineKind.ACTION if action else LineKind.NOTICE if notice else LineKind.MESSAGE
+        limit = 510 - RELAY_OVERHEAD - len(model.nick.encode()) - len(target.encode())
+        if action:
+            limit -= len(f"{CTCP}ACTION {CTCP}")
+        if not self.registered:
+            model.info(f"Not connected yet; this is sent once connected: {text}", buf)
+        for piece in split_text(text, limit):
+            self.send(verb, target, f"{CTCP}ACTION {piece}{CTCP}" if action else piece)
+            if self.registered and "echo-message" not in self.caps:
+                model.message(buf, model.nick, piece, kind)
+
+    def join(self, rooms: list[str], keys: list[str] | None = None, switch: bool = True) -> None:
+        keys = keys or []
+        if switch:
+            self._switch_to.update(self.model.fold(r) for r in rooms)
+        params = (",".join(rooms), ",".join(keys)) if keys else (",".join(rooms),)
+        self.send("JOIN", *params)
+        for i, room in enumerate(rooms):
+            self.channels[self.model.fold(room)] = (room, keys[i] if i < len(keys) else "")
+
+    def part(self, room: str, reason: str = "") -> None:
+        self.channels.pop(self.model.fold(room), None)
+        self.send("PART", room, reason) if reason else self.send("PART", room)
+
+    def ping(self, token: str) -> None:
+        """A keepalive PING, sent even before registration completes."""
+        self._write("PING", token)
+
+    def quit(self, reason: str) -> None:
+        """Say goodbye; the connection layer closes once the server hangs up."""
+        self.quitting = True
+        if self.connected:
+            self._out.append(Message("QUIT", (reason,)).format())
+
+    # -- registration -----------------------------------------------------------------
+
+    def _on_ping(self, msg: Message) -> None:
+        self._write("PONG", *msg.params)
+
+    def _on_cap(self, msg: Message) -> None:
+        sub = msg.params[1].upper()
+        more = len(msg.params) > 3 and msg.params[2] == "*"
+        caps = {c.split("=", 1)[0] for c in msg.params[-1].split()}
+        if sub == "LS":
+            self._offered |= caps
+            if more:
+                return
+            wanted = [c for c in WANTED_CAPS if c in self._offered]
+            if wanted and not self.registered:
+                self._write("CAP", "REQ", " ".join(wanted))
+            else:
+                self._cap_end()
+        elif sub == "ACK":
+            self.caps |= {c for c in caps if not c.startswith("-")}
+            self._cap_end()
+        elif sub == "NAK":
+            self._cap_end()
+
+    def _cap_end(self) -> None:
+        if not self._cap_done and not self.registered:
+            self._cap_done = True
+            self._write("CAP", "END")
+
+    def _on_welcome(self, msg: Message) -> None:
+        model = self.model
+        self.registered = True
+        model.set_nick(msg.params[0])
+        model.state = "connected"
+        model.info(msg.params[-1], self.server)
+        rooms = list(self.channels.values())
+        # Rooms with keys go first: JOIN pairs keys with the leading rooms.
+        rooms.sort(key=lambda pair: not pair[1])
+        if rooms:
+            keys = [key for _, key in rooms if key]
+            names = ",".join(name for name, _ in rooms)
+            self._write("JOIN", *((names, ",".join(keys)) if keys else (names,)))
+        pending, self._pending = self._pending, []
+        self._out.extend(pending)
+
+    def _on_isupport(self, msg: Message) -> None:
+        model = self.model
+        for token in msg.params[1:-1]:
+            key, _, value = token.partition("=")
+            if key == "CASEMAPPING":
+                model.fold = casefolder(value)
+            elif key == "CHANTYPES" and value:
+                model.chantypes = value
+            elif key == "NETWORK" and value:
+                model.server.name = value
+            elif key == "PREFIX" and value.startswith("("):
+                modes, _, chars = value[1:].partition(")")
+                model.prefixes = chars
+                model.prefix_modes = dict(zip(modes, chars, strict=False))
+
+    def _on_nick_error(self, msg: Message) -> None:
+        nick = msg.params[1] if len(msg.params) > 2 else self.model.nick
+        if self.registered:
+            self._on_numeric(msg)
+            return
+        # Still registering: pick the next variant, as irssi and WeeChat do.
+        self._nick_attempt += 1
+        base = self._nick_base
+        if msg.verb == n.ERR_ERRONEUSNICKNAME and len(base) > 9 and self._nick_attempt == 1:
+            candidate = base[:9]  # the old RFC limit: the likeliest reason
+            self._nick_base = candidate
+        elif msg.verb == n.ERR_ERRONEUSNICKNAME and self._nick_attempt > 1:
+            self.model.error(f"The server refused the nickname {nick}; try /nick NAME", self.server)
+            return
+        else:
+            candidate = nick_variant(base, self._nick_attempt)
+        why = "is taken" if msg.verb == n.ERR_NICKNAMEINUSE else "was refused"
+        self.model.error(f"The nickname {nick} {why}; trying {candidate}", self.server)
+        self.model.set_nick(candidate)
+        self._write("NICK", candidate)
+
+    def _on_bad_password(self, msg: Message) -> None:
+        self.fatal = "wrong server password"
+        self.model.error(ERROR_TEXTS[n.ERR_PASSWDMISMATCH], self.server)
+
+    def _on_error(self, msg: Message) -> None:
+        text = msg.params[0] if msg.params else "closing"
+        if not self.quitting:
+            self.model.error(f"Server: {text}", self.server)
+
+    # -- messages -----------------------------------------------------------------------
+
+    def _on_privmsg(self, msg: Message) -> None:
+        model = self.model
+        nick = msg.nick or ""
+        target, text = msg.params[0], msg.params[1]
+        notice = msg.verb == "NOTICE"
+        when = parse_time(msg.tags.get("time"))
+        # STATUSMSG targets such as "@#room" still belong to the room.
+        room = target if model.is_room_name(target) else target.lstrip(model.prefixes)
+        if model.is_room_name(room):
+            buf = model.open(room, BufferKind.ROOM)
+        elif msg.source is None or "!" not in msg.source or not self.registered:
+            buf = self.server  # the server talking
+        elif model.is_me(nick):
+            buf = model.open(target, BufferKind.QUERY)  # our own message, echoed
+        elif notice:
+            buf = model.find(nick) or model.current
+        else:
+            buf = model.open(nick, BufferKind.QUERY)
+            if buf.name != nick:
+                model.rename(buf, nick)
+        if text.startswith(CTCP):
+            self._on_ctcp(msg, buf, nick, text.strip(CTCP), when)
+            return
+        kind = LineKind.NOTICE if notice else LineKind.MESSAGE
+        model.message(buf, nick or (msg.source or self.server.name), text, kind, when)
+
+    def _on_ctcp(
+        self, msg: Message, buf: Buffer, nick: str, body: str, when: datetime | None
+    ) -> None:
+        verb, _, arg = body.partition(" ")
+        verb = verb.upper()
+        if verb == "ACTION":
+            self.model.message(buf, nick, arg, LineKind.ACTION, when)
+        elif msg.verb == "NOTICE":
+            self.model.info(f"CTCP {verb} reply from {nick}: {arg}", self.model.current)
+        else:
+            self.model.info(f"{nick} sent a CTCP {verb} request", self.server)
+            reply = {"VERSION": f"ircish {__version__}", "PING": arg}.get(verb)
+            if reply is not None and self.registered:
+                self._write("NOTICE", nick, f"{CTCP}{verb} {reply}{CTCP}")
+
+    # -- membership ---------------------------------------------------------------------
+
+    def _on_join(self, msg: Message) -> None:
+        model = self.model
+        nick, room = msg.nick or "", msg.params[0]
+        if model.is_me(nick):
+            buf = model.open(room, BufferKind.ROOM)
+            buf.name = room
+            buf.joined = True
+            buf.members.clear()
+            model.add_member(buf, nick)
+            key = model.fold(room)
+            self.channels[key] = (room, self.channels.get(key, (room, ""))[1])
+            if key in self._switch_to:
+                self._switch_to.discard(key)
+                model.switch(buf)
+            model.line(buf, LineKind.JOIN, f"You joined {room}", nick, own=True)
+            return
+        buf = model.open(room, BufferKind.ROOM)
+        model.add_member(buf, nick)
+        host = msg.source.split("!", 1)[1] if msg.source and "!" in msg.source else ""
+        model.line(buf, LineKind.JOIN, f"{nick} ({host}) joined {room}", nick)
+
+    def _on_part(self, msg: Message) -> None:
+        model = self.model
+        nick, room = msg.nick or "", msg.params[0]
+        reason = msg.params[1] if len(msg.params) > 1 else ""
+        buf = model.find(room)
+        if buf is None or not buf.is_room:
+            return
+        if model.is_me(nick):
+            self.channels.pop(model.fold(room), None)
+            model.close(buf)
+            model.info(f"You left {room}" + (f" ({reason})" if reason else ""), self.server)
+            return
+        model.remove_member(buf, nick)
+        text = f"{nick} left {room}" + (f" ({reason})" if reason else "")
+        model.line(buf, LineKind.PART, text, nick)
+
+    def _on_quit(self, msg: Message) -> None:
+        model = self.model
+        nick = msg.nick or ""
+        reason = msg.params[0] if msg.params else ""
+        text = f"{nick} quit" + (f" ({reason})" if reason else "")
+        for buf in list(model.rooms_with(nick)):
+            model.remove_member(buf, nick)
+            model.line(buf, LineKind.QUIT, text, nick)
+        query = model.find(nick)
+        if query is not None and query.kind is BufferKind.QUERY:
+            model.line(query, LineKind.QUIT, text, nick)
+
+    def _on_nick(self, msg: Message) -> None:
+        model = self.model
+        old, new = msg.nick or "", msg.params[0]
+        me = model.is_me(old)
+        text = f"You are now known as {new}" if me else f"{old} is now known as {new}"
+        shown: set[int] = set()
+        for buf in list(model.rooms_with(old)):
+            model.rename_member(buf, old, new)
+            model.line(buf, LineKind.NICK, text, new, own=me)
+            shown.add(id(buf))
+        query = model.find(old)
+        if query is not None and query.kind is BufferKind.QUERY and not me:
+            model.rename(query, new)
+            model.line(query, LineKind.NICK, text, new)
+            shown.add(id(query))
+        if me:
+            model.set_nick(new)
+            self._nick_base = new
+            if id(model.current) not in shown:
+                model.line(model.current, LineKind.NICK, text, new, own=True)
+
+    def _on_kick(self, msg: Message) -> None:
+        model = self.model
+        by, room, target = msg.nick or "", msg.params[0], msg.params[1]
+        reason = msg.params[2] if len(msg.params) > 2 else ""
+        buf = model.find(room)
+        if buf is None or not buf.is_room:
+            return
+        if model.is_me(target):
+            buf.joined = False
+            buf.members.clear()
+            self.channels.pop(model.fold(room), None)
+            text = f"You were kicked from {room} by {by}" + (f" ({reason})" if reason else "")
+            model.line(buf, LineKind.KICK, text, by, mention=True)
+            return
+        model.remove_member(buf, target)
+        text = f"{by} kicked {target} from {room}" + (f" ({reason})" if reason else "")
+        model.line(buf, LineKind.KICK, text, by)
+
+    def _on_topic(self, msg: Message) -> None:
+        model = self.model
+        room, text = msg.params[0], msg.params[1] if len(msg.params) > 1 else ""
+        buf = model.open(room, BufferKind.ROOM)
+        buf.topic = text
+        nick = msg.nick or ""
+        shown = f"{nick} changed the topic to: {text}" if text else f"{nick} cleared the topic"
+        model.line(buf, LineKind.TOPIC, shown, nick, own=model.is_me(nick))
+
+    def _on_mode(self, msg: Message) -> None:
+        model = self.model
+        target, changes = msg.params[0], msg.params[1:]
+        by = msg.nick or msg.source or ""
+        text = f"{by} sets mode {' '.join(changes)} on {target}"
+        if not model.is_room_name(target):
+            model.info(text, self.server)
+            return
+        buf = model.open(target, BufferKind.ROOM)
+        args = list(changes[1:])
+        on = True
+        for ch in changes[0] if changes else "":
+            if ch in "+-":
+                on = ch == "+"
+            elif ch in model.prefix_modes and args:
+                model.set_prefix(buf, args.pop(0), model.prefix_modes[ch], on)
+            elif (ch in "bkeIfjJ" or (ch == "l" and on)) and args:
+                args.pop(0)  # a mode whose argument is not a nickname
+        model.line(buf, LineKind.MODE, text, by)
+
+    def _on_invite(self, msg: Message) -> None:
+        room = msg.params[1]
+        text = f"{msg.nick} invites you to {room} (type /join {room})"
+        self.model.line(self.model.current, LineKind.INFO, text, msg.nick or "", mention=True)
+
+    # -- numerics -------------------------------------------------------------------
+
+    def _on_numeric(self, msg: Message) -> None:
+        """Any numeric without its own handler: errors in view, the rest in the server buffer."""
+        params = msg.params[1:]
+        if msg.verb[0] in "45":
+            template = ERROR_TEXTS.get(msg.verb)
+            if template is not None and len(params) > template.count("{"):
+                text = template.format(*params)
+            else:
+                detail = " ".join(params[:-1])
+                text = (f"{detail}: " if detail else "") + (params[-1] if params else msg.verb)
+            # Shown where the user is looking, and kept in the server buffer's log too.
+            self.model.error(text)
+            if self.model.current is not self.server:
+                self.model.error(text, self.server)
+            return
+        if msg.verb in TEXT_ONLY_NUMERICS:
+            params = params[-1:]
+        if params and msg.verb not in HIDDEN_NUMERICS:
+            self.model.info(" ".join(params), self.server)
+
+    def _on_motd(self, msg: Message) -> None:
+        self.model.info(msg.params[-1].removeprefix("- "), self.server)
+
+    def _on_rpl_away(self, msg: Message) -> None:
+        nick, text = msg.params[1], msg.params[2]
+        key = self.model.fold(nick)
+        if key in self._whois:
+            self._whois[key].append(("away", text))
+            return
+        buf = self.model.find(nick) or self.model.current
+        self.model.info(f"{nick} is away: {text}", buf)
+
+    def _on_unaway(self, msg: Message) -> None:
+        self.model.away = None
+        self.model.info("You are no longer marked as away")
+
+    def _on_nowaway(self, msg: Message) -> None:
+        self.model.away = self.model.away or "away"
+        self.model.info("You are now marked as away")
+
+    def _on_namreply(self, msg: Message) -> None:
+        room, names = msg.params[-2], msg.params[-1]
+        self._names.setdefault(self.model.fold(room), []).extend(names.split())
+
+    def _on_endofnames(self, msg: Message) -> None:
+        model = self.model
+        room = msg.params[1]
+        names = self._names.pop(model.fold(room), [])
+        buf = model.find(room)
+        if buf is not None and buf.is_room and buf.joined:
+            buf.members.clear()
+            for entry in names:
+                bare = entry.lstrip(model.prefixes)
+                prefix = entry[: len(entry) - len(bare)]
+                model.add_member(buf, bare.split("!", 1)[0], prefix)
+            shown = model.sorted_members(buf)
+        else:
+            buf = model.current
+            shown = names
+        model.info(f"Users in {room} ({len(shown)}): {' '.join(shown)}", buf)
+
+    def _room_buffer(self, room: str) -> Buffer:
+        buf = self.model.find(room)
+        return buf if buf is not None and buf.is_room else self.model.current
+
+    def _on_notopic(self, msg: Message) -> None:
+        self.model.info(f"{msg.params[1]} has no topic", self._room_buffer(msg.params[1]))
+
+    def _on_rpl_topic(self, msg: Message) -> None:
+        room, text = msg.params[1], msg.params[2]
+        buf = self._room_buffer(room)
+        if buf.is_room and self.model.fold(buf.name) == self.model.fold(room):
+            buf.topic = text
+        self.model.line(buf, LineKind.TOPIC, f"Topic of {room}: {text}")
+
+    def _on_topicwhotime(self, msg: Message) -> None:
+        room, by, stamp = msg.params[1], msg.params[2], msg.params[3]
+        text = f"Topic set by {by.split('!', 1)[0]} on {_date(stamp)}"
+        self.model.info(text, self._room_buffer(room))
+
+    def _on_channelmodeis(self, msg: Message) -> None:
+        room = msg.params[1]
+        self.model.info(f"Modes of {room}: {' '.join(msg.params[2:])}", self._room_buffer(room))
+
+    def _on_inviting(self, msg: Message) -> None:
+        self.model.info(f"Invited {msg.params[1]} to {msg.params[2]}")
+
+    def _on_whoreply(self, msg: Message) -> None:
+        # <me> <room> <user> <host> <server> <nick> <flags> :<hopcount> <realname>
+        _, room, user, host, _server, nick, flags = msg.params[:7]
+        realname = msg.params[7].split(" ", 1)[1] if " " in msg.params[7] else ""
+        status = ("away" if flags.startswith("G") else "here") + (
+            f" {flags[1:]}" if flags[1:] else ""
+        )
+        row = (nick, f"{user}@{host}", room if room != "*" else "", status, realname)
+        self._who.append(row)
+
+    def _on_endofwho(self, msg: Message) -> None:
+        rows, self._who = self._who, []
+        mask = msg.params[1]
+        title = f"/who {mask}: {len(rows)} user{'s' if len(rows) != 1 else ''}"
+        table = Table(title, ("nick", "user@host", "room", "status", "real name"), tuple(rows))
+        self.model.line(self.model.current, LineKind.TABLE, title, table=table)
+
+    def _on_liststart(self, msg: Message) -> None:
+        self._list = []
+
+    def _on_list(self, msg: Message) -> None:
+        if self._list is None:
+            self._list = []
+        room, users = msg.params[1], msg.params[2]
+        topic = msg.params[3] if len(msg.params) > 3 else ""
+        self._list.append((room, users, topic))
+        self.model.known_rooms.add(room)
+
+    def _on_listend(self, msg: Message) -> None:
+        rows = sorted(self._list or [], key=lambda r: (-int(r[1]) if r[1].isdigit() else 0, r[0]))
+        self._list = None
+        title = f"/list: {len(rows)} room{'s' if len(rows) != 1 else ''}"
+        table = Table(title, ("room", "users", "topic"), tuple(rows))
+        self.model.line(self.model.current, LineKind.TABLE, title, table=table)
+
+    def _whois_row(self, msg: Message) -> None:
+        nick = msg.params[1]
+        rows = self._whois.setdefault(self.model.fold(nick), [])
+        p = msg.params
+        match msg.verb:
+            case n.RPL_WHOISUSER:
+                rows.append(("user", f"{p[1]}!{p[2]}@{p[3]}"))
+                rows.append(("real name", p[5]))
+            case n.RPL_WHOISCHANNELS:
+                rows.append(("rooms", p[2]))
+            case n.RPL_WHOISSERVER:
+                rows.append(("server", f"{p[2]} ({p[3]})" if len(p) > 3 else p[2]))
+            case n.RPL_WHOISIDLE:
+                rows.append(("idle", _duration(p[2])))
+                if len(p) > 4 and p[3].isdigit():
+                    rows.append(("online since", _date(p[3])))
+            case _:
+                rows.append((msg.verb, " ".join(p[2:])))
+
+    def _on_endofwhois(self, msg: Message) -> None:
+        nick = msg.params[1]
+        rows = self._whois.pop(self.model.fold(nick), [])
+        if not rows:
+            return
+        table = Table(f"/whois {nick}", ("", ""), tuple(rows))
+        self.model.line(self.model.current, LineKind.TABLE, f"/whois {nick}", table=table)
+
+
+def _duration(raw: str) -> str:
+    try:
+        secs = int(raw)
+    except ValueError:
+        return raw
+    hours, rest = divmod(secs, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {secs}s" if minutes else f"{secs}s"
+
+
+def _date(stamp: str) -> str:
+    try:
+        when = datetime.fromtimestamp(int(stamp)).astimezone()
+    except (ValueError, OSError, OverflowError):
+        return stamp
+    return when.strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,364 @@
+"""The client's state, with no terminal and no socket: buffers, lines, history.
+
+Theory of operation: everything the user sees is a ``Line`` in a ``Buffer``.
+The IRC layer (``irc.py``) turns server messages into lines and membership
+changes; the command layer (``commands.py``) turns typed input into IRC lines
+and local actions; the UI (``app.py``) only draws the current buffer and the
+status line from this model. Activity accounting happens in one place,
+``Model.add``: a line arriving in a buffer that is not in view raises its
+unread count, and a line that mentions the user (or any private message)
+raises its highlight count and rings the bell.
+
+Buffers are numbered from 1 in the order they were opened, like irssi windows
+and WeeChat buffers; buffer 1 is the server buffer and cannot be closed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+#: Lines kept per buffer; older ones scroll away for good.
+MAX_LINES = 2000
+#: Characters IRC allows in nicknames besides letters and digits.
+NICK_SPECIALS = "[]\\`_^{|}-"
+
+
+class LineKind(Enum):
+    """What a line is; decides its look and whether it counts as activity."""
+
+    MESSAGE = "message"
+    ACTION = "action"
+    NOTICE = "notice"
+    JOIN = "join"
+    PART = "part"
+    QUIT = "quit"
+    NICK = "nick"
+    TOPIC = "topic"
+    KICK = "kick"
+    MODE = "mode"
+    INFO = "info"
+    ERROR = "error"
+    TABLE = "table"
+
+
+#: Kinds that count as unread activity (joins and parts are only noise).
+ACTIVITY_KINDS = frozenset({LineKind.MESSAGE, LineKind.ACTION, LineKind.NOTICE})
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A tidy answer (/list, /who, /whois, /help): a title, headers and rows."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(eq=False, slots=True)
+class Line:
+    """One entry of a buffer's scrollback."""
+
+    time: datetime
+    kind: LineKind
+    text: str = ""
+    #: The speaker for messages, actions and notices; the subject otherwise.
+    nick: str = ""
+    own: bool = False
+    mention: bool = False
+    table: Table | None = None
+    #: Rendering cache owned by ``render.py``: (width, rows).
+    cache: tuple[int, list[object]] | None = field(default=None, repr=False)
+
+
+class BufferKind(Enum):
+    SERVER = "server"
+    ROOM = "room"
+    QUERY = "query"
+
+
+@dataclass(eq=False)
+class Buffer:
+    """The scrollback of the server, of one room or of one private conversation."""
+
+    name: str
+    kind: BufferKind
+    lines: deque[Line] = field(default_factory=lambda: deque(maxlen=MAX_LINES))
+    unread: int = 0
+    highlights: int = 0
+    topic: str = ""
+    #: Room members: folded nick -> (nick as shown, prefix characters such as "@+").
+    members: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: Folded nick -> sequence number of their last message (completion order).
+    spoke: dict[str, int] = field(default_factory=dict)
+    #: Whether we are in the room (rooms only): False after a kick or a lost connection.
+    joined: bool = False
+    #: Lines hidden below the view; 0 follows new lines.
+    scroll: int = 0
+
+    @property
+    def is_room(self) -> bool:
+        return self.kind is BufferKind.ROOM
+
+
+class History:
+    """Input history navigated with Up/Down; the line being typed is kept as a draft."""
+
+    def __init__(self, limit: int = 500) -> None:
+        self.limit = limit
+        self.entries: list[str] = []
+        self._pos = 0
+        self._draft = ""
+
+    def add(self, text: str) -> None:
+        if text.strip() and (not self.entries or self.entries[-1] != text):
+            self.entries.append(text)
+            del self.entries[: -self.limit]
+        self._pos = len(self.entries)
+        self._draft = ""
+
+    def up(self, current: str) -> str | None:
+        """The previous entry, or None at the oldest one."""
+        if self._pos == 0:
+            return None
+        if self._pos == len(self.entries):
+            self._draft = current
+        self._pos -= 1
+        return self.entries[self._pos]
+
+    def down(self, current: str) -> str | None:
+        """The next entry (the draft after the newest), or None if already there."""
+        if self._pos >= len(self.entries):
+            return None
+        self._pos += 1
+        if self._pos == len(self.entries):
+            return self._draft
+        return self.entries[self._pos]
+
+
+def casefolder(casemapping: str) -> Callable[[str], str]:
+    """The fold function for an ISUPPORT ``CASEMAPPING`` value."""
+    if casemapping == "ascii":
+        return str.lower
+    if casemapping in ("rfc1459", "strict-rfc1459"):
+        extra = "[]\\~" if casemapping == "rfc1459" else "[]\\"
+        table = str.maketrans(extra, "{}|^"[: len(extra)])
+        return lambda s: s.lower().translate(table)
+    # rfc8265 and unknown mappings: Unicode case folding (what ircish-server does).
+    return str.casefold
+
+
+def mention_pattern(nick: str) -> re.Pattern[str]:
+    """Matches ``nick`` as a whole word, case-insensitively."""
+    edge = re.escape(NICK_SPECIALS)
+    return re.compile(rf"(?<![\w{edge}]){re.escape(nick)}(?![\w{edge}])", re.IGNORECASE)
+
+
+class Model:
+    """All buffers and the user's own state."""
+
+    def __init__(
+        self,
+        nick: str,
+        server_label: str,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        on_bell: Callable[[], None] | None = None,
+    ) -> None:
+        self.nick = nick
+        self.clock = clock or (lambda: datetime.now().astimezone())
+        self.on_bell = on_bell
+        self.away: str | None = None
+        #: Shown in the status line: "connecting", "registering", "connected", "reconnecting".
+        self.state = "disconnected"
+        #: When (time.monotonic) the next connection attempt is due, while waiting for it.
+        self.retry_at: float | None = None
+        self.fold: Callable[[str], str] = str.casefold
+        self.chantypes = "#&"
+        #: Prefix characters by rank, highest first (ISUPPORT PREFIX).
+        self.prefixes = "~&@%+"
+        #: Mode letter -> prefix character, e.g. "o" -> "@".
+        self.prefix_modes = {"q": "~", "a": "&", "o": "@", "h": "%", "v": "+"}
+        #: Room names seen in /list answers (for completion).
+        self.known_rooms: set[str] = set()
+        self.history = History()
+        self.server = Buffer(server_label, BufferKind.SERVER)
+        self.buffers: list[Buffer] = [self.server]
+        self.current = self.server
+        self._said = 0
+        self._mention = mention_pattern(nick)
+
+    # -- names ------------------------------------------------------------------
+
+    def set_nick(self, nick: str) -> None:
+        self.nick = nick
+        self._mention = mention_pattern(nick)
+
+    def is_me(self, nick: str | None) -> bool:
+        return nick is not None and self.fold(nick) == self.fold(self.nick)
+
+    def is_room_name(self, name: str) -> bool:
+        return bool(name) and name[0] in self.chantypes
+
+    def mentions_me(self, text: str) -> bool:
+        return self._mention.search(text) is not None
+
+    # -- buffers ----------------------------------------------------------------
+
+    def find(self, name: str) -> Buffer | None:
+        """The buffer called ``name`` (case-insensitive), a number ("2"), or None."""
+        if name.isdigit():
+            i = int(name) - 1
+            return self.buffers[i] if 0 <= i < len(self.buffers) else None
+        key = self.fold(name)
+        for buf in self.buffers:
+            if buf is not self.server and self.fold(buf.name) == key:
+                return buf
+        if key in ("server", "status", self.fold(self.server.name)):
+            return self.server
+        return None
+
+    def open(self, name: str, kind: BufferKind) -> Buffer:
+        """The buffer for ``name``, created at the end of the list if needed."""
+        buf = self.find(name) if not name.isdigit() else None
+        if buf is None or buf is self.server:
+            buf = Buffer(name, kind)
+            self.buffers.append(buf)
+        return buf
+
+    def rooms(self) -> list[Buffer]:
+        return [b for b in self.buffers if b.kind is BufferKind.ROOM]
+
+    def rooms_with(self, nick: str) -> Iterator[Buffer]:
+        key = self.fold(nick)
+        return (b for b in self.rooms() if key in b.members)
+
+    def number(self, buf: Buffer) -> int:
+        return self.buffers.index(buf) + 1
+
+    def switch(self, buf: Buffer) -> None:
+        self.current = buf
+        buf.unread = 0
+        buf.highlights = 0
+
+    def switch_relative(self, step: int) -> None:
+        i = self.buffers.index(self.current)
+        self.switch(self.buffers[(i + step) % len(self.buffers)])
+
+    def switch_to_activity(self) -> bool:
+        """Jump to the buffer with highlights (else unread lines); False if none."""
+        for attr in ("highlights", "unread"):
+            for buf in self.buffers:
+                if getattr(buf, attr) and buf is not self.current:
+                    self.switch(buf)
+                    return True
+        return False
+
+    def close(self, buf: Buffer) -> None:
+        if buf is self.server:
+            raise ValueError("the server buffer cannot be closed")
+        i = self.buffers.index(buf)
+        self.buffers.remove(buf)
+        if self.current is buf:
+            self.switch(self.buffers[max(0, i - 1)])
+
+    def rename(self, buf: Buffer, name: str) -> None:
+        buf.name = name
+
+    # -- lines ------------------------------------------------------------------
+
+    def add(self, buf: Buffer, line: Line) -> Line:
+        """Append ``line`` to ``buf`` and account for it as activity."""
+        buf.lines.append(line)
+        if line.kind in ACTIVITY_KINDS and line.nick and not line.own:
+            buf.spoke[self.fold(line.nick)] = self._said = self._said + 1
+        if buf is self.current:
+            if buf.scroll:
+                buf.scroll += 1  # keep the view still while the user reads back
+            return line
+        if line.kind in ACTIVITY_KINDS and not line.own:
+            buf.unread += 1
+            if line.mention or buf.kind is BufferKind.QUERY:
+                buf.highlights += 1
+                if self.on_bell is not None:
+                    self.on_bell()
+        elif line.kind is LineKind.KICK and line.mention:
+            buf.highlights += 1
+        return line
+
+    def line(
+        self, buf: Buffer, kind: LineKind, text: str = "", nick: str = "", **kw: object
+    ) -> Line:
+        """Build a line stamped now and add it (``kw``: own, mention, table, time)."""
+        when = kw.pop("time", None) or self.clock()
+        made = Line(when, kind, text, nick, **kw)  # type: ignore[arg-type]
+        return self.add(buf, made)
+
+    def info(self, text: str, buf: Buffer | None = None) -> Line:
+        return self.line(buf or self.current, LineKind.INFO, text)
+
+    def error(self, text: str, buf: Buffer | None = None) -> Line:
+        return self.line(buf or self.current, LineKind.ERROR, text)
+
+    def message(
+        self,
+        buf: Buffer,
+        nick: str,
+        text: str,
+        kind: LineKind = LineKind.MESSAGE,
+        time: datetime | None = None,
+    ) -> Line:
+        """A message, action or notice: marks own lines and mentions of the user."""
+        own = self.is_me(nick)
+        mention = not own and self.mentions_me(text)
+        return self.line(buf, kind, text, nick, own=own, mention=mention, time=time)
+
+    def clear(self, buf: Buffer) -> None:
+        buf.lines.clear()
+        buf.scroll = 0
+
+    # -- members ----------------------------------------------------------------
+
+    def add_member(self, buf: Buffer, nick: str, prefix: str = "") -> None:
+        buf.members[self.fold(nick)] = (nick, prefix)
+
+    def remove_member(self, buf: Buffer, nick: str) -> bool:
+        key = self.fold(nick)
+        buf.spoke.pop(key, None)
+        return buf.members.pop(key, None) is not None
+
+    def rename_member(self, buf: Buffer, old: str, new: str) -> None:
+        entry = buf.members.pop(self.fold(old), None)
+        if entry is not None:
+            buf.members[self.fold(new)] = (new, entry[1])
+        if (spoke := buf.spoke.pop(self.fold(old), None)) is not None:
+            buf.spoke[self.fold(new)] = spoke
+
+    def set_prefix(self, buf: Buffer, nick: str, char: str, on: bool) -> None:
+        key = self.fold(nick)
+        if key not in buf.members:
+            return
+        shown, prefix = buf.members[key]
+        chars = set(prefix) | {char} if on else set(prefix) - {char}
+        ranked = "".join(c for c in self.prefixes if c in chars)
+        buf.members[key] = (shown, ranked)
+
+    def sorted_members(self, buf: Buffer) -> list[str]:
+        """Members with their highest prefix, by rank then name (as /names shows them)."""
+        rank = {c: i for i, c in enumerate(self.prefixes)}
+
+        def key(entry: tuple[str, str]) -> tuple[int, str]:
+            shown, prefix = entry
+            return (rank.get(prefix[:1], len(rank)), self.fold(shown))
+
+        return [prefix[:1] + shown for shown, prefix in sorted(buf.members.values(), key=key)]
+
+    # -- status -------------------------------------------------------------------
+
+    def activity(self) -> list[tuple[int, Buffer]]:
+        """Buffers (with numbers) that have unread lines, in buffer order."""
+        return [(i + 1, b) for i, b in enumerate(self.buffers) if b.unread or b.highlights]

@@ -1,0 +1,397 @@
+"""The IRC protocol layer, sans I/O: server lines in, model changes and client lines out."""
+
+from __future__ import annotations
+
+import pytest
+
+from ircish.client.commands import execute
+from ircish.client.irc import IrcClient, nick_variant, parse_time, split_text
+from ircish.client.model import BufferKind, LineKind
+from tests.client.conftest import feed, make_client, registered
+
+# -- registration ---------------------------------------------------------------------
+
+
+def test_registration_starts_with_cap_ls_then_nick_and_user() -> None:
+    client = make_client(password="s3cret")
+    client.connection_made()
+    assert client.pop_outgoing() == [
+        "CAP LS 302",
+        "PASS s3cret",
+        "NICK alice",
+        "USER alice 0 * alice",
+    ]
+    assert client.model.state == "registering"
+
+
+def test_cap_negotiation_requests_what_the_server_offers_then_ends() -> None:
+    client = make_client()
+    client.connection_made()
+    client.pop_outgoing()
+    assert feed(client, ":srv CAP * LS * :away-notify echo-message sasl=PLAIN") == []
+    out = feed(client, ":srv CAP * LS :multi-prefix server-time")
+    assert out == ["CAP REQ :server-time echo-message multi-prefix"]
+    assert feed(client, ":srv CAP * ACK :server-time echo-message multi-prefix") == ["CAP END"]
+    assert client.caps == {"server-time", "echo-message", "multi-prefix"}
+
+
+def test_cap_nak_still_ends_negotiation() -> None:
+    client = make_client()
+    client.connection_made()
+    client.pop_outgoing()
+    assert feed(client, ":srv CAP * LS :multi-prefix") == ["CAP REQ multi-prefix"]
+    assert feed(client, ":srv CAP * NAK :multi-prefix") == ["CAP END"]
+    assert client.caps == set()
+
+
+def test_cap_ls_without_anything_wanted_ends_at_once() -> None:
+    client = make_client()
+    client.connection_made()
+    client.pop_outgoing()
+    assert feed(client, ":srv CAP * LS :sasl") == ["CAP END"]
+
+
+def test_welcome_joins_the_wanted_rooms_and_switches_to_the_first() -> None:
+    client = make_client(rooms=("#lobby", "#dev"))
+    client.connection_made()
+    client.pop_outgoing()
+    assert feed(client, ":srv 001 alice :Welcome to testnet alice") == ["JOIN #lobby,#dev"]
+    assert client.registered
+    assert client.model.state == "connected"
+    feed(client, ":alice!~a@h JOIN #lobby", ":alice!~a@h JOIN #dev")
+    assert client.model.current.name == "#lobby"
+    assert [b.name for b in client.model.buffers] == ["test:6667", "#lobby", "#dev"]
+
+
+def test_taken_nickname_tries_the_next_variants() -> None:
+    client = make_client()
+    client.connection_made()
+    client.pop_outgoing()
+    assert feed(client, ":srv 433 * alice :Nickname is already in use") == ["NICK alice_"]
+    assert feed(client, ":srv 433 * alice_ :Nickname is already in use") == ["NICK alice2"]
+    feed(client, ":srv 001 alice2 :Welcome")
+    assert client.model.nick == "alice2"
+    shown = [line.text for line in client.model.server.lines]
+    assert "The nickname alice is taken; trying alice_" in shown
+
+
+def test_taken_nickname_after_registration_is_only_reported(client: IrcClient) -> None:
+    assert feed(client, ":srv 433 alice bob :Nickname is already in use") == []
+    assert client.model.nick == "alice"
+    assert client.model.current.lines[-1].text == "The nickname bob is already taken"
+
+
+def test_too_long_nickname_is_shortened_once() -> None:
+    client = make_client(nick="christopher")
+    client.connection_made()
+    client.pop_outgoing()
+    assert feed(client, ":srv 432 * christopher :Erroneous nickname") == ["NICK christoph"]
+    assert feed(client, ":srv 432 * christoph :Erroneous nickname") == []
+    assert "try /nick NAME" in client.model.server.lines[-1].text
+
+
+def test_nick_variants() -> None:
+    assert [nick_variant("bob", i) for i in (1, 2, 3)] == ["bob_", "bob2", "bob3"]
+
+
+def test_ping_is_answered_even_before_registration() -> None:
+    client = make_client()
+    client.connection_made()
+    client.pop_outgoing()
+    assert feed(client, "PING :abc def") == ["PONG :abc def"]
+
+
+def test_isupport_sets_casemapping_chantypes_prefixes_and_network() -> None:
+    client = make_client()
+    client.connection_made()
+    feed(
+        client,
+        ":srv 001 alice :hi",
+        ":srv 005 alice CASEMAPPING=rfc1459 CHANTYPES=#& PREFIX=(qov)~@+ NETWORK=Net :ok",
+    )
+    model = client.model
+    assert model.fold("A[]") == model.fold("a{}")
+    assert model.is_room_name("&local")
+    assert model.prefix_modes == {"q": "~", "o": "@", "v": "+"}
+    assert model.server.name == "Net"
+
+
+def test_wrong_password_is_fatal() -> None:
+    client = make_client(password="x")
+    client.connection_made()
+    feed(client, ":srv 464 * :Password incorrect", "ERROR :Closing link")
+    assert client.fatal
+    assert any("Wrong server password" in line.text for line in client.model.server.lines)
+
+
+# -- messages -------------------------------------------------------------------------
+
+
+def test_room_message_goes_to_the_room_buffer(client: IrcClient) -> None:
+    feed(client, ":bob!~b@h PRIVMSG #lobby :hello alice")
+    line = client.model.find("#lobby").lines[-1]  # type: ignore[union-attr]
+    assert (line.kind, line.nick, line.text, line.mention) == (
+        LineKind.MESSAGE,
+        "bob",
+        "hello alice",
+        True,
+    )
+
+
+def test_private_message_opens_a_query_buffer_without_switching(client: IrcClient) -> None:
+    feed(client, ":Bob!~b@h PRIVMSG alice :psst")
+    bob = client.model.find("bob")
+    assert bob is not None and bob.kind is BufferKind.QUERY
+    assert bob.name == "Bob"
+    assert client.model.current.name == "#lobby"
+    assert bob.highlights == 1
+
+
+def test_echoed_own_private_message_lands_in_the_peer_buffer(client: IrcClient) -> None:
+    client.caps.add("echo-message")
+    feed(client, ":alice!~a@h PRIVMSG bob :hi bob")
+    line = client.model.find("bob").lines[-1]  # type: ignore[union-attr]
+    assert line.own and line.text == "hi bob"
+
+
+def test_server_time_tag_sets_the_line_time(client: IrcClient) -> None:
+    feed(client, "@time=2020-02-03T04:05:06.000Z :bob!~b@h PRIVMSG #lobby :old news")
+    line = client.model.current.lines[-1]
+    assert line.time == parse_time("2020-02-03T04:05:06.000Z")
+    assert line.time.utcoffset() is not None
+
+
+def test_action_and_notice(client: IrcClient) -> None:
+    feed(client, ":bob!~b@h PRIVMSG #lobby :\x01ACTION waves\x01")
+    feed(client, ":bob!~b@h NOTICE #lobby :heads up")
+    lines = list(client.model.current.lines)[-2:]
+    assert [(x.kind, x.text) for x in lines] == [
+        (LineKind.ACTION, "waves"),
+        (LineKind.NOTICE, "heads up"),
+    ]
+
+
+def test_server_notices_go_to_the_server_buffer(client: IrcClient) -> None:
+    feed(client, ":srv NOTICE alice :*** maintenance at noon")
+    assert client.model.server.lines[-1].text == "*** maintenance at noon"
+
+
+def test_ctcp_version_is_answered(client: IrcClient) -> None:
+    out = feed(client, ":bob!~b@h PRIVMSG alice :\x01VERSION\x01")
+    assert len(out) == 1 and out[0].startswith("NOTICE bob :\x01VERSION ircish ")
+
+
+# -- membership -------------------------------------------------------------------------
+
+
+def names(client: IrcClient, room: str = "#lobby") -> list[str]:
+    buf = client.model.find(room)
+    assert buf is not None
+    return client.model.sorted_members(buf)
+
+
+def test_names_reply_fills_the_member_list(client: IrcClient) -> None:
+    assert names(client) == ["@alice", "+carol", "bob"]
+    assert client.model.current.lines[-1].text == "Users in #lobby (3): @alice +carol bob"
+
+
+def test_join_part_quit_nick_kick_update_members(client: IrcClient) -> None:
+    feed(client, ":dave!~d@h JOIN #lobby")
+    assert "dave" in names(client)
+    feed(client, ":dave!~d@h PART #lobby :bye")
+    assert "dave" not in names(client)
+    feed(client, ":bob!~b@h NICK robert")
+    assert "robert" in names(client)
+    feed(client, ":robert!~b@h QUIT :Quit: gone")
+    assert "robert" not in names(client)
+    feed(client, ":alice!~a@h KICK #lobby carol :behave")
+    assert names(client) == ["@alice"]
+    texts = [line.text for line in client.model.current.lines][-5:]
+    assert texts == [
+        "dave (~d@h) joined #lobby",
+        "dave left #lobby (bye)",
+        "bob is now known as robert",
+        "robert quit (Quit: gone)",
+        "alice kicked carol from #lobby (behave)",
+    ]
+
+
+def test_nick_change_renames_the_query_buffer(client: IrcClient) -> None:
+    feed(client, ":bob!~b@h PRIVMSG alice :hi")
+    feed(client, ":bob!~b@h NICK robert")
+    assert client.model.find("bob") is None
+    query = client.model.find("robert")
+    assert query is not None and query.lines[-1].text == "bob is now known as robert"
+
+
+def test_own_nick_change(client: IrcClient) -> None:
+    feed(client, ":alice!~a@h NICK alicia")
+    assert client.model.nick == "alicia"
+    assert client.model.current.lines[-1].text == "You are now known as alicia"
+    assert "alicia" in [m for m, _ in client.model.current.members.values()]
+
+
+def test_own_part_closes_the_room_buffer(client: IrcClient) -> None:
+    feed(client, ":alice!~a@h PART #lobby")
+    assert client.model.find("#lobby") is None
+    assert client.model.current is client.model.server
+    assert "#lobby" not in [name for name, _ in client.channels.values()]
+
+
+def test_being_kicked_keeps_the_buffer_and_says_so(client: IrcClient) -> None:
+    feed(client, ":bob!~b@h KICK #lobby alice :out")
+    buf = client.model.find("#lobby")
+    assert buf is not None and not buf.joined
+    assert buf.lines[-1].text == "You were kicked from #lobby by bob (out)"
+    assert client.channels == {}
+
+
+def test_mode_changes_update_prefixes(client: IrcClient) -> None:
+    feed(client, ":alice!~a@h MODE #lobby +ov-v bob bob carol")
+    assert names(client) == ["@alice", "@bob", "carol"]
+    assert client.model.current.members["bob"] == ("bob", "@+")
+    feed(client, ":alice!~a@h MODE #lobby +k-o secret bob")
+    assert names(client) == ["@alice", "+bob", "carol"]
+
+
+def test_topic(client: IrcClient) -> None:
+    feed(client, ":srv 332 alice #lobby :Welcome all", ":srv 333 alice #lobby bob 1700000000")
+    assert client.model.current.topic == "Welcome all"
+    feed(client, ":bob!~b@h TOPIC #lobby :New topic")
+    assert client.model.current.topic == "New topic"
+    assert client.model.current.lines[-1].text == "bob changed the topic to: New topic"
+
+
+# -- collected answers -------------------------------------------------------------------
+
+
+def test_who_answer_becomes_one_table(client: IrcClient) -> None:
+    feed(
+        client,
+        ":srv 352 alice #lobby ~b h srv bob H@ :0 Bob B",
+        ":srv 352 alice #lobby ~c h srv carol G :0 Carol",
+        ":srv 315 alice #lobby :End of /WHO list",
+    )
+    line = client.model.current.lines[-1]
+    assert line.kind is LineKind.TABLE and line.table is not None
+    assert line.table.rows == (
+        ("bob", "~b@h", "#lobby", "here @", "Bob B"),
+        ("carol", "~c@h", "#lobby", "away", "Carol"),
+    )
+
+
+def test_list_answer_is_sorted_by_size_and_feeds_completion(client: IrcClient) -> None:
+    feed(
+        client,
+        ":srv 321 alice Channel :Users Name",
+        ":srv 322 alice #small 1 :",
+        ":srv 322 alice #big 9 :busy place",
+        ":srv 323 alice :End of /LIST",
+    )
+    table = client.model.current.lines[-1].table
+    assert table is not None
+    assert table.rows == (("#big", "9", "busy place"), ("#small", "1", ""))
+    assert client.model.known_rooms == {"#big", "#small"}
+
+
+def test_whois_answer_becomes_one_table(client: IrcClient) -> None:
+    feed(
+        client,
+        ":srv 311 alice bob ~b h * :Bob B",
+        ":srv 319 alice bob :@#lobby",
+        ":srv 312 alice bob srv :testnet",
+        ":srv 301 alice bob :lunch",
+        ":srv 317 alice bob 75 1700000000 :seconds idle, signon time",
+        ":srv 318 alice bob :End of /WHOIS list",
+    )
+    table = client.model.current.lines[-1].table
+    assert table is not None
+    rows = {row[0]: row[1] for row in table.rows}
+    assert rows["user"] == "bob!~b@h"
+    assert rows["rooms"] == "@#lobby"
+    assert rows["away"] == "lunch"
+    assert rows["idle"] == "1m 15s"
+
+
+def test_errors_are_shown_in_the_current_buffer(client: IrcClient) -> None:
+    feed(client, ":srv 401 alice zed :No such nick/channel")
+    feed(client, ":srv 482 alice #lobby :You're not channel operator")
+    feed(client, ":srv 499 alice x y :Something odd")
+    texts = [(x.kind, x.text) for x in client.model.current.lines][-3:]
+    assert texts == [
+        (LineKind.ERROR, "No such nick or room: zed"),
+        (LineKind.ERROR, "You need to be an operator of #lobby for that"),
+        (LineKind.ERROR, "x y: Something odd"),
+    ]
+    assert client.model.server.lines[-1].text == "x y: Something odd"
+
+
+def test_away_state_follows_the_server(client: IrcClient) -> None:
+    execute(client, "/away lunch")
+    assert client.pop_outgoing() == ["AWAY lunch"]
+    feed(client, ":srv 306 alice :You have been marked as being away")
+    assert client.model.away == "lunch"
+    execute(client, "/away")
+    feed(client, ":srv 305 alice :You are no longer marked as being away")
+    assert client.model.away is None
+
+
+def test_malformed_lines_do_not_break_anything(client: IrcClient) -> None:
+    feed(client, "", ":only-a-source", ":srv 353 alice", ":bob!~b@h PRIVMSG")
+    assert client.registered
+
+
+# -- reconnecting (the client's half) -------------------------------------------------------
+
+
+def test_lost_connection_remembers_rooms_and_keeps_typed_lines() -> None:
+    client = registered(rooms=("#lobby", "#dev"), members="bob")
+    client.connection_lost("connection reset")
+    assert not any(b.joined for b in client.model.rooms())
+    assert "Disconnected: connection reset" in client.model.current.lines[-1].text
+    execute(client, "typed while away")
+    assert client.pop_outgoing() == []
+    client.connection_made()
+    assert client.pop_outgoing()[-2:] == ["NICK alice", "USER alice 0 * alice"]
+    out = feed(client, ":srv 001 alice :Welcome back")
+    assert out == ["JOIN #lobby,#dev", "PRIVMSG #lobby :typed while away"]
+    feed(client, ":alice!~a@h JOIN #dev")
+    assert client.model.current.name == "#lobby"  # rejoining does not steal the view
+
+
+def test_rooms_with_keys_are_joined_first_with_their_keys() -> None:
+    client = registered(rooms=("#open",))
+    execute(client, "/join #secret hunter2")
+    assert client.pop_outgoing() == ["JOIN #secret hunter2"]
+    feed(client, ":alice!~a@h JOIN #secret")
+    client.connection_lost("gone")
+    client.connection_made()
+    client.pop_outgoing()
+    assert feed(client, ":srv 001 alice :hi") == ["JOIN #secret,#open hunter2"]
+
+
+# -- splitting ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "pieces"),
+    [
+        ("short", 10, ["short"]),
+        ("one two three four", 9, ["one two", "three", "four"]),
+        ("abcdefghij", 4, ["abcd", "efgh", "ij"]),
+        ("ПриветМир", 7, ["При", "вет", "Мир"]),
+    ],
+)
+def test_split_text(text: str, limit: int, pieces: list[str]) -> None:
+    assert split_text(text, limit) == pieces
+    assert all(len(p.encode()) <= limit for p in pieces)
+
+
+def test_long_messages_are_split_to_fit_a_line(client: IrcClient) -> None:
+    execute(client, "word " * 200)
+    out = client.pop_outgoing()
+    assert len(out) > 1
+    # Relayed with a full source (a 63-byte host is the longest) it still fits 512 bytes.
+    source = ":alice!~alice@" + "h" * 63 + " "
+    assert all(len((source + line + "\r\n").encode()) <= 512 for line in out)
+    assert " ".join(line.split(" :", 1)[1] for line in out).strip() == ("word " * 200).strip()

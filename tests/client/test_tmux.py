@@ -1,0 +1,136 @@
+"""The real ``ircish`` binary in a real terminal (tmux), against a real server.
+
+This is the user's check from issue 4 in miniature: typing in the client while
+messages arrive never disturbs the line being typed. tmux must be installed;
+without it this test fails rather than skips (CI installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import RunningServer
+
+TIMEOUT = 10.0
+
+
+def ircish_binary() -> str:
+    beside = Path(sys.executable).with_name("ircish")
+    found = str(beside) if beside.exists() else shutil.which("ircish")
+    assert found, "the ircish console script is not installed (pip install -e .)"
+    return found
+
+
+class Tmux:
+    """One tmux server of our own (its own socket), one pane running a command."""
+
+    def __init__(self, command: list[str], width: int = 100, height: int = 24) -> None:
+        tmux = shutil.which("tmux")
+        assert tmux, "tmux is not installed (apt-get install tmux)"
+        self.base = [tmux, "-L", f"ircish-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"]
+        env_cmd = ["env", "TERM=xterm-256color", "LANG=C.UTF-8", *command]
+        self.run("new-session", "-d", "-x", str(width), "-y", str(height), "-s", "t", *env_cmd)
+
+    def run(self, *args: str) -> str:
+        done = subprocess.run(
+            [*self.base, *args], capture_output=True, text=True, timeout=TIMEOUT, check=False
+        )
+        return done.stdout
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", "t", *keys)
+
+    def type(self, text: str) -> None:
+        self.run("send-keys", "-t", "t", "-l", text)
+
+    def screen(self) -> list[str]:
+        return self.run("capture-pane", "-p", "-t", "t").splitlines()
+
+    def alive(self) -> bool:
+        done = subprocess.run(
+            [*self.base, "has-session", "-t", "t"],
+            capture_output=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+        return done.returncode == 0
+
+    def wait(self, pattern: str) -> list[str]:
+        """Poll the screen (bounded) until a row matches ``pattern``."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            rows = self.screen()
+            if any(rx.search(row) for row in rows):
+                return rows
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{pattern!r} never appeared; screen:\n" + "\n".join(rows))
+            time.sleep(0.05)  # the poll interval of this bounded wait; a screen has no events
+
+    def kill(self) -> None:
+        self.run("kill-server")
+
+
+@pytest.fixture
+def tmux_client(server: RunningServer) -> Iterator[Tmux]:
+    pane = Tmux([ircish_binary(), f"127.0.0.1:{server.port}", "--nick", "alice"])
+    try:
+        yield pane
+    finally:
+        pane.kill()
+
+
+def test_real_client_in_a_real_terminal(server: RunningServer, tmux_client: Tmux) -> None:
+    pane = tmux_client
+    rows = pane.wait(r"You joined #lobby")
+    assert rows[0].startswith(" #lobby [1 users]")
+    assert re.search(r"alice │ 2:#lobby │ connected", rows[-2]), rows[-2]
+    bob = server.plain("bob")
+    try:
+        pane.wait(r"--> bob \(~plain@127\.0\.0\.1\) joined #lobby")
+        pane.type("hello from a real terminal")
+        pane.keys("Enter")
+        bob.expect(r"^\[#lobby\] <alice> hello from a real terminal$")
+
+        # Half a line typed, then messages arrive: the input line is untouched.
+        pane.type("half a thou")
+        pane.wait(r"^\[#lobby\] half a thou")
+        for i in range(3):
+            bob.send(f"interrupting {i}, alice")
+        rows = pane.wait(r"<bob> interrupting 2, alice")
+        assert rows[-1].rstrip() == "[#lobby] half a thou"
+        pane.type("ght")
+        pane.keys("Enter")
+        bob.expect(r"^\[#lobby\] <alice> half a thought$")
+
+        # Tab completion and a private buffer.
+        pane.type("bo")
+        pane.keys("Tab")
+        pane.wait(r"^\[#lobby\] bob:\s*$")  # capture-pane trims the trailing space
+        pane.type("see you")
+        pane.keys("Enter")
+        bob.expect(r"<alice> bob: see you$")
+        bob.send("/msg alice psst")
+        pane.wait(r"act: 3:bob\(1!\)")
+        pane.keys("M-3")
+        pane.wait(r"^ Private conversation with bob")
+        pane.wait(r"<bob> psst")
+
+        pane.keys("C-c")
+        bob.expect(r"^\*\*\* alice quit \(Quit: Leaving\)$")
+        deadline = time.monotonic() + TIMEOUT
+        while pane.alive():
+            assert time.monotonic() < deadline, "the client did not exit after Ctrl+C"
+            time.sleep(0.05)  # poll interval, bounded by the deadline
+    finally:
+        bob.close()
