@@ -25,6 +25,8 @@ _LIST_ENDS = {
 }
 _FLAG_MODES = frozenset("tni")
 _MEMBER_MODES = frozenset("ov")
+#: Modes with a parameter honoured per MODE command (ISUPPORT ``MODES=4``); later ones are ignored.
+MAX_PARAM_MODES = 4
 
 
 def handle_mode(chat: Chat, user: User, cmd: Command) -> None:
@@ -96,11 +98,16 @@ def _apply(
     """Apply a mode string; return the changes that took effect."""
     sign = "+"
     changes: list[tuple[str, str, str | None]] = []
+    with_param = 0
     for letter in modestring:
         if letter in "+-":
             sign = letter
             continue
         adding = sign == "+"
+        if letter in _MEMBER_MODES or letter in _LIST_ENDS or (adding and letter in "kl"):
+            with_param += 1
+            if with_param > MAX_PARAM_MODES:
+                continue
         if letter in _FLAG_MODES:
             if adding != (letter in room.modes):
                 if adding:
@@ -137,7 +144,8 @@ def _apply(
                 if not args:
                     continue
                 key = args.pop(0)
-                if not key or " " in key or "," in key:
+                # A key must be one middle parameter on the wire (MODE, RPL_CHANNELMODEIS).
+                if not key or " " in key or "," in key or key.startswith(":"):
                     continue
                 room.key = key
                 changes.append((sign, letter, key))
