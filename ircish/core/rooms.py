@@ -37,6 +37,7 @@ class Room:
         #: Member -> status letters ("o", "v", "ov" or "").
         self.members: dict[User, str] = {}
         self.topic = ""
+        #: ``nick!user@host`` of whoever set the topic.
         self.topic_by = ""
         self.topic_time = 0.0
         self.created = now

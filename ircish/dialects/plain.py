@@ -325,7 +325,7 @@ NUMERIC_FORMATS: dict[str, NumericFormatter] = {
     n.RPL_UMODEIS: lambda p: f"*** Your modes: {p[0]}",
     n.RPL_NOTOPIC: lambda p: f"*** {p[0]} has no topic",
     n.RPL_TOPIC: lambda p: f"*** Topic of {p[0]}: {p[1]}",
-    n.RPL_TOPICWHOTIME: lambda p: f"*** Topic set by {p[1]} at {_fmt_ts(p[2])}",
+    n.RPL_TOPICWHOTIME: lambda p: f"*** Topic set by {p[1].split('!')[0]} at {_fmt_ts(p[2])}",
     n.RPL_INVITING: lambda p: f"*** Invited {p[0]} to {p[1]}",
     n.RPL_NAMREPLY: lambda p: f"*** Users in {p[1]}: {p[2]}",
     n.RPL_ENDOFNAMES: lambda p: None,

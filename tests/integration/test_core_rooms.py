@@ -346,12 +346,12 @@ def test_topic_query_and_new_joiners(net: MemoryNetwork, cast: dict[str, MemoryC
     cast["dave"].send("TOPIC #dev")
     assert cast["dave"].lines() == [
         f":{SERVER} 332 dave #dev :Тема: релиз",
-        f":{SERVER} 333 dave #dev alice 1000000",
+        f":{SERVER} 333 dave #dev {mask('alice')} 1000000",
     ]
     cast["dave"].send("JOIN #dev")
     assert cast["dave"].lines()[1:3] == [
         f":{SERVER} 332 dave #dev :Тема: релиз",
-        f":{SERVER} 333 dave #dev alice 1000000",
+        f":{SERVER} 333 dave #dev {mask('alice')} 1000000",
     ]
 
 

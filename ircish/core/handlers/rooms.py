@@ -139,7 +139,8 @@ def handle_topic(chat: Chat, user: User, cmd: Command) -> None:
         raise CommandError(n.ERR_CHANOPRIVSNEEDED, room.name)
     text = cmd.params[1][: chat.config.limits.max_topic_length]
     room.topic = text
-    room.topic_by = user.nick
+    # The full mask, as ergo sends it: clients show "set by nick [user@host]".
+    room.topic_by = user.mask
     room.topic_time = chat.clock()
     chat.fanout(room.members, Topic(user.mask, user.nick, room.name, text))
 
