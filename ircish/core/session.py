@@ -48,6 +48,7 @@ class Session:
         "detecting",
         "dialects",
         "framing",
+        "guessed",
         "ping_sent",
         "user",
     )
@@ -66,6 +67,8 @@ class Session:
         self.accepted = now
         self.ping_sent = 0.0
         self.detecting = dialect == "auto"
+        #: Plain was chosen because the peer stayed silent; its first line may still say IRC.
+        self.guessed = False
         first: Dialect = dialects.plain if self.detecting else dialects.by_name(dialect)
         self.user = chat.connect(sink, host, first)
         limit = max(dialects.plain.max_line_bytes(chat), dialects.irc.max_line_bytes(chat))
@@ -96,11 +99,23 @@ class Session:
                     self._choose(self.dialects.plain)
                 self.chat.numeric(user, n.ERR_INPUTTOOLONG, n.ERROR_TEXT[n.ERR_INPUTTOOLONG])
                 continue
-            if self.detecting:
+            if self.detecting or self.guessed:
                 if not frame.strip():
                     continue
-                self._choose(self.dialects.detect(frame))
+                self._detect(frame)
             self.receive_line(frame)
+
+    def _detect(self, first: bytes) -> None:
+        dialect = self.dialects.detect(first)
+        if self.detecting:
+            self._choose(dialect)
+            return
+        self.guessed = False
+        if dialect is self.dialects.irc and not self.user.registered:
+            # An IRC client slower than detect_timeout: undo the human greeting's setup.
+            self.user.username = ""
+            self.user.update_mask()
+            self._choose(dialect)
 
     def receive_line(self, raw: bytes) -> None:
         """Parse and run one line (without its line ending)."""
@@ -136,6 +151,7 @@ class Session:
             if now < deadline:
                 return deadline
             self._choose(self.dialects.plain)
+            self.guessed = True
         if not user.registered:
             deadline = self.accepted + limits.registration_timeout
             if now >= deadline:

@@ -472,3 +472,34 @@ def test_lines_after_quit_are_ignored(net: MemoryNetwork, bytewise: bool) -> Non
     assert alice.lines() == ["*** bob quit (Quit: bye)"]
     bob.feed(b"nor this\r\n")
     assert alice.lines() == []
+
+
+def test_irc_client_slower_than_detection_still_gets_irc(net: MemoryNetwork) -> None:
+    """An IRC client whose first line comes after the greeting is still served as IRC."""
+    client = net.connect("auto")
+    net.now += net.config.limits.detect_timeout + 0.1
+    client.session.check_timeouts(net.now)
+    assert client.lines()[0].startswith("*** Welcome to ircish.local!")
+    client.send("NICK slowpoke")
+    assert client.lines() == []
+    client.send("USER slow 0 * :Slow Client")
+    lines = client.lines()
+    assert (
+        lines[0]
+        == ":ircish.local 001 slowpoke :Welcome to the ircish IRC Network slowpoke!~slow@127.0.0.1"
+    )
+
+
+def test_human_after_greeting_stays_plain(net: MemoryNetwork) -> None:
+    """Once a greeted human has registered, IRC-looking lines are just text."""
+    bob = net.plain("bob")
+    client = net.connect("auto")
+    net.now += net.config.limits.detect_timeout + 0.1
+    client.session.check_timeouts(net.now)
+    client.lines()
+    client.send("alice")
+    assert client.lines()[0] == "*** Welcome to ircish, alice! Type /help for the commands."
+    bob.lines()
+    client.send("NICK carol")
+    assert bob.lines() == ["[#lobby] <alice> NICK carol"]
+    assert client.user.nick == "alice"
