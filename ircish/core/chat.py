@@ -22,6 +22,7 @@ from ircish.core.dispatch import dispatch
 from ircish.core.events import Closing, Event, Numeric, Quit
 from ircish.core.rooms import RoomRegistry
 from ircish.core.users import Sink, User, UserRegistry
+from ircish.errors import CommandError
 
 log = logging.getLogger("ircish.core")
 
@@ -65,6 +66,10 @@ class Chat:
     def numeric(self, user: User, code: str, *params: str) -> None:
         """Send a numeric reply; ``params`` follow the recipient's nick."""
         self.send(user, Numeric(code, params))
+
+    def error(self, user: User, exc: CommandError) -> None:
+        """Send the numeric a failed command stands for."""
+        self.send(user, Numeric(exc.code, (*exc.params, exc.text)))
 
     # -- lifecycle ----------------------------------------------------------
 

@@ -81,7 +81,7 @@ def dispatch(chat: Chat, user: User, cmd: Command) -> None:
             raise CommandError(n.ERR_NEEDMOREPARAMS, cmd.verb)
         spec.handler(chat, user, cmd)
     except CommandError as exc:
-        chat.numeric(user, exc.code, *exc.params, exc.text)
+        chat.error(user, exc)
     except Exception:
         # A bug in one handler must cost one command, not the server.
         log.exception("error while handling %s from %s", cmd.verb, user.nick)

@@ -127,7 +127,7 @@ class Session:
         try:
             command = user.dialect.parse(line, user)
         except CommandError as exc:
-            self.chat.numeric(user, exc.code, *exc.params, exc.text)
+            self.chat.error(user, exc)
             return
         if isinstance(command, Command):
             self.chat.handle(user, command)

@@ -46,7 +46,7 @@ def _message(chat: Chat, user: User, cmd: Command, *, notice: bool) -> None:
             deliver_message(chat, user, target, text, notice)
         except CommandError as exc:
             if not notice:
-                chat.numeric(user, exc.code, *exc.params, exc.text)
+                chat.error(user, exc)
 
 
 def deliver_message(chat: Chat, user: User, target: str, text: str, notice: bool) -> None:

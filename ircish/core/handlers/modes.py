@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ircish.core.command import Command
 from ircish.core.events import ModeChange
+from ircish.core.handlers.rooms import find_member
 from ircish.core.names import is_room_name
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
@@ -118,19 +119,10 @@ def _apply(
         elif letter in _MEMBER_MODES:
             if not args:
                 continue
-            nick = args.pop(0)
-            member = chat.users.get(nick)
-            if member is None:
-                chat.numeric(user, n.ERR_NOSUCHNICK, nick, n.ERROR_TEXT[n.ERR_NOSUCHNICK])
-                continue
-            if member not in room.members:
-                chat.numeric(
-                    user,
-                    n.ERR_USERNOTINCHANNEL,
-                    member.nick,
-                    room.name,
-                    n.ERROR_TEXT[n.ERR_USERNOTINCHANNEL],
-                )
+            try:
+                member = find_member(chat, room, args.pop(0))
+            except CommandError as exc:
+                chat.error(user, exc)
                 continue
             status = room.members[member]
             if adding and letter not in status:

@@ -33,6 +33,16 @@ def _member_room(chat: Chat, user: User, name: str) -> Room:
     return room
 
 
+def find_member(chat: Chat, room: Room, nick: str) -> User:
+    """The user ``nick``, who must be in ``room`` (for KICK and MODE +o/+v)."""
+    target = chat.users.get(nick)
+    if target is None:
+        raise CommandError(n.ERR_NOSUCHNICK, nick)
+    if target not in room.members:
+        raise CommandError(n.ERR_USERNOTINCHANNEL, target.nick, room.name)
+    return target
+
+
 def handle_join(chat: Chat, user: User, cmd: Command) -> None:
     """JOIN <room>{,<room>} [<key>{,<key>}] | JOIN 0"""
     if cmd.params[0] == "0":
@@ -48,7 +58,7 @@ def handle_join(chat: Chat, user: User, cmd: Command) -> None:
             join_room(chat, user, name, keys[i] if i < len(keys) else "")
         except CommandError as exc:
             # One bad room must not stop the others in the list.
-            chat.numeric(user, exc.code, *exc.params, exc.text)
+            chat.error(user, exc)
 
 
 def join_room(chat: Chat, user: User, name: str, key: str) -> None:
@@ -114,7 +124,7 @@ def handle_part(chat: Chat, user: User, cmd: Command) -> None:
         try:
             leave_room(chat, user, _member_room(chat, user, name), reason)
         except CommandError as exc:
-            chat.numeric(user, exc.code, *exc.params, exc.text)
+            chat.error(user, exc)
 
 
 def send_topic(chat: Chat, user: User, room: Room) -> None:
@@ -195,18 +205,10 @@ def handle_kick(chat: Chat, user: User, cmd: Command) -> None:
     reason = cmd.params[2] if len(cmd.params) > 2 and cmd.params[2] else user.nick
     reason = reason[: chat.config.limits.max_topic_length]
     for nick in cmd.params[1].split(","):
-        target = chat.users.get(nick)
-        if target is None:
-            chat.numeric(user, n.ERR_NOSUCHNICK, nick, n.ERROR_TEXT[n.ERR_NOSUCHNICK])
-            continue
-        if target not in room.members:
-            chat.numeric(
-                user,
-                n.ERR_USERNOTINCHANNEL,
-                target.nick,
-                room.name,
-                n.ERROR_TEXT[n.ERR_USERNOTINCHANNEL],
-            )
+        try:
+            target = find_member(chat, room, nick)
+        except CommandError as exc:
+            chat.error(user, exc)
             continue
         chat.fanout(room.members, Kick(user.mask, user.nick, room.name, target.nick, reason))
         remove_member(chat, target, room)
