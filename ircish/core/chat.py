@@ -38,6 +38,8 @@ class Chat:
         #: Every local user, registered or not.
         self.local: set[User] = set()
         self.created = clock()
+        #: Registered users with mode +i, kept as a count so LUSERS is O(1).
+        self.invisible = 0
         self.version = _version()
 
     @property
@@ -52,10 +54,12 @@ class Chat:
         if data:
             user.sink.write(data)
 
-    def fanout(self, recipients: Iterable[User], event: Event) -> None:
-        """Deliver one event to many users, rendering it once per render key."""
+    def fanout(self, recipients: Iterable[User], event: Event, exclude: User | None = None) -> None:
+        """Deliver one event to many users (but ``exclude``), rendering once per render key."""
         cache: dict[object, bytes] = {}
         for user in recipients:
+            if user is exclude:
+                continue
             key = user.render_key
             data = cache.get(key)
             if data is None:
@@ -96,6 +100,8 @@ class Chat:
             user.rooms.clear()
             user.current_room = None
             self.users.remove(user)
+            if "i" in user.modes:
+                self.invisible -= 1
             log.info("%s (%s) quit: %s", user.nick, user.host, reason)
         if tell_user:
             self.send(user, Closing(reason))

@@ -71,16 +71,19 @@ class Connection:
     # -- Sink ---------------------------------------------------------------
 
     def write(self, data: bytes) -> None:
-        if self.closing or self.overflowed:
-            return
-        if not self.out:
+        # Hot path of every broadcast: the flags only need checking when the
+        # queue is empty, because overflowing empties it and closing comes last.
+        out = self.out
+        if not out:
+            if self.closing or self.overflowed:
+                return
             self.server.dirty.add(self)
-        self.out.append(data)
+        out.append(data)
         self.out_size += len(data)
         if self.out_size > self.sendq_limit:
             # Drop the backlog now: holding it is exactly what the limit prevents.
             self.overflowed = True
-            self.out.clear()
+            out.clear()
             self.out_size = 0
             self.server.doomed.append(self)
 
@@ -114,15 +117,22 @@ class Connection:
         out = self.out
         if out:
             try:
-                sent = self.sock.sendmsg(out[:IOV_MAX]) if len(out) > 1 else self.sock.send(out[0])
+                if len(out) == 1:
+                    sent = self.sock.send(out[0])
+                else:
+                    sent = self.sock.sendmsg(out if len(out) <= IOV_MAX else out[:IOV_MAX])
             except (BlockingIOError, InterruptedError):
                 sent = 0
             except OSError as exc:
-                self.out.clear()
+                out.clear()
                 self.out_size = 0
                 self.lost(f"Write error: {exc.strerror or exc}")
                 return
-            self._consume(sent)
+            if sent == self.out_size:
+                out.clear()
+                self.out_size = 0
+            else:
+                self._consume(sent)
         if out:
             if not self.writing:
                 self.writing = True

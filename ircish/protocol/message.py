@@ -78,41 +78,33 @@ class Message:
     def parse(cls, line: str) -> Message:
         """Parse one line (without its line ending)."""
         tags: dict[str, str] = {}
-        pos = 0
-        n = len(line)
-        if line.startswith("@"):
-            end = line.find(" ")
+        rest = line
+        if rest.startswith("@"):
+            end = rest.find(" ")
             if end < 0:
                 raise MessageParseError("message has tags but no command")
-            tags = parse_tags(line[1:end])
-            pos = end
-        while pos < n and line[pos] == " ":
-            pos += 1
+            tags = parse_tags(rest[1:end])
+            rest = rest[end:]
+        rest = rest.lstrip(" ")
         source = None
-        if pos < n and line[pos] == ":":
-            end = line.find(" ", pos)
+        if rest.startswith(":"):
+            end = rest.find(" ")
             if end < 0:
                 raise MessageParseError("message has a source but no command")
-            source = line[pos + 1 : end]
-            pos = end
-        params: list[str] = []
-        while True:
-            while pos < n and line[pos] == " ":
-                pos += 1
-            if pos >= n:
-                break
-            if line[pos] == ":" and params:
-                params.append(line[pos + 1 :])
-                break
-            end = line.find(" ", pos)
-            if end < 0:
-                end = n
-            params.append(line[pos:end])
-            pos = end
-        if not params:
+            source = rest[1:end]
+            rest = rest[end:].lstrip(" ")
+        # str methods beat a character loop: " :" starts the trailing parameter,
+        # since a middle parameter may contain a colon but never start with one.
+        trail = rest.find(" :")
+        head = rest if trail < 0 else rest[:trail]
+        params = head.split(" ")
+        if "" in params:
+            params = [p for p in params if p]
+        if trail >= 0:
+            params.append(rest[trail + 2 :])
+        if not params or not params[0]:
             raise MessageParseError("message has no command")
-        verb = params.pop(0)
-        return cls(verb.upper(), tuple(params), source, tags)
+        return cls(params[0].upper(), tuple(params[1:]), source, tags)
 
     def format(self) -> str:
         """Format for the wire (without the line ending).

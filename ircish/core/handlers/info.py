@@ -61,7 +61,7 @@ def handle_who(chat: Chat, user: User, cmd: Command) -> None:
             for other in chat.users:
                 if shown >= MAX_WHO_RESULTS:
                     break
-                if "i" in other.modes and other is not user and not (other.peers() & {user}):
+                if "i" in other.modes and other is not user and user not in other.peers():
                     continue
                 if fnmatch.fnmatchcase(other.folded, pattern):
                     _who_line(chat, user, other, other.current_room)
@@ -150,7 +150,7 @@ def send_motd(chat: Chat, user: User) -> None:
 
 def send_lusers(chat: Chat, user: User) -> None:
     users = len(chat.users)
-    invisible = sum(1 for u in chat.users if "i" in u.modes)
+    invisible = chat.invisible
     unknown = len(chat.local) - users
     chat.numeric(
         user,

@@ -59,11 +59,7 @@ def deliver_message(chat: Chat, user: User, target: str, text: str, notice: bool
         if user not in room.members and "n" in room.modes:
             raise CommandError(n.ERR_CANNOTSENDTOCHAN, room.name)
         event = Privmsg(user.mask, user.nick, room.name, text, notice)
-        members = room.members
-        if echo:
-            chat.fanout(members, event)
-        else:
-            chat.fanout((m for m in members if m is not user), event)
+        chat.fanout(room.members, event, exclude=None if echo else user)
     else:
         other = chat.users.get(target)
         if other is None:

@@ -53,6 +53,7 @@ def handle_mode(chat: Chat, user: User, cmd: Command) -> None:
         elif ch == "i":
             if (sign == "+") != ("i" in user.modes):
                 user.modes.symmetric_difference_update("i")
+                chat.invisible += 1 if sign == "+" else -1
                 applied += ("" if sign == last_sign else sign) + ch
                 last_sign = sign
         else:
