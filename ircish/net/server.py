@@ -19,6 +19,7 @@ period and closes.
 from __future__ import annotations
 
 import errno
+import functools
 import heapq
 import ipaddress
 import itertools
@@ -44,6 +45,11 @@ log = logging.getLogger("ircish.net")
 ACCEPTS_PER_PASS = 128
 _LISTENER = "listener"
 _WAKEUP = "wakeup"
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_loopback(ip: str) -> bool:
+    return ipaddress.ip_address(ip).is_loopback
 
 
 class Listener:
@@ -165,7 +171,7 @@ class Server:
         if len(self.connections) >= limits.max_connections:
             self._refuse(sock, ip, "Server is full, try again later")
             return
-        counted = limits.limit_loopback or not ipaddress.ip_address(ip).is_loopback
+        counted = limits.limit_loopback or not _is_loopback(ip)
         if counted and self.per_ip[ip] >= limits.max_connections_per_ip:
             self._refuse(sock, ip, "Too many connections from your address")
             return

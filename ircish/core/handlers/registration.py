@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from ircish.config import Config
 from ircish.core.command import Command
 from ircish.core.events import CapReply, NickChange, Pong
 from ircish.core.names import normalize, valid_nick
@@ -153,10 +155,16 @@ def try_register(chat: Chat, user: User) -> None:
         join_room(chat, user, room, "")
 
 
-def isupport_tokens(chat: Chat) -> list[str]:
+def isupport_tokens(chat: Chat) -> tuple[str, ...]:
     """The ISUPPORT (005) tokens; each one describes something implemented."""
-    lim = chat.config.limits
-    return [
+    return _isupport_tokens(chat.config)
+
+
+@functools.lru_cache(maxsize=8)
+def _isupport_tokens(config: Config) -> tuple[str, ...]:
+    # Cached: every registration sends these, and the config never changes under a Chat.
+    lim = config.limits
+    return (
         f"AWAYLEN={lim.max_topic_length}",
         "CASEMAPPING=rfc8265",
         f"CHANLIMIT=#:{lim.max_rooms_per_user}",
@@ -166,19 +174,19 @@ def isupport_tokens(chat: Chat) -> list[str]:
         f"KICKLEN={lim.max_topic_length}",
         "MAXTARGETS=4",
         "MODES=4",
-        f"NETWORK={chat.config.server.network}",
+        f"NETWORK={config.server.network}",
         f"NICKLEN={lim.max_nick_length}",
         "PREFIX=(ov)@+",
         "TARGMAX=JOIN:,KICK:1,NAMES:1,NOTICE:4,PART:,PRIVMSG:4,WHOIS:1",
         f"TOPICLEN={lim.max_topic_length}",
         "UTF8ONLY",
-    ]
+    )
 
 
 def send_welcome(chat: Chat, user: User) -> None:
     """001-005, LUSERS and MOTD, as every IRC client expects after registering."""
     server = chat.server_name
-    created = datetime.fromtimestamp(chat.created, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    created = _created_text(chat.created)
     chat.numeric(
         user,
         n.RPL_WELCOME,
@@ -192,6 +200,11 @@ def send_welcome(chat: Chat, user: User) -> None:
 
     send_lusers(chat, user)
     send_motd(chat, user)
+
+
+@functools.lru_cache(maxsize=8)
+def _created_text(created: float) -> str:
+    return datetime.fromtimestamp(created, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def send_isupport(chat: Chat, user: User) -> None:
