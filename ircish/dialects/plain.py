@@ -148,6 +148,9 @@ def _list(args: str, user: User) -> Command:
 
 def _topic(args: str, user: User) -> Command:
     room, text = _split_room(args, user)
+    if text == "-delete":
+        # irssi's spelling; an empty topic is what IRC's "TOPIC #room :" sends.
+        return Command("TOPIC", (room, ""))
     return Command("TOPIC", (room, text) if text else (room,))
 
 
@@ -207,7 +210,7 @@ SLASH_COMMANDS: dict[str, SlashCommand] = {
     "whois": SlashCommand(_whois, "/whois NICK", "show who someone is"),
     "names": SlashCommand(_names, "/names [#room]", "show the nicknames in a room"),
     "list": SlashCommand(_list, "/list [PATTERN]", "list rooms with user counts and topics"),
-    "topic": SlashCommand(_topic, "/topic [#room] [TEXT]", "show or set a room's topic"),
+    "topic": SlashCommand(_topic, "/topic [#room] [TEXT|-delete]", "show, set or clear a topic"),
     "away": SlashCommand(_away, "/away [TEXT]", "mark yourself away (no text: back)"),
     "kick": SlashCommand(_kick, "/kick [#room] NICK [reason]", "remove someone (operators)"),
     "mode": SlashCommand(_mode, "/mode [#room|NICK] [+-modes [args]]", "show or change modes"),

@@ -566,3 +566,16 @@ def test_user_in_no_room() -> None:
     assert alice.lines() == ["*** alice is now known as alicia"]
     alice.send("/quit")
     assert bob.lines() == []
+
+
+def test_plain_user_clears_a_topic(net: MemoryNetwork) -> None:
+    alice = net.plain("alice")
+    bob = net.irc("bob")
+    bob.send("JOIN #lobby")
+    alice.send("/topic Release day")
+    drain(alice, bob)
+    alice.send("/topic -delete")
+    assert alice.lines() == ["*** alice cleared the topic of #lobby"]
+    assert bob.lines() == [f":{mask('alice')} TOPIC #lobby :"]
+    bob.send("TOPIC #lobby")
+    assert bob.lines() == [f":{SERVER} 331 bob #lobby :No topic is set"]

@@ -190,6 +190,8 @@ CASES: list[tuple[str, str, Expected]] = [
     ("room", "/topic #a Release on Friday", C("TOPIC", "#a", "Release on Friday")),
     ("room", "/topic Release on Friday", C("TOPIC", "#lobby", "Release on Friday")),
     ("room", "/topic Тема дня", C("TOPIC", "#lobby", "Тема дня")),
+    ("room", "/topic -delete", C("TOPIC", "#lobby", "")),
+    ("room", "/topic #a -delete", C("TOPIC", "#a", "")),
     ("noroom", "/topic", NO_ROOM),
     ("noroom", "/topic #a", C("TOPIC", "#a")),
     # -- /away -----------------------------------------------------------------
