@@ -73,6 +73,11 @@ def now_us() -> int:
     return time.time_ns() // 1000
 
 
+def irc_registration(nick: bytes) -> bytes:
+    """The NICK and USER lines every IRC-speaking bench client starts with."""
+    return b"NICK %s\r\nUSER %s 0 * :bench\r\n" % (nick, nick)
+
+
 @dataclass(frozen=True, slots=True)
 class ClientSpec:
     """One benchmark client."""
@@ -312,7 +317,7 @@ class Worker:
                 self._write(client, b"\r\n".join(lines) + b"\r\n")
                 client.state = "joining"
             else:
-                self._write(client, b"NICK %s\r\nUSER %s 0 * :bench\r\n" % (nick, nick))
+                self._write(client, irc_registration(nick))
                 client.state = "registering"
             return True
         try:
@@ -639,7 +644,7 @@ class Worker:
             if spec.plain:
                 self._write(client, nick + b"\r\n")
             else:
-                self._write(client, b"NICK %s\r\nUSER %s 0 * :bench\r\n" % (nick, nick))
+                self._write(client, irc_registration(nick))
             client.state = "registering"
             return True
         try:

@@ -332,6 +332,8 @@ def idle(spec: ServerSpec, settings: Settings, out: Printer, label: str) -> dict
     specs = [ClientSpec(nick=f"i{i}", plain=is_plain(i, spec.plain_fraction)) for i in range(n)]
     server = RunningServer(spec, settings.workdir, settings.server_cpus)
     try:
+        # Let the fresh interpreter finish its start-up allocations, so the
+        # baseline RSS is the server's and not a moment of its start.
         time.sleep(0.5)
         rss0 = server.rss()
         cpu0 = server.cpu()
@@ -382,6 +384,7 @@ def churn(spec: ServerSpec, settings: Settings, out: Printer, label: str) -> dic
     per_worker = [{"loops": loops[i::workers]} for i in range(workers)]
     server = RunningServer(spec, settings.workdir, settings.server_cpus)
     try:
+        # Same settling pause as the idle scenario: start-up CPU is not churn CPU.
         time.sleep(0.3)
         with Generator(
             "127.0.0.1", server.port, [[] for _ in range(workers)], settings.gen_cpus

@@ -155,7 +155,7 @@ class PydleLoop:
         while not self.read(fn):
             if time.monotonic() > deadline:
                 raise AssertionError("pydle's state never got there")
-            time.sleep(0.01)
+            time.sleep(0.01)  # poll interval; pydle updates its state in its own thread
 
     def stop(self) -> None:
         async def shutdown() -> None:

@@ -108,7 +108,7 @@ class Irssi:
             if time.monotonic() > deadline:
                 shown = "\n".join(x for x in screen.splitlines() if x.strip())
                 raise AssertionError(f"irssi never showed {pattern!r}; screen:\n{shown}")
-            time.sleep(0.05)
+            time.sleep(0.05)  # poll interval of a bounded wait: a tmux screen sends no events
 
     def running(self) -> bool:
         done = subprocess.run(
@@ -123,7 +123,7 @@ class Irssi:
         while self.running():
             if time.monotonic() > deadline:
                 raise AssertionError("irssi did not exit")
-            time.sleep(0.05)
+            time.sleep(0.05)  # poll interval, bounded by the deadline
 
     def close(self) -> None:
         # Only this test's own tmux server, by its private socket.
