@@ -19,10 +19,10 @@ from typing import Any
 
 from ircish.config import Config, ListenerConfig
 from ircish.core.chat import Chat
-from ircish.core.session import Session
 from ircish.dialects import Dialects
 from ircish.net.server import Server
 from ircish.protocol.message import Message
+from ircish.session import Session
 
 DEFAULT_TIMEOUT = 5.0
 
@@ -55,7 +55,13 @@ class MemoryClient:
 
     @property
     def user(self) -> Any:
+        """The user as others know them."""
         return self.session.user
+
+    @property
+    def client(self) -> Any:
+        """The local connection (dialect, caps, current room)."""
+        return self.session.client
 
     def send(self, line: str, *, byte_at_a_time: bool = False) -> None:
         data = (line + "\r\n").encode()

@@ -1,27 +1,38 @@
-"""The chat core: users, rooms, and delivery. No sockets here.
+"""The chat core: users, rooms, and the outbox of the command being handled.
 
-Theory of operation: the network layer creates one ``User`` per connection
-with a ``Sink`` (its output buffer) and calls ``Chat.handle`` with each parsed
-``Command``. Handlers change state and produce events with ``send`` (one
-recipient) or ``fanout`` (many). ``fanout`` renders an event once per distinct
-``render_key`` (dialect plus the capabilities rendering depends on) and appends
-the same bytes object to every recipient's sink, so a message to a room of 500
-costs a handful of renderings and 500 appends, never 500 ``send`` calls.
+Theory of operation: the session layer creates one ``Client`` per connection
+(with a provisional ``User``) and calls ``Chat.handle`` with each parsed
+``Command``. Handlers validate, call the state-change functions of
+``ircish.core.state``, and add to the command's outbox with ``emit`` (an
+event for an audience) and ``reply``/``numeric``/``error`` (for one client).
+Nothing is written while a handler runs: when the command ends,
+``ircish.core.pipeline.run`` stamps, stores, publishes and delivers the
+outbox. Work that is not a command (timers, a lost connection, shutdown)
+opens its own outbox with ``chat.outbox(client)``; an ``emit`` or ``reply``
+with no open outbox is delivered at once.
+
+No sockets and no disk here: storage and publishing plug in as the
+``store`` and ``publish`` hooks.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
+from ircish import __version__
 from ircish.config import Config
+from ircish.core import pipeline, state
+from ircish.core.clients import Client, Sink
 from ircish.core.command import Command
 from ircish.core.dialect import Dialect
 from ircish.core.dispatch import dispatch
-from ircish.core.events import Closing, Event, Numeric, Quit
+from ircish.core.events import Audience, Closing, Envelope, Event, Numeric, StandardReply
+from ircish.core.pipeline import Hook, MsgIdMinter, Outbox
 from ircish.core.rooms import RoomRegistry
-from ircish.core.users import Sink, User, UserRegistry
+from ircish.core.users import User, UserRegistry
 from ircish.errors import CommandError
 
 log = logging.getLogger("ircish.core")
@@ -35,83 +46,141 @@ class Chat:
         self.clock = clock
         self.users = UserRegistry()
         self.rooms = RoomRegistry()
-        #: Every local user, registered or not.
-        self.local: set[User] = set()
+        #: Every local client, registered or not.
+        self.clients: set[Client] = set()
         self.created = clock()
-        #: Registered users with mode +i, kept as a count so LUSERS is O(1).
+        #: Registered users with mode +i / +o, kept as counts so LUSERS is O(1).
         self.invisible = 0
-        self.version = _version()
+        self.operators = 0
+        #: Most users seen at once (LUSERS 265/266).
+        self.max_users = 0
+        self.version = f"ircish-{__version__}"
+        self.msgids = MsgIdMinter()
+        #: Folded nickname -> local clients that MONITOR it.
+        self.monitors: dict[str, set[Client]] = {}
+        #: Recent users who left or changed nick, newest last (WHOWAS).
+        self.whowas = state.new_whowas()
+        #: The history issue plugs storage in here, the cluster issue publishing.
+        self.store: Hook | None = None
+        self.publish: Hook | None = None
+        self._out: Outbox | None = None
 
     @property
     def server_name(self) -> str:
         return self.config.server.name
 
-    # -- delivery -----------------------------------------------------------
+    # -- the outbox -----------------------------------------------------------
 
-    def send(self, user: User, event: Event) -> None:
-        """Render ``event`` for one user and queue it."""
-        data = user.dialect.render(event, user)
-        if data:
-            user.sink.write(data)
+    def begin(self, client: Client | None, label: str = "") -> Outbox:
+        """Open an outbox (or join the one already open, e.g. QUIT inside a command)."""
+        out = self._out
+        if out is not None:
+            out.depth += 1
+            return out
+        out = self._out = Outbox(client, label)
+        return out
 
-    def fanout(self, recipients: Iterable[User], event: Event, exclude: User | None = None) -> None:
-        """Deliver one event to many users (but ``exclude``), rendering once per render key."""
-        cache: dict[object, bytes] = {}
-        for user in recipients:
-            if user is exclude:
-                continue
-            key = user.render_key
-            data = cache.get(key)
-            if data is None:
-                data = cache[key] = user.dialect.render(event, user)
-            if data:
-                user.sink.write(data)
+    def end(self, out: Outbox) -> None:
+        """Close an outbox; the outermost close runs the pipeline."""
+        out.depth -= 1
+        if out.depth == 0:
+            self._out = None
+            pipeline.run(self, out)
 
-    def numeric(self, user: User, code: str, *params: str) -> None:
-        """Send a numeric reply; ``params`` follow the recipient's nick."""
-        self.send(user, Numeric(code, params))
+    @contextmanager
+    def outbox(self, client: Client | None = None) -> Iterator[Outbox]:
+        out = self.begin(client)
+        try:
+            yield out
+        finally:
+            self.end(out)
 
-    def error(self, user: User, exc: CommandError) -> None:
-        """Send the numeric a failed command stands for."""
-        self.send(user, Numeric(exc.code, (*exc.params, exc.text)))
+    def _add(self, env: Envelope) -> None:
+        out = self._out
+        if out is not None:
+            out.items.append(env)
+            return
+        single = Outbox(None)
+        single.items.append(env)
+        pipeline.run(self, single)
 
-    # -- lifecycle ----------------------------------------------------------
+    def emit(
+        self,
+        event: Event,
+        audience: Audience,
+        *,
+        tags: tuple[tuple[str, str], ...] = (),
+        echo: bool = False,
+    ) -> None:
+        """Add an event for an audience to the open outbox."""
+        self._add(Envelope(event, audience, tags=tags, echo=echo))
 
-    def connect(self, sink: Sink, host: str, dialect: Dialect) -> User:
-        """A new connection; it has no nickname yet."""
-        user = User(sink, host, dialect, self.clock())
-        self.local.add(user)
-        return user
+    def reply(self, client: Client, event: Event) -> None:
+        """Add a reply for one client (usually the command's own)."""
+        self._add(Envelope(event, client=client))
 
-    def disconnect(self, user: User, reason: str, *, tell_user: bool = True) -> None:
-        """Remove a user everywhere; room-mates see a quit with ``reason``.
+    def numeric(self, client: Client, code: str, *params: str) -> None:
+        """A numeric reply; ``params`` follow the recipient's nick."""
+        self.reply(client, Numeric(code, params))
 
-        ``tell_user`` sends the user a closing line first (not possible when
+    def error(self, client: Client, exc: CommandError) -> None:
+        """The reply a failed command stands for."""
+        self.reply(client, Numeric(exc.code, (*exc.params, exc.text)))
+
+    def fail(self, client: Client, command: str, code: str, *context: str, text: str) -> None:
+        """An IRCv3 standard reply ``FAIL``."""
+        self.reply(client, StandardReply("FAIL", command, code, context, text))
+
+    def close_after(self, client: Client) -> None:
+        """Close ``client`` once the open outbox has been delivered."""
+        out = self._out
+        if out is None:
+            client.sink.close()
+        else:
+            out.closing.append(client)
+
+    # -- lifecycle ------------------------------------------------------------
+
+    def connect(self, sink: Sink, host: str, dialect: Dialect, now: float | None = None) -> Client:
+        """A new connection; its user has no nickname yet."""
+        when = self.clock() if now is None else now
+        user = User(host, when)
+        client = Client(user, sink, dialect, when)
+        user.clients.append(client)
+        self.clients.add(client)
+        return client
+
+    def disconnect(self, client: Client, reason: str, *, tell_user: bool = True) -> None:
+        """Remove a client; with its user's last client, the user quits everywhere.
+
+        ``tell_user`` sends the client a closing line first (not possible when
         the connection is already gone). Calling it twice is harmless.
         """
-        if user.quitting:
+        if client.quitting:
             return
-        user.quitting = True
-        if user.registered:
-            self.fanout(user.peers(), Quit(user.mask, user.nick, reason))
-            for room in list(user.rooms.values()):
-                room.members.pop(user, None)
-                self.rooms.discard_if_empty(room)
-            user.rooms.clear()
-            user.current_room = None
-            self.users.remove(user)
-            if "i" in user.modes:
-                self.invisible -= 1
-            log.info("%s (%s) quit: %s", user.nick, user.host, reason)
-        if tell_user:
-            self.send(user, Closing(reason))
-        self.local.discard(user)
-        user.sink.close()
+        client.quitting = True
+        with self.outbox(client):
+            user = client.user
+            state.detach(self, client)
+            if user.registered and not user.clients:
+                state.quit(self, user, reason)
+                log.info("%s (%s) quit: %s", user.nick, user.host, reason)
+            if tell_user:
+                self.reply(client, Closing(reason))
+            self.clients.discard(client)
+            self.close_after(client)
 
-    def handle(self, user: User, command: Command) -> None:
-        """Run one parsed command for ``user`` (see ``ircish.core.dispatch``)."""
-        user.last_active = self.clock()
-        dispatch(self, user, command)
+    def handle(self, client: Client, command: Command) -> None:
+        """Run one parsed command for ``client`` (see ``ircish.core.dispatch``)."""
+        client.last_active = self.clock()
+        label = ""
+        if "labeled-response" in client.caps and "batch" in client.caps:
+            label = command.tags.get("label", "")
+        out = self.begin(client, label)
+        try:
+            dispatch(self, client, command)
+        finally:
+            self.end(out)
 
     def shutdown(self, reason: str) -> None:
         """Tell everyone the server is going away and close every connection.
@@ -120,14 +189,9 @@ class Chat:
         telling their room-mates would cost O(N * room size) on the way out.
         """
         closing = Closing(reason)
-        for user in list(self.local):
-            user.quitting = True
-            self.send(user, closing)
-            user.sink.close()
-        self.local.clear()
-
-
-def _version() -> str:
-    from ircish import __version__  # noqa: PLC0415
-
-    return f"ircish-{__version__}"
+        with self.outbox():
+            for client in list(self.clients):
+                client.quitting = True
+                self.reply(client, closing)
+                self.close_after(client)
+        self.clients.clear()

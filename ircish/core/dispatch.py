@@ -1,6 +1,6 @@
 """The command table and the one place its preconditions are checked.
 
-To add a command: write ``handle_<verb>(chat, user, cmd)`` in the module of
+To add a command: write ``handle_<verb>(chat, client, cmd)`` in the module of
 ``ircish/core/handlers`` it belongs to (starting with its syntax line), add it
 to ``COMMANDS`` below, teach the plain dialect its slash form if humans should
 have it, and list it in docs/protocol.md.
@@ -20,11 +20,11 @@ from ircish.protocol import numerics as n
 
 if TYPE_CHECKING:
     from ircish.core.chat import Chat
-    from ircish.core.users import User
+    from ircish.core.clients import Client
 
 log = logging.getLogger("ircish.core")
 
-Handler = Callable[["Chat", "User", Command], None]
+Handler = Callable[["Chat", "Client", Command], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +54,7 @@ COMMANDS: dict[str, CommandSpec] = {
     "INVITE": CommandSpec(rooms.handle_invite, 2),
     "PRIVMSG": CommandSpec(messaging.handle_privmsg, 0),
     "NOTICE": CommandSpec(messaging.handle_notice, 0),
+    "TAGMSG": CommandSpec(messaging.handle_tagmsg, 1),
     "AWAY": CommandSpec(messaging.handle_away, 0),
     "MODE": CommandSpec(modes.handle_mode, 1),
     "WHO": CommandSpec(info.handle_who, 0),
@@ -67,23 +68,24 @@ COMMANDS: dict[str, CommandSpec] = {
 }
 
 
-def dispatch(chat: Chat, user: User, cmd: Command) -> None:
+def dispatch(chat: Chat, client: Client, cmd: Command) -> None:
     """Check preconditions, run the handler, turn failures into replies."""
     spec = COMMANDS.get(cmd.verb)
+    registered = client.user.registered
     try:
         if spec is None:
-            if user.registered:
+            if registered:
                 raise CommandError(n.ERR_UNKNOWNCOMMAND, cmd.verb)
             raise CommandError(n.ERR_NOTREGISTERED)
-        if not user.registered and not spec.usable_pre_registration:
+        if not registered and not spec.usable_pre_registration:
             raise CommandError(n.ERR_NOTREGISTERED)
         if len(cmd.params) < spec.min_params:
             raise CommandError(n.ERR_NEEDMOREPARAMS, cmd.verb)
-        spec.handler(chat, user, cmd)
+        spec.handler(chat, client, cmd)
     except CommandError as exc:
-        chat.error(user, exc)
+        chat.error(client, exc)
     except Exception:
         # A bug in one handler must cost one command, not the server.
-        log.exception("error while handling %s from %s", cmd.verb, user.nick)
-        if not user.quitting:
-            chat.numeric(user, n.ERR_UNKNOWNERROR, cmd.verb, n.ERROR_TEXT[n.ERR_UNKNOWNERROR])
+        log.exception("error while handling %s from %s", cmd.verb, client.user.nick)
+        if not client.quitting:
+            chat.numeric(client, n.ERR_UNKNOWNERROR, cmd.verb, n.ERROR_TEXT[n.ERR_UNKNOWNERROR])

@@ -1,10 +1,20 @@
-"""Dialect-neutral events: what the core says happened, not how it looks.
+"""Dialect-neutral events, their audiences, and the envelope that stamps them.
 
-Handlers create one event and hand it to ``Chat.send``/``Chat.fanout``; each
-recipient's dialect renders it to bytes. Events that go to many users must
-render the same for every recipient with the same ``render_key`` (that is what
-lets a broadcast be rendered once per dialect). Events that mention the
-recipient (numerics, ``Switched``) are only ever sent to one user.
+Theory of operation: a handler describes what happened as an ``Event`` (a
+frozen value: who did what) and says who should learn of it with an
+``Audience`` (a room, the peers of a user, some users, or the holders of a
+user mode). Audiences name rooms and users by key, never by object, so an
+event can be stored or sent to another process and resolved there.
+
+The command's outbox wraps each event in an ``Envelope``; when the command
+ends, the pipeline (``ircish.core.pipeline``) stamps every envelope once with
+the server time and a msgid. Renderers read the envelope's time, msgid and
+tags, so every recipient's copy of a broadcast (and a later replay from
+history) carries the same tags.
+
+Events that go to many users must render the same for every recipient with
+the same ``render_key``. Events that mention the recipient (numerics,
+``Switched``) are replies: they go to one client only.
 
 ``source`` is the sender's ``nick!user@host`` mask at the time of the event.
 """
@@ -12,11 +22,103 @@ recipient (numerics, ``Switched``) are only ever sent to one user.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from ircish.core.clients import Client
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
     """Base class; dispatch on ``type(event)``."""
+
+    #: Whether history should keep it (the store hook sees only these).
+    persist: ClassVar[bool] = False
+
+
+# -- audiences ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Who an event is for; resolved to local clients at delivery."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToRoom(Audience):
+    """The members of a room (by folded name), plus users that just left it.
+
+    ``status`` limits delivery to members holding that status or higher
+    (``"v"`` or ``"o"``: IRC's STATUSMSG, ``PRIVMSG @#room``); ``exclude``
+    leaves users out by uid.
+    """
+
+    room: str
+    also: tuple[str, ...] = ()
+    status: str = ""
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ToPeers(Audience):
+    """Everyone sharing a room with user ``uid`` (rooms snapshotted when minted).
+
+    ``watchers`` adds MONITOR watchers that negotiated ``extended-monitor``.
+    """
+
+    uid: str
+    rooms: tuple[str, ...]
+    include_self: bool = False
+    watchers: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ToUsers(Audience):
+    """Some users by uid (a private message: the target and the sender)."""
+
+    uids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ToUserMode(Audience):
+    """Every user with a user mode (``"w"`` for WALLOPS, ``"o"`` for operators)."""
+
+    mode: str
+
+
+class Envelope:
+    """One outgoing event: its audience, or the one client a reply is for.
+
+    Mutable only while the pipeline runs: ``stamp`` fills ``time`` and
+    ``msgid`` once; nothing changes them afterwards.
+    """
+
+    __slots__ = ("audience", "client", "echo", "event", "msgid", "tags", "time")
+
+    def __init__(
+        self,
+        event: Event,
+        audience: Audience | None = None,
+        client: Client | None = None,
+        tags: tuple[tuple[str, str], ...] = (),
+        echo: bool = False,
+    ) -> None:
+        self.event = event
+        self.audience = audience
+        #: For replies: the client it is for (the command's, or a timer's).
+        self.client = client
+        #: Tags shown to ``message-tags`` clients: client-only tags, ``bot``.
+        self.tags = tags
+        #: A message: the sending client gets it only with ``echo-message``.
+        self.echo = echo
+        self.time = 0.0
+        self.msgid = ""
+
+    def __repr__(self) -> str:
+        return f"<Envelope {self.event!r} -> {self.audience or self.client!r} {self.msgid}>"
+
+
+# -- events -------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,11 +130,25 @@ class Numeric(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class StandardReply(Event):
+    """IRCv3 standard replies: ``FAIL``/``WARN``/``NOTE <command> <code> [context...] :text``."""
+
+    kind: str
+    command: str
+    code: str
+    context: tuple[str, ...]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Privmsg(Event):
     """A message (or notice) from a user to a room or a user.
 
     CTCP ACTION (``/me``) travels inside ``text`` as ``\\x01ACTION ...\\x01``.
+    ``target`` is what the recipient sees: ``#room``, ``@#room`` or a nick.
     """
+
+    persist: ClassVar[bool] = True
 
     source: str
     nick: str
@@ -42,17 +158,48 @@ class Privmsg(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class TagMsg(Event):
+    """IRCv3 ``TAGMSG``: only tags (typing indicators, reactions); humans never see it."""
+
+    source: str
+    nick: str
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class Multiline(Event):
+    """An IRCv3 ``draft/multiline`` message: several lines delivered as one.
+
+    ``concat`` marks the lines that continue the previous one without a line
+    break (``draft/multiline-concat``).
+    """
+
+    persist: ClassVar[bool] = True
+
+    source: str
+    nick: str
+    target: str
+    lines: tuple[str, ...]
+    concat: tuple[bool, ...]
+    notice: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Join(Event):
+    persist: ClassVar[bool] = True
+
     source: str
     nick: str
     room: str
-    #: Username and realname, for IRCv3 extended-join.
+    #: Account and realname, for IRCv3 extended-join.
     account: str = "*"
     realname: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Part(Event):
+    persist: ClassVar[bool] = True
+
     source: str
     nick: str
     room: str
@@ -61,6 +208,8 @@ class Part(Event):
 
 @dataclass(frozen=True, slots=True)
 class Quit(Event):
+    persist: ClassVar[bool] = True
+
     source: str
     nick: str
     reason: str = ""
@@ -68,6 +217,8 @@ class Quit(Event):
 
 @dataclass(frozen=True, slots=True)
 class NickChange(Event):
+    persist: ClassVar[bool] = True
+
     source: str
     old: str
     new: str
@@ -75,6 +226,8 @@ class NickChange(Event):
 
 @dataclass(frozen=True, slots=True)
 class Topic(Event):
+    persist: ClassVar[bool] = True
+
     source: str
     nick: str
     room: str
@@ -83,6 +236,8 @@ class Topic(Event):
 
 @dataclass(frozen=True, slots=True)
 class Kick(Event):
+    persist: ClassVar[bool] = True
+
     source: str
     nick: str
     room: str
@@ -94,6 +249,8 @@ class Kick(Event):
 class ModeChange(Event):
     """A mode change on a room or a user, e.g. ``modes="+o"``, ``args=("bob",)``."""
 
+    persist: ClassVar[bool] = True
+
     source: str
     nick: str
     target: str
@@ -103,10 +260,13 @@ class ModeChange(Event):
 
 @dataclass(frozen=True, slots=True)
 class Invite(Event):
+    """An invitation to ``target``; with ``notify``, the copy room operators see."""
+
     source: str
     nick: str
     target: str
     room: str
+    notify: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +276,34 @@ class AwayChange(Event):
     source: str
     nick: str
     text: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RealnameChange(Event):
+    """IRCv3 ``setname``: a user changed their realname."""
+
+    source: str
+    nick: str
+    realname: str
+
+
+@dataclass(frozen=True, slots=True)
+class HostChange(Event):
+    """IRCv3 ``chghost``: a user's username or host changed."""
+
+    source: str
+    nick: str
+    username: str
+    host: str
+
+
+@dataclass(frozen=True, slots=True)
+class Wallops(Event):
+    """A message to every user with mode +w, from an operator or the server."""
+
+    source: str
+    nick: str
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +332,7 @@ class Pong(Event):
 
 @dataclass(frozen=True, slots=True)
 class CapReply(Event):
-    """A ``CAP`` subcommand reply (``LS``, ``ACK``, ``NAK``, ``LIST``)."""
+    """A ``CAP`` subcommand reply (``LS``, ``ACK``, ``NAK``, ``LIST``, ``NEW``, ``DEL``)."""
 
     subcommand: str
     caps: str

@@ -9,6 +9,8 @@ advertises as ``CASEMAPPING=rfc8265``. Unlike the old ``rfc1459`` mapping,
 
 from __future__ import annotations
 
+import functools
+import re
 import unicodedata
 
 #: Characters IRC allows in nicknames beyond letters and digits.
@@ -68,3 +70,29 @@ def valid_room_name(name: str, max_len: int) -> bool:
 def is_room_name(target: str) -> bool:
     """Whether a message target names a room rather than a user."""
     return target.startswith(ROOM_PREFIX)
+
+
+def canonical_mask(mask: str) -> str:
+    """Complete a ban-style mask to ``nick!user@host`` (``bob`` -> ``bob!*@*``)."""
+    if "!" in mask:
+        nick, _, rest = mask.partition("!")
+        user, _, host = rest.partition("@")
+        return f"{nick or '*'}!{user or '*'}@{host or '*'}"
+    if "@" in mask:
+        user, _, host = mask.partition("@")
+        return f"*!{user or '*'}@{host or '*'}"
+    if "." in mask or ":" in mask:
+        return f"*!*@{mask}"
+    return f"{mask}!*@*"
+
+
+@functools.lru_cache(maxsize=4096)
+def _mask_regex(mask: str) -> re.Pattern[str]:
+    # IRC globs know only * and ?; [ ] are ordinary nickname characters.
+    parts = (".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in fold(mask))
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def mask_matches(mask: str, full: str) -> bool:
+    """Whether ``nick!user@host`` ``full`` matches the glob ``mask`` (case-insensitively)."""
+    return _mask_regex(mask).fullmatch(fold(full)) is not None

@@ -2,27 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from typing import TYPE_CHECKING
 
-from ircish.core.names import fold
+from ircish.core.names import fold, mask_matches
 
 if TYPE_CHECKING:
+    from ircish.core.clients import Client
     from ircish.core.users import User
 
 #: Member status prefixes, highest first (ISUPPORT ``PREFIX=(ov)@+``).
 PREFIXES = (("o", "@"), ("v", "+"))
+#: Status letters in rank order, lowest first.
+STATUS_RANK = "vo"
+
+
+class ListEntry:
+    """One entry of a ban, exception or invite-exception list."""
+
+    __slots__ = ("mask", "set_at", "set_by")
+
+    def __init__(self, mask: str, set_by: str, set_at: float) -> None:
+        self.mask = mask
+        self.set_by = set_by
+        self.set_at = set_at
 
 
 class Room:
-    """A room: members with their status, topic and modes."""
+    """A room: members with their status, topic, modes and mask lists.
+
+    Members change only through ``add_member``/``remove_member``, which keep
+    the delivery cache (``targets``) honest.
+    """
 
     __slots__ = (
+        "_targets",
         "created",
         "folded",
         "invited",
         "key",
         "limit",
+        "lists",
         "members",
         "modes",
         "name",
@@ -41,18 +61,78 @@ class Room:
         self.topic_by = ""
         self.topic_time = 0.0
         self.created = now
-        #: Flag modes without arguments: "t", "n", "i".
+        #: Flag modes without arguments: "t", "n", "i", "m", "s".
         self.modes: set[str] = {"t", "n"}
         self.key = ""
         self.limit = 0
-        #: Case-folded nicknames invited past +i.
+        #: Mask lists by mode letter: "b" bans, "e" ban exceptions, "I" invite exceptions.
+        self.lists: dict[str, dict[str, ListEntry]] = {"b": {}, "e": {}, "I": {}}
+        #: Case-folded nicknames invited past +i (dropped when they join or leave).
         self.invited: set[str] = set()
+        self._targets: dict[Hashable, list[Client]] | None = None
 
     def __repr__(self) -> str:
         return f"<Room {self.name!r} {len(self.members)} members>"
 
+    # -- membership ---------------------------------------------------------
+
+    def add_member(self, user: User, status: str = "") -> None:
+        self.members[user] = status
+        user.rooms[self.folded] = self
+        self._targets = None
+
+    def remove_member(self, user: User) -> None:
+        self.members.pop(user, None)
+        user.rooms.pop(self.folded, None)
+        self._targets = None
+
+    def forget_targets(self) -> None:
+        """A member's clients or render keys changed."""
+        self._targets = None
+
+    def targets(self) -> dict[Hashable, list[Client]]:
+        """The members' local clients grouped by render key (cached until membership changes).
+
+        A broadcast renders once per key and appends the same bytes to each
+        client of the group: the inner loop does nothing else.
+        """
+        targets = self._targets
+        if targets is None:
+            targets = {}
+            for member in self.members:
+                for client in member.clients:
+                    group = targets.get(client.render_key)
+                    if group is None:
+                        targets[client.render_key] = [client]
+                    else:
+                        group.append(client)
+            self._targets = targets
+        return targets
+
+    # -- mask lists -----------------------------------------------------------
+
+    def _listed(self, letter: str, user: User) -> bool:
+        return any(mask_matches(e.mask, user.mask) for e in self.lists[letter].values())
+
+    def is_banned(self, user: User) -> bool:
+        """Matched by a ban (+b) and by no exception (+e)."""
+        if not self.lists["b"]:
+            return False
+        return self._listed("b", user) and not self._listed("e", user)
+
+    def invite_excepted(self, user: User) -> bool:
+        """Matched by an invite exception (+I): may join past +i."""
+        return self._listed("I", user)
+
+    # -- status -------------------------------------------------------------
+
     def is_op(self, user: User) -> bool:
         return "o" in self.members.get(user, "")
+
+    def has_status(self, user: User, least: str) -> bool:
+        """Whether ``user`` holds status ``least`` (``"v"`` or ``"o"``) or higher."""
+        floor = STATUS_RANK.index(least)
+        return any(STATUS_RANK.index(s) >= floor for s in self.members.get(user, ""))
 
     def prefix_of(self, user: User, multi: bool = False) -> str:
         """The status prefix shown before a member's nick (all of them with ``multi``)."""
@@ -94,6 +174,10 @@ class RoomRegistry:
 
     def get(self, name: str) -> Room | None:
         return self._by_name.get(fold(name))
+
+    def by_key(self, folded: str) -> Room | None:
+        """The room under an already folded name (audiences carry those)."""
+        return self._by_name.get(folded)
 
     def get_or_create(self, name: str, now: float) -> tuple[Room, bool]:
         key = fold(name)

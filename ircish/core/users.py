@@ -1,84 +1,70 @@
-"""Users and the nickname index."""
+"""Users as others know them, and the nickname index.
+
+A ``User`` is the identity other users see: nickname, username, host,
+realname, modes, away state and rooms. How a user is reached is not here:
+each local connection is a ``Client`` (``ircish.core.clients``), and a user
+has zero local clients (a user of another server process, later), one, or
+several (one account on two devices).
+"""
 
 from __future__ import annotations
 
 import itertools
-import time
+import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from ircish.core.names import fold
 
 if TYPE_CHECKING:
-    from ircish.core.dialect import Dialect
+    from ircish.core.clients import Client
     from ircish.core.rooms import Room
 
-
-class Sink(Protocol):
-    """Where a user's rendered bytes go: a connection's output buffer in the server."""
-
-    def write(self, data: bytes) -> None:
-        """Queue ``data`` for sending; must not block."""
-
-    def close(self) -> None:
-        """Close the connection once what is queued has been sent."""
-
-
 _ids = itertools.count(1)
+#: Distinguishes this process's uids from another process's (and a restart's).
+_NODE = os.urandom(4).hex()
 
 
 class User:
-    """One connected user: identity, rooms, and how to reach them."""
+    """One user: identity, rooms, and the local clients that reach them."""
 
     __slots__ = (
+        "account",
         "away",
-        "cap_negotiating",
-        "caps",
-        "current_room",
-        "dialect",
+        "clients",
         "folded",
         "host",
-        "id",
-        "last_active",
         "mask",
         "modes",
         "nick",
-        "password_ok",
-        "quitting",
         "realname",
         "registered",
-        "render_key",
         "rooms",
         "signon",
-        "sink",
+        "uid",
         "username",
     )
 
-    def __init__(self, sink: Sink, host: str, dialect: Dialect, now: float | None = None) -> None:
-        self.id = next(_ids)
-        self.sink = sink
+    def __init__(self, host: str, now: float, uid: str | None = None) -> None:
+        self.uid = uid or f"{_NODE}-{next(_ids)}"
         self.host = host
         self.nick = "*"
         self.folded = ""
         self.username = ""
         self.realname = ""
         self.mask = "*"
+        self.account = ""
         self.registered = False
-        self.quitting = False
-        self.cap_negotiating = False
-        self.password_ok = False
-        self.caps: frozenset[str] = frozenset()
+        #: User mode letters: "i" invisible, "o" operator, "w" wallops, "B" bot.
         self.modes: set[str] = set()
         self.away: str | None = None
+        #: Folded room name -> room, in joining order.
         self.rooms: dict[str, Room] = {}
-        self.current_room: Room | None = None
-        self.signon: float = time.time() if now is None else now
-        self.last_active: float = self.signon
-        self.dialect = dialect
-        self.render_key: object = dialect.render_key(self)
+        self.signon = now
+        self.clients: list[Client] = []
 
     def __repr__(self) -> str:
-        return f"<User {self.id} {self.nick!r}>"
+        return f"<User {self.uid} {self.nick!r}>"
 
     def set_nick(self, nick: str) -> None:
         self.nick = nick
@@ -88,14 +74,6 @@ class User:
     def update_mask(self) -> None:
         self.mask = f"{self.nick}!{self.username or '~u'}@{self.host}"
 
-    def set_dialect(self, dialect: Dialect) -> None:
-        self.dialect = dialect
-        self.refresh_render_key()
-
-    def refresh_render_key(self) -> None:
-        """Call after anything the dialect's rendering depends on changes (e.g. caps)."""
-        self.render_key = self.dialect.render_key(self)
-
     def peers(self) -> set[User]:
         """Everyone who shares at least one room with this user, excluding them."""
         out: set[User] = set()
@@ -104,14 +82,23 @@ class User:
         out.discard(self)
         return out
 
+    def room_keys(self) -> tuple[str, ...]:
+        """The folded names of this user's rooms (for a ``ToPeers`` audience)."""
+        return tuple(self.rooms)
+
+    def last_active(self) -> float:
+        """When a local client of this user last sent a command."""
+        return max((c.last_active for c in self.clients), default=self.signon)
+
 
 class UserRegistry:
-    """Registered users by case-folded nickname."""
+    """Registered users by case-folded nickname and by uid."""
 
-    __slots__ = ("_by_nick",)
+    __slots__ = ("_by_nick", "_by_uid")
 
     def __init__(self) -> None:
         self._by_nick: dict[str, User] = {}
+        self._by_uid: dict[str, User] = {}
 
     def __len__(self) -> int:
         return len(self._by_nick)
@@ -122,6 +109,9 @@ class UserRegistry:
     def get(self, nick: str) -> User | None:
         return self._by_nick.get(fold(nick))
 
+    def by_uid(self, uid: str) -> User | None:
+        return self._by_uid.get(uid)
+
     def taken(self, nick: str, by: User | None = None) -> bool:
         """Whether ``nick`` belongs to someone other than ``by``."""
         other = self._by_nick.get(fold(nick))
@@ -129,6 +119,7 @@ class UserRegistry:
 
     def add(self, user: User) -> None:
         self._by_nick[user.folded] = user
+        self._by_uid[user.uid] = user
 
     def rename(self, user: User, new_nick: str) -> None:
         self._by_nick.pop(user.folded, None)
@@ -138,3 +129,4 @@ class UserRegistry:
     def remove(self, user: User) -> None:
         if self._by_nick.get(user.folded) is user:
             del self._by_nick[user.folded]
+        self._by_uid.pop(user.uid, None)

@@ -6,29 +6,31 @@ data from a client (IRCv3 message-tags; 8191 is the limit for a whole tag
 section, server-added tags included). Longer lines get ``417``.
 
 Rendering writes lines with proper sources (``nick!user@host`` for users, the
-server name for numerics) and adds the IRCv3 ``time`` tag to every line for
-clients that asked for ``server-time``. The last parameter of a numeric is sent
-as a trailing (``:``) parameter, except for the few numerics whose last
-parameter is a token (``324 nick #room +nt``), which are sent bare as ergo and
-ngircd do.
+server name for numerics) and the IRCv3 tags the client negotiated, all read
+from the envelope: ``time`` (server-time), ``msgid`` and client-only tags
+(message-tags). Labeled responses are wrapped by ``labeled``. The last
+parameter of a numeric is sent as a trailing (``:``) parameter, except for
+the few numerics whose last parameter is a token (``324 nick #room +nt``),
+which are sent bare as ergo and ngircd do.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from ircish.config import Config
 from ircish.core import events as ev
 from ircish.core.command import IGNORE, Command, Ignore
+from ircish.core.dispatch import COMMANDS
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
-from ircish.protocol.message import Message, MessageParseError
+from ircish.protocol.message import Message, MessageParseError, escape_tag_value
 
 if TYPE_CHECKING:
     from ircish.core.chat import Chat
-    from ircish.core.users import User
+    from ircish.core.clients import Client
 
 #: Bytes allowed after the tags, CR LF included (RFC 1459 and Modern IRC).
 MAX_BODY = 512
@@ -37,7 +39,22 @@ MAX_TAGS = 8191
 #: Tag data (between ``@`` and the space) a client may send (IRCv3 message-tags).
 MAX_CLIENT_TAG_DATA = 4094
 #: Capabilities that change how a broadcast is rendered (see ``render_key``).
-_RENDER_CAPS = frozenset({"server-time", "extended-join", "away-notify"})
+_RENDER_CAPS = frozenset(
+    {
+        "away-notify",
+        "batch",
+        "chghost",
+        "draft/multiline",
+        "extended-join",
+        "invite-notify",
+        "message-tags",
+        "server-time",
+        "setname",
+    }
+)
+#: Labels longer than this are ignored (IRCv3 labeled-response: at most 64 bytes).
+MAX_LABEL = 64
+_batch_ids = itertools.count(1)
 
 #: Numerics whose last parameter is a token rather than text.
 _TOKEN_LAST = frozenset(
@@ -62,14 +79,27 @@ def help_text(topic: str) -> str | None:
     """The help for ``topic`` (a command name, or "" for the overview), or None."""
     if not topic:
         return HELP_INTRO
-    from ircish.core.dispatch import COMMANDS  # noqa: PLC0415 - the core imports dialects
-
     spec = COMMANDS.get(topic.upper())
     doc = spec.handler.__doc__ if spec is not None else None
     if not doc:
         return None
     # Each handler's docstring starts with its syntax line.
     return doc.strip().splitlines()[0]
+
+
+def _batch_ref(env: ev.Envelope) -> str:
+    """A batch reference that is the same in every copy of one event."""
+    return "m" + (env.msgid[-10:] if env.msgid else str(next(_batch_ids)))
+
+
+def _tag_section(line: bytes) -> bytes:
+    return line[: line.find(b" ")] if line.startswith(b"@") else b""
+
+
+def _add_tag(line: bytes, tag: bytes) -> bytes:
+    if line.startswith(b"@"):
+        return b"@" + tag + b";" + line[1:]
+    return b"@" + tag + b" " + line
 
 
 def _needs_trailing(param: str) -> bool:
@@ -87,24 +117,28 @@ class IrcDialect:
     """IRC clients: irssi, WeeChat, HexChat, bots."""
 
     name = "irc"
+    keepalive: Literal["ping", "idle"] = "ping"
+    password_retry = False
+    utf8_only = True
 
     def __init__(self, config: Config) -> None:
         self.config = config
         self.server = config.server.name
         self._prefix = ":" + self.server
-        #: Where ``server-time`` tags get the time from (tests replace it).
-        self.clock: Callable[[], float] = time.time
 
     def max_line_bytes(self, chat: Chat) -> int:
         return MAX_TAGS + MAX_BODY
 
-    def render_key(self, user: User) -> object:
-        return ("irc", user.caps & _RENDER_CAPS)
+    def render_key(self, client: Client) -> object:
+        return ("irc", client.caps & _RENDER_CAPS)
 
-    def start(self, chat: Chat, user: User) -> None:
+    def joins_default_room(self, chat: Chat) -> bool:
+        return self.config.server.auto_join_irc
+
+    def start(self, chat: Chat, client: Client) -> None:
         pass
 
-    def parse(self, line: str, user: User) -> Command | Ignore:
+    def parse(self, line: str, client: Client) -> Command | Ignore:
         body = line
         if line.startswith("@"):
             space = line.find(" ")
@@ -130,26 +164,47 @@ class IrcDialect:
 
     # -- rendering ------------------------------------------------------------
 
-    def render(self, event: ev.Event, user: User) -> bytes:
-        line = self.render_line(event, user)
+    def render(self, env: ev.Envelope, client: Client) -> bytes:
+        line = self.render_line(env, client)
         if line is None:
             return b""
-        if "server-time" in user.caps:
-            tag = f"@time={server_time(self.clock())} "
-            # Multi-line renderings (HELP) carry the tag on every line.
-            line = tag + line.replace("\r\n", "\r\n" + tag)
+        caps = client.caps
+        tags = ""
+        if "server-time" in caps:
+            tags = "time=" + server_time(env.time)
+        if "message-tags" in caps:
+            if env.msgid:
+                tags += (";msgid=" if tags else "msgid=") + env.msgid
+            for key, value in env.tags:
+                item = f"{key}={escape_tag_value(value)}" if value else key
+                tags += (";" + item) if tags else item
+        if tags:
+            if "\r\n" not in line:
+                return ("@" + tags + " " + line + "\r\n").encode("utf-8", "replace")
+            # Multi-line renderings (HELP, batches) carry the tags on every line.
+            line = "\r\n".join(
+                "@" + tags + ";" + x[1:] if x.startswith("@") else "@" + tags + " " + x
+                for x in line.split("\r\n")
+            )
         return (line + "\r\n").encode("utf-8", "replace")
 
-    def render_line(self, event: ev.Event, user: User) -> str | None:
-        """One line (several joined by CR LF for help), without the final CR LF."""
-        match event:
+    def render_line(self, env: ev.Envelope, client: Client) -> str | None:
+        """One line (several joined by CR LF), without the final CR LF and without tags."""
+        caps = client.caps
+        match env.event:
             case ev.Privmsg(source=src, target=target, text=text, notice=notice):
                 verb = "NOTICE" if notice else "PRIVMSG"
                 return f":{src} {verb} {target} :{text}"
             case ev.Numeric(code=code, params=params):
-                return self._numeric(user.nick, code, params)
+                return self._numeric(client.user.nick, code, params)
+            case ev.TagMsg(source=src, target=target):
+                if "message-tags" not in caps:
+                    return None
+                return f":{src} TAGMSG {target}"
+            case ev.Multiline() as multi:
+                return self._multiline(multi, env, caps)
             case ev.Join(source=src, room=room, account=account, realname=realname):
-                if "extended-join" in user.caps:
+                if "extended-join" in caps:
                     return f":{src} JOIN {room} {account} :{realname}"
                 return f":{src} JOIN {room}"
             case ev.Part(source=src, room=room, reason=reason):
@@ -164,28 +219,79 @@ class IrcDialect:
                 return f":{src} KICK {room} {target} :{reason}"
             case ev.ModeChange(source=src, target=target, modes=modes, args=args):
                 return Message("MODE", (target, modes, *args), src).format()
-            case ev.Invite(source=src, target=target, room=room):
+            case ev.Invite(source=src, target=target, room=room, notify=notify):
+                if notify and "invite-notify" not in caps:
+                    return None
                 return f":{src} INVITE {target} {room}"
             case ev.AwayChange(source=src, text=text):
-                if "away-notify" not in user.caps:
+                if "away-notify" not in caps:
                     return None
                 return f":{src} AWAY" + (f" :{text}" if text is not None else "")
+            case ev.RealnameChange(source=src, realname=realname):
+                if "setname" not in caps:
+                    return None
+                return f":{src} SETNAME :{realname}"
+            case ev.HostChange(source=src, username=username, host=host):
+                if "chghost" not in caps:
+                    return None
+                return f":{src} CHGHOST {username} {host}"
+            case ev.Wallops(source=src, text=text):
+                return f":{src} WALLOPS :{text}"
+            case ev.StandardReply(kind=kind, command=command, code=code, context=ctx, text=text):
+                middle = " ".join(p or "*" for p in ctx)
+                return (
+                    f"{self._prefix} {kind} {command} {code}"
+                    + (f" {middle}" if middle else "")
+                    + f" :{text}"
+                )
             case ev.ServerNotice(text=text):
-                return f"{self._prefix} NOTICE {user.nick} :{text}"
+                return f"{self._prefix} NOTICE {client.user.nick} :{text}"
             case ev.Closing(reason=reason):
-                return f"ERROR :Closing Link: {user.host} ({reason})"
+                return f"ERROR :Closing Link: {client.user.host} ({reason})"
             case ev.Ping(token=token):
                 return f"PING :{token}"
             case ev.Pong(token=token):
                 return f"{self._prefix} PONG {self.server} :{token}"
-            case ev.CapReply(subcommand=sub, caps=caps, more=more):
+            case ev.CapReply(subcommand=sub, caps=listed, more=more):
                 star = " *" if more else ""
-                return f"{self._prefix} CAP {user.nick} {sub}{star} :{caps}"
+                return f"{self._prefix} CAP {client.user.nick} {sub}{star} :{listed}"
             case ev.Help(topic=topic):
-                return self._help(user.nick, topic)
+                return self._help(client.user.nick, topic)
             case _:
                 # Switched, Greeting: things only humans on netcat are told.
                 return None
+
+    def _multiline(self, multi: ev.Multiline, env: ev.Envelope, caps: frozenset[str]) -> str:
+        verb = "NOTICE" if multi.notice else "PRIVMSG"
+        head = f":{multi.source} {verb} {multi.target} :"
+        if "draft/multiline" not in caps or "batch" not in caps:
+            # Clients without the cap get the lines one by one (IRCv3 multiline).
+            return "\r\n".join(head + line for line in multi.lines)
+        ref = _batch_ref(env)
+        lines = [f":{multi.source} BATCH +{ref} draft/multiline {multi.target}"]
+        for line, concat in zip(multi.lines, multi.concat, strict=True):
+            tag = f"@batch={ref};draft/multiline-concat " if concat else f"@batch={ref} "
+            lines.append(tag + head + line)
+        lines.append(f":{multi.source} BATCH -{ref}")
+        return "\r\n".join(lines)
+
+    def labeled(self, chunks: list[bytes], label: str, client: Client) -> bytes:
+        """IRCv3 labeled-response: one labeled line, a labeled batch, or ACK."""
+        if len(label) > MAX_LABEL:
+            return b"".join(chunks)
+        tag = b"label=" + escape_tag_value(label).encode("utf-8", "replace")
+        lines = b"".join(chunks).split(b"\r\n")
+        lines = [x for x in lines if x]
+        if not lines:
+            return b"@" + tag + b" " + self._prefix.encode() + b" ACK\r\n"
+        if len(lines) == 1:
+            return _add_tag(lines[0], tag) + b"\r\n"
+        ref = f"L{next(_batch_ids)}".encode()
+        out = [b"@" + tag + b" " + self._prefix.encode() + b" BATCH +" + ref + b" labeled-response"]
+        inner = b"batch=" + ref
+        out.extend(x if b"batch=" in _tag_section(x) else _add_tag(x, inner) for x in lines)
+        out.append(self._prefix.encode() + b" BATCH -" + ref)
+        return b"\r\n".join(out) + b"\r\n"
 
     def _numeric(self, nick: str, code: str, params: tuple[str, ...]) -> str:
         parts = [self._prefix, code, nick]

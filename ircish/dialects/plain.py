@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from ircish.config import Config
 from ircish.core import events as ev
@@ -25,7 +25,7 @@ from ircish.protocol import numerics as n
 
 if TYPE_CHECKING:
     from ircish.core.chat import Chat
-    from ircish.core.users import User
+    from ircish.core.clients import Client
 
 _CONTROLS = {c: None for c in (*range(0x20), 0x7F)}
 ACTION_PREFIX = "\x01ACTION "
@@ -38,7 +38,7 @@ def clean(text: str) -> str:
 
 # -- parsing ----------------------------------------------------------------
 
-Builder = Callable[[str, "User"], Command]
+Builder = Callable[[str, "Client"], Command]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +56,10 @@ def _usage(name: str) -> CommandError:
     return CommandError(n.ERR_NEEDMOREPARAMS, "/" + name, text=f"Usage: {spec.usage}")
 
 
-def _current(user: User) -> str:
-    if user.current_room is None:
+def _current(client: Client) -> str:
+    if client.current_room is None:
         raise CommandError(n.ERR_NOTONCHANNEL, "*", text="You are not in a room: /join #room first")
-    return user.current_room.name
+    return client.current_room.name
 
 
 def _room_arg(word: str) -> str:
@@ -67,22 +67,22 @@ def _room_arg(word: str) -> str:
     return word if is_room_name(word) else "#" + word
 
 
-def _split_room(args: str, user: User) -> tuple[str, str]:
+def _split_room(args: str, client: Client) -> tuple[str, str]:
     """``[#room] rest`` -> (room or current room, rest)."""
     first, _, rest = args.partition(" ")
     if is_room_name(first):
         return first, rest.strip()
-    return _current(user), args
+    return _current(client), args
 
 
-def _nick(args: str, user: User) -> Command:
+def _nick(args: str, client: Client) -> Command:
     words = args.split()
     if len(words) != 1:
         raise _usage("nick")
     return Command("NICK", (words[0],))
 
 
-def _join(args: str, user: User) -> Command:
+def _join(args: str, client: Client) -> Command:
     words = args.replace(",", " ").split()
     if not words:
         raise _usage("join")
@@ -91,90 +91,90 @@ def _join(args: str, user: User) -> Command:
     return Command("JOIN", (",".join(_room_arg(w) for w in words),))
 
 
-def _part(args: str, user: User) -> Command:
-    room, reason = _split_room(args, user)
+def _part(args: str, client: Client) -> Command:
+    room, reason = _split_room(args, client)
     return Command("PART", (room, reason) if reason else (room,))
 
 
-def _msg(args: str, user: User) -> Command:
+def _msg(args: str, client: Client) -> Command:
     target, _, text = args.strip().partition(" ")
     if not target or not text.strip():
         raise _usage("msg")
     return Command("PRIVMSG", (target, text.strip()))
 
 
-def _notice(args: str, user: User) -> Command:
+def _notice(args: str, client: Client) -> Command:
     target, _, text = args.strip().partition(" ")
     if not target or not text.strip():
         raise _usage("notice")
     return Command("NOTICE", (target, text.strip()))
 
 
-def _me(args: str, user: User) -> Command:
+def _me(args: str, client: Client) -> Command:
     if not args:
         raise _usage("me")
-    return Command("PRIVMSG", (_current(user), f"{ACTION_PREFIX}{args}\x01"))
+    return Command("PRIVMSG", (_current(client), f"{ACTION_PREFIX}{args}\x01"))
 
 
-def _who(args: str, user: User) -> Command:
+def _who(args: str, client: Client) -> Command:
     words = args.split()
     if len(words) > 1:
         raise _usage("who")
     if words:
         return Command("WHO", (words[0],))
-    if user.current_room is not None:
-        return Command("WHO", (user.current_room.name,))
+    if client.current_room is not None:
+        return Command("WHO", (client.current_room.name,))
     return Command("WHO", ("*",))
 
 
-def _whois(args: str, user: User) -> Command:
+def _whois(args: str, client: Client) -> Command:
     words = args.split()
     if len(words) != 1:
         raise _usage("whois")
     return Command("WHOIS", (words[0],))
 
 
-def _names(args: str, user: User) -> Command:
+def _names(args: str, client: Client) -> Command:
     words = args.split()
     if len(words) > 1:
         raise _usage("names")
-    return Command("NAMES", (_room_arg(words[0]) if words else _current(user),))
+    return Command("NAMES", (_room_arg(words[0]) if words else _current(client),))
 
 
-def _list(args: str, user: User) -> Command:
+def _list(args: str, client: Client) -> Command:
     words = args.split()
     return Command("LIST", (words[0],) if words else ())
 
 
-def _topic(args: str, user: User) -> Command:
-    room, text = _split_room(args, user)
+def _topic(args: str, client: Client) -> Command:
+    room, text = _split_room(args, client)
     if text == "-delete":
         # irssi's spelling; an empty topic is what IRC's "TOPIC #room :" sends.
         return Command("TOPIC", (room, ""))
     return Command("TOPIC", (room, text) if text else (room,))
 
 
-def _away(args: str, user: User) -> Command:
+def _away(args: str, client: Client) -> Command:
     return Command("AWAY", (args,) if args else ())
 
 
-def _pass(args: str, user: User) -> Command:
+def _pass(args: str, client: Client) -> Command:
     if not args:
         raise _usage("pass")
     return Command("PASS", (args,))
 
 
-def _quit(args: str, user: User) -> Command:
+def _quit(args: str, client: Client) -> Command:
     return Command("QUIT", (args,) if args else ())
 
 
-def _help(args: str, user: User) -> Command:
+def _help(args: str, client: Client) -> Command:
     words = args.split()
     return Command("HELP", (words[0].lstrip("/"),) if words else ())
 
 
-def _kick(args: str, user: User) -> Command:
-    room, rest = _split_room(args, user)
+def _kick(args: str, client: Client) -> Command:
+    room, rest = _split_room(args, client)
     nick, _, reason = rest.partition(" ")
     if not nick:
         raise _usage("kick")
@@ -182,20 +182,20 @@ def _kick(args: str, user: User) -> Command:
     return Command("KICK", (room, nick, reason) if reason else (room, nick))
 
 
-def _mode(args: str, user: User) -> Command:
+def _mode(args: str, client: Client) -> Command:
     words = args.split()
     if not words:
-        return Command("MODE", (_current(user),))
+        return Command("MODE", (_current(client),))
     if words[0][0] in "+-":
-        return Command("MODE", (_current(user), *words))
+        return Command("MODE", (_current(client), *words))
     return Command("MODE", tuple(words))
 
 
-def _invite(args: str, user: User) -> Command:
+def _invite(args: str, client: Client) -> Command:
     words = args.split()
     if not words or len(words) > 2:
         raise _usage("invite")
-    room = _room_arg(words[1]) if len(words) == 2 else _current(user)
+    room = _room_arg(words[1]) if len(words) == 2 else _current(client)
     return Command("INVITE", (words[0], room))
 
 
@@ -239,16 +239,16 @@ ALIASES: dict[str, str] = {
 }
 
 
-def parse_plain(line: str, user: User) -> Command | Ignore:
+def parse_plain(line: str, client: Client) -> Command | Ignore:
     """Turn one line typed by a human into a core command."""
     stripped = line.strip()
     if not stripped:
         return IGNORE
     if not stripped.startswith("/") or stripped.startswith("//"):
         text = stripped[1:] if stripped.startswith("//") else stripped
-        if not user.registered:
+        if not client.user.registered:
             return Command("NICK", (text,)) if " " not in text else _bad_first_nick(text)
-        return Command("PRIVMSG", (_current(user), text))
+        return Command("PRIVMSG", (_current(client), text))
     name, _, args = stripped[1:].partition(" ")
     name = name.lower()
     name = ALIASES.get(name, name)
@@ -259,9 +259,9 @@ def parse_plain(line: str, user: User) -> Command | Ignore:
             "/" + name,
             text=f"Unknown command /{name}. Type /help for the list of commands.",
         )
-    if not user.registered and not spec.pre_registration:
+    if not client.user.registered and not spec.pre_registration:
         raise CommandError(n.ERR_NOTREGISTERED)
-    return spec.build(args.strip(), user)
+    return spec.build(args.strip(), client)
 
 
 def _bad_first_nick(text: str) -> Command:
@@ -376,6 +376,9 @@ class PlainDialect:
     """Humans on netcat."""
 
     name = "plain"
+    keepalive: Literal["ping", "idle"] = "idle"
+    password_retry = True
+    utf8_only = False
 
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -383,36 +386,46 @@ class PlainDialect:
     def max_line_bytes(self, chat: Chat) -> int:
         return self.config.limits.max_line_bytes
 
-    def render_key(self, user: User) -> str:
+    def render_key(self, client: Client) -> str:
         return "plain"
 
-    def start(self, chat: Chat, user: User) -> None:
+    def joins_default_room(self, chat: Chat) -> bool:
+        return True
+
+    def start(self, chat: Chat, client: Client) -> None:
         # Humans never send USER; their username marks how they connected.
-        user.username = "~plain"
-        user.update_mask()
-        chat.send(user, ev.Greeting(chat.server_name, bool(self.config.server.password)))
+        client.user.username = "~plain"
+        client.user.update_mask()
+        chat.reply(client, ev.Greeting(chat.server_name, bool(self.config.server.password)))
 
-    def parse(self, line: str, user: User) -> Command | Ignore:
-        return parse_plain(line, user)
+    def parse(self, line: str, client: Client) -> Command | Ignore:
+        return parse_plain(line, client)
 
-    def render(self, event: ev.Event, user: User) -> bytes:
-        text = self.render_text(event, user)
+    def render(self, env: ev.Envelope, client: Client) -> bytes:
+        text = self.render_text(env.event, client)
         if text is None:
             return b""
         return (text + "\r\n").encode("utf-8", "replace")
 
-    def render_text(self, event: ev.Event, user: User) -> str | None:
+    def labeled(self, chunks: list[bytes], label: str, client: Client) -> bytes:
+        return b"".join(chunks)
+
+    def render_text(self, event: ev.Event, client: Client) -> str | None:
         """The lines (without the final line ending) a human sees, or None."""
         match event:
             case ev.Privmsg(nick=nick, target=target, text=text, notice=notice):
                 return _render_message(nick, target, text, notice)
+            case ev.Multiline(nick=nick, target=target, lines=lines, notice=notice):
+                return "\r\n".join(_render_message(nick, target, x, notice) for x in lines)
             case ev.Numeric(code=n.RPL_WELCOME):
                 return (
-                    f"*** Welcome to {self.config.server.network}, {user.nick}! "
+                    f"*** Welcome to {self.config.server.network}, {client.user.nick}! "
                     "Type /help for the commands."
                 )
             case ev.Numeric(code=code, params=params):
                 return self._render_numeric(code, params)
+            case ev.StandardReply(text=text):
+                return "! " + clean(text)
             case ev.Join(nick=nick, room=room):
                 return f"*** {nick} joined {room}"
             case ev.Part(nick=nick, room=room, reason=reason):
@@ -428,10 +441,18 @@ class PlainDialect:
             case ev.Kick(nick=nick, room=room, target=target, reason=reason):
                 return f"*** {nick} kicked {target} from {room} ({clean(reason)})"
             case ev.ModeChange(nick=nick, target=target, modes=modes, args=args):
-                shown = " ".join((modes, *args))
+                shown = clean(" ".join((modes, *args)))
                 return f"*** {nick} sets mode {shown} on {target}"
+            case ev.Invite(notify=True):
+                return None  # invite-notify is for IRC clients' member lists
             case ev.Invite(nick=nick, room=room):
-                return f"*** {nick} invites you to {room} (type /join {room})"
+                return f"*** {nick} invites you to {clean(room)} (type /join {clean(room)})"
+            case ev.RealnameChange(nick=nick, realname=realname):
+                return f"*** {nick} changed their realname to: {clean(realname)}"
+            case ev.HostChange(nick=nick, username=username, host=host):
+                return f"*** {nick} is now {nick}!{clean(username)}@{clean(host)}"
+            case ev.Wallops(nick=nick, text=text):
+                return f"*** Wallops from {nick}: {clean(text)}"
             case ev.ServerNotice(text=text):
                 return f"*** {clean(text)}"
             case ev.Closing(reason=reason):
@@ -453,7 +474,7 @@ class PlainDialect:
                     "(or /nick NAME). /help lists the commands."
                 )
             case _:
-                # Ping, CapReply, AwayChange: IRC machinery humans need not see.
+                # Ping, CapReply, AwayChange, TagMsg: IRC machinery humans need not see.
                 return None
 
     def _render_numeric(self, code: str, params: tuple[str, ...]) -> str | None:

@@ -1,19 +1,29 @@
 """The event loop: one thread, ``selectors``, listeners, connections and timers.
 
 Theory of operation: each pass of ``run_once`` waits in ``select`` until a
-socket is ready or the earliest timer is due, then
+socket is ready, the earliest timer is due or a callback was scheduled, then
 
-1. accepts new connections (bounded per pass) and reads from readable ones,
-   which runs the chat core synchronously and fills output buffers;
+1. accepts new connections (bounded per pass), reads from readable
+   connections, which runs the chat core synchronously and fills output
+   queues, and calls the callbacks of other readable sockets (``add_reader``);
 2. runs due timers (each connection has at most one: its session's next
    deadline);
-3. ends connections whose send queue overflowed;
-4. flushes every connection that got output during the pass, one ``sendmsg``
-   each. Only sockets with a backlog stay registered for EVENT_WRITE.
+3. runs the callbacks scheduled with ``call_soon`` before this step (one
+   scheduled meanwhile, even by one of them, waits for the next pass);
+4. ends connections whose send queue overflowed;
+5. flushes every connection that got output during the pass, one system call
+   each.
 
-Signals (SIGINT/SIGTERM) only set a flag and wake the selector through a
-socketpair; shutdown then tells every user, flushes within a short grace
-period and closes.
+Each connection is registered for the events it wants: EVENT_READ unless its
+reading is paused, EVENT_WRITE only while it has a backlog, and not at all
+when it wants neither (``set_interest``). A failure while reading from or
+flushing one connection closes that connection only; a failing callback or
+timer is logged.
+
+``call_soon`` may be called from any thread: it appends to a deque and wakes
+the selector through a socketpair. Signals (SIGINT/SIGTERM) only set a flag
+and wake the selector the same way; shutdown then tells every user, flushes
+within a short grace period and closes.
 """
 
 from __future__ import annotations
@@ -29,22 +39,23 @@ import signal
 import socket
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ircish.config import Config, ListenerConfig
 from ircish.core.chat import Chat
-from ircish.core.session import Session
 from ircish.dialects import Dialects
 from ircish.net.connection import Connection
+from ircish.session import Session
+
+if TYPE_CHECKING:
+    from _typeshed import FileDescriptorLike
 
 log = logging.getLogger("ircish.net")
 
 ACCEPTS_PER_PASS = 128
-_LISTENER = "listener"
-_WAKEUP = "wakeup"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -60,6 +71,20 @@ class Listener:
         self.config = config
         host, port = sock.getsockname()[:2]
         self.address = (host, port)
+
+
+class _Reader:
+    """Selector data for a socket that is not a connection: what to call when readable."""
+
+    __slots__ = ("callback", "external")
+
+    def __init__(self, callback: Callable[[], None], *, external: bool) -> None:
+        self.callback = callback
+        #: Added with ``add_reader`` (not a listener or the wake-up socket).
+        self.external = external
+
+    def __repr__(self) -> str:
+        return f"<_Reader {self.callback!r}>"
 
 
 class Server:
@@ -79,11 +104,19 @@ class Server:
         self.doomed: list[Connection] = []
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._timer_seq = itertools.count()
+        #: Callbacks from ``call_soon``, oldest first; appended from any thread.
+        self._ready: deque[Callable[[], None]] = deque()
+        #: The thread running the loop (the last to call ``run_once``).
+        self._loop_thread: int | None = None
+        #: True from just before ``run_once`` looks at ``_ready`` until ``select`` returns.
+        self._selecting = False
         self._stop_requested = False
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
-        self.selector.register(self._wake_r, selectors.EVENT_READ, _WAKEUP)
+        self.selector.register(
+            self._wake_r, selectors.EVENT_READ, _Reader(self._drain_wakeup, external=False)
+        )
 
     # -- setup ----------------------------------------------------------------
 
@@ -99,7 +132,7 @@ class Server:
             sock.setblocking(False)
             listener = Listener(sock, lc)
             self.listeners.append(listener)
-            self.selector.register(sock, selectors.EVENT_READ, (_LISTENER, listener))
+            self._watch_listener(listener)
             log.info(
                 "listening on %s:%d (dialect %s)",
                 listener.address[0],
@@ -108,7 +141,79 @@ class Server:
             )
         return [lst.address for lst in self.listeners]
 
-    # -- timers -----------------------------------------------------------------
+    def _watch_listener(self, listener: Listener) -> None:
+        self.selector.register(
+            listener.sock,
+            selectors.EVENT_READ,
+            _Reader(functools.partial(self._accept, listener), external=False),
+        )
+
+    # -- other sockets ----------------------------------------------------------
+
+    def add_reader(self, fileobj: FileDescriptorLike, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` in the loop whenever ``fileobj`` (a socket or fd) is readable.
+
+        Adding a reader again replaces its callback. The caller owns the file
+        and must ``remove_reader`` before closing it. An exception in the
+        callback is logged; the reader stays registered.
+        """
+        try:
+            key = self.selector.get_key(fileobj)
+        except KeyError:
+            self.selector.register(fileobj, selectors.EVENT_READ, _Reader(callback, external=True))
+            return
+        if not (isinstance(key.data, _Reader) and key.data.external):
+            raise ValueError(f"{fileobj!r} is already watched by the loop")
+        key.data.callback = callback
+
+    def remove_reader(self, fileobj: FileDescriptorLike) -> bool:
+        """Stop watching ``fileobj``; return whether it was watched by ``add_reader``."""
+        try:
+            key = self.selector.get_key(fileobj)
+        except KeyError:
+            return False
+        if not (isinstance(key.data, _Reader) and key.data.external):
+            raise ValueError(f"{fileobj!r} was not added with add_reader")
+        self.selector.unregister(fileobj)
+        return True
+
+    # -- callbacks and timers -----------------------------------------------------
+
+    def call_soon(self, callback: Callable[[], None]) -> None:
+        """Run ``callback()`` in the loop thread on its next pass; safe from any thread.
+
+        Callbacks run in the order they were scheduled. One scheduled by a
+        callback runs on the pass after. An exception is logged. Callbacks
+        scheduled after shutdown never run.
+        """
+        self._ready.append(callback)
+        # The loop looks at ``_ready`` before it waits, so its own thread only
+        # needs to wake it from inside ``select`` (a signal handler).
+        if self._selecting or threading.get_ident() != self._loop_thread:
+            self._wake()
+
+    def _wake(self) -> None:
+        try:
+            self._wake_w.send(b"\0")
+        except OSError:
+            # A full socketpair already wakes the loop; a closed one means it stopped.
+            pass
+
+    def _drain_wakeup(self) -> None:
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+
+    def _run_ready(self) -> None:
+        ready = self._ready
+        for _ in range(len(ready)):
+            callback = ready.popleft()
+            try:
+                callback()
+            except Exception:
+                log.exception("callback %r failed", callback)
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> None:
         heapq.heappush(
@@ -154,7 +259,7 @@ class Server:
             self._admit(listener, sock, addr)
 
     def _resume(self, listener: Listener) -> None:
-        self.selector.register(listener.sock, selectors.EVENT_READ, (_LISTENER, listener))
+        self._watch_listener(listener)
 
     def _refuse(self, sock: socket.socket, ip: str, why: str) -> None:
         log.warning("refused connection from %s: %s", ip, why)
@@ -183,25 +288,52 @@ class Server:
         conn = Connection(self, sock, addr, limits.sendq_bytes)
         self.connections[conn.fd] = conn
         self.per_ip[ip] += 1
-        self.selector.register(sock, selectors.EVENT_READ, conn)
+        self.set_interest(conn)
         log.info("connection from %s:%d", ip, addr[1])
         now = self.chat.clock()
         conn.session = Session(self.chat, self.dialects, conn, ip, listener.config.dialect, now=now)
         self._schedule_session(conn, conn.session.check_timeouts(now))
 
-    def want_write(self, conn: Connection, on: bool) -> None:
-        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if on else 0)
-        self.selector.modify(conn.sock, events, conn)
+    def set_interest(
+        self, conn: Connection, *, read: bool | None = None, write: bool | None = None
+    ) -> None:
+        """Change what the loop watches ``conn`` for; ``None`` keeps that half as it is.
+
+        ``read=False`` pauses reading from this connection only; it is still
+        flushed and watched for writability while it has a backlog
+        (``Connection.flush`` sets ``write``). A connection that wants neither
+        is unregistered from the selector until it wants one again.
+        """
+        if read is not None:
+            conn.reading = read
+        if write is not None:
+            conn.writing = write
+        if conn.closed:
+            return
+        events = (selectors.EVENT_READ if conn.reading else 0) | (
+            selectors.EVENT_WRITE if conn.writing else 0
+        )
+        if events == conn.events:
+            return
+        if not events:
+            self.selector.unregister(conn.sock)
+        elif not conn.events:
+            self.selector.register(conn.sock, events, conn)
+        else:
+            self.selector.modify(conn.sock, events, conn)
+        conn.events = events
 
     def close_connection(self, conn: Connection, reason: str = "") -> None:
         if conn.closed:
             return
         conn.closed = True
         self.dirty.discard(conn)
-        try:
-            self.selector.unregister(conn.sock)
-        except (KeyError, ValueError):
-            pass
+        if conn.events:
+            conn.events = 0
+            try:
+                self.selector.unregister(conn.sock)
+            except (KeyError, ValueError):
+                pass
         conn.sock.close()
         self.connections.pop(conn.fd, None)
         self.per_ip[conn.ip] -= 1
@@ -213,31 +345,37 @@ class Server:
     # -- the loop ---------------------------------------------------------------
 
     def _timeout(self) -> float | None:
+        if self._ready:
+            return 0.0
         if not self._timers:
             return None
         return max(0.0, self._timers[0][0] - time.monotonic())
 
     def run_once(self, timeout: float | None = None) -> None:
-        """One pass: wait, read and accept, timers, overflow kills, flushes."""
-        wait = self._timeout()
-        if timeout is not None:
-            wait = timeout if wait is None else min(wait, timeout)
-        for key, mask in self.selector.select(wait):
+        """One pass: wait; read, accept and readers; timers; callbacks; overflow kills; flushes."""
+        self._loop_thread = threading.get_ident()
+        self._selecting = True
+        try:
+            wait = self._timeout()
+            if timeout is not None:
+                wait = timeout if wait is None else min(wait, timeout)
+            events = self.selector.select(wait)
+        finally:
+            self._selecting = False
+        for key, mask in events:
             data = key.data
             if isinstance(data, Connection):
-                if mask & selectors.EVENT_READ and not data.closed:
+                if mask & selectors.EVENT_READ and data.reading and not data.closed:
                     self._guarded(data, data.on_readable)
                 if mask & selectors.EVENT_WRITE and not data.closed:
                     self.dirty.add(data)
-            elif data == _WAKEUP:
-                try:
-                    while self._wake_r.recv(4096):
-                        pass
-                except (BlockingIOError, InterruptedError):
-                    pass
             else:
-                self._accept(data[1])
+                try:
+                    data.callback()
+                except Exception:
+                    log.exception("reader %r failed", data)
         self._run_timers()
+        self._run_ready()
         self._reap_overflowed()
         self._flush_dirty()
 
@@ -245,9 +383,13 @@ class Server:
         try:
             action()
         except Exception:
-            # Only this connection pays for a bug triggered by its input.
+            # Only this connection pays for a bug triggered by its input or output.
             log.exception("error on %r; closing it", conn)
-            conn.lost("Internal server error")
+            try:
+                conn.lost("Internal server error")
+            except Exception:
+                log.exception("error while closing %r", conn)
+                self.close_connection(conn, "Internal server error")
 
     def _reap_overflowed(self) -> None:
         while self.doomed:
@@ -261,17 +403,14 @@ class Server:
             batch = self.dirty
             self.dirty = set()
             for conn in batch:
-                conn.flush()
+                self._guarded(conn, conn.flush)
             # Closing one connection can make more output (quits) for others.
             self._reap_overflowed()
 
     def request_stop(self) -> None:
         """Ask the loop to shut down; safe from signal handlers and other threads."""
         self._stop_requested = True
-        try:
-            self._wake_w.send(b"\0")
-        except OSError:
-            pass
+        self._wake()
 
     def serve_forever(self) -> None:
         """Run until ``request_stop``; then shut down gracefully."""

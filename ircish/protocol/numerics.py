@@ -50,6 +50,26 @@ RPL_MOTD: Final = "372"
 RPL_MOTDSTART: Final = "375"
 RPL_ENDOFMOTD: Final = "376"
 RPL_TIME: Final = "391"
+RPL_WHOISOPERATOR: Final = "313"
+RPL_WHOWASUSER: Final = "314"
+RPL_WHOISBOT: Final = "335"
+RPL_INVITELIST: Final = "346"
+RPL_ENDOFINVITELIST: Final = "347"
+RPL_EXCEPTLIST: Final = "348"
+RPL_ENDOFEXCEPTLIST: Final = "349"
+RPL_LINKS: Final = "364"
+RPL_ENDOFLINKS: Final = "365"
+RPL_BANLIST: Final = "367"
+RPL_ENDOFBANLIST: Final = "368"
+RPL_ENDOFWHOWAS: Final = "369"
+RPL_INFO: Final = "371"
+RPL_ENDOFINFO: Final = "374"
+RPL_YOUREOPER: Final = "381"
+RPL_MONONLINE: Final = "730"
+RPL_MONOFFLINE: Final = "731"
+RPL_MONLIST: Final = "732"
+RPL_ENDOFMONLIST: Final = "733"
+ERR_MONLISTFULL: Final = "734"
 RPL_HELPSTART: Final = "704"
 RPL_HELPTXT: Final = "705"
 RPL_ENDOFHELP: Final = "706"
@@ -83,6 +103,16 @@ ERR_CHANOPRIVSNEEDED: Final = "482"
 ERR_UMODEUNKNOWNFLAG: Final = "501"
 ERR_USERSDONTMATCH: Final = "502"
 ERR_HELPNOTFOUND: Final = "524"
+ERR_WASNOSUCHNICK: Final = "406"
+ERR_TOOMANYTARGETS: Final = "407"
+ERR_INVALIDCAPCMD: Final = "410"
+ERR_BANNEDFROMCHAN: Final = "474"
+ERR_BANLISTFULL: Final = "478"
+ERR_NOPRIVILEGES: Final = "481"
+ERR_CANTKILLSERVER: Final = "483"
+ERR_NOOPERHOST: Final = "491"
+ERR_INVALIDKEY: Final = "525"
+ERR_INVALIDMODEPARAM: Final = "696"
 
 #: Default trailing text of error numerics, as established servers word them.
 ERROR_TEXT: Final[dict[str, str]] = {
@@ -115,4 +145,15 @@ ERROR_TEXT: Final[dict[str, str]] = {
     ERR_UMODEUNKNOWNFLAG: "Unknown MODE flag",
     ERR_USERSDONTMATCH: "Cant change mode for other users",
     ERR_HELPNOTFOUND: "No help available on this topic",
+    ERR_WASNOSUCHNICK: "There was no such nickname",
+    ERR_TOOMANYTARGETS: "Too many targets",
+    ERR_INVALIDCAPCMD: "Invalid CAP command",
+    ERR_BANNEDFROMCHAN: "Cannot join channel (+b)",
+    ERR_BANLISTFULL: "Channel list is full",
+    ERR_NOPRIVILEGES: "Permission Denied- You're not an IRC operator",
+    ERR_CANTKILLSERVER: "You cant kill a server!",
+    ERR_NOOPERHOST: "No O-lines for your host",
+    ERR_INVALIDKEY: "Key is not well-formed",
+    ERR_INVALIDMODEPARAM: "Invalid mode parameter",
+    ERR_MONLISTFULL: "Monitor list is full",
 }

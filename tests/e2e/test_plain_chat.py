@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import socket
 
+from ircish.core.caps import CAPABILITIES
 from tests.e2e.e2e_support import Person, collect_until, heard, person, settle
 from tests.helpers import DEFAULT_TIMEOUT, LineClient, RunningServer
 
@@ -357,10 +358,8 @@ def test_cap_negotiating_client_is_irc(server: RunningServer, clients: list[Line
     irc = server.client()
     clients.append(irc)
     irc.send("CAP LS 302")
-    assert irc.expect(r".") == (
-        ":ircish.local CAP * LS :away-notify echo-message extended-join multi-prefix "
-        "server-time userhost-in-names"
-    )
+    caps = " ".join(f"{k}={v}" if v else k for k, v in CAPABILITIES.items())
+    assert irc.expect(r".") == f":ircish.local CAP * LS :{caps}"
     irc.send("NICK capper")
     irc.send("USER capper 0 * :x")
     irc.send("CAP END")

@@ -45,7 +45,9 @@ def cast(net: MemoryNetwork) -> dict[str, MemoryClient]:
         (erin, ["#x"]),
     ):
         for room in rooms:
-            client.send(f"/join {room}" if client.user.dialect.name == "plain" else f"JOIN {room}")
+            client.send(
+                f"/join {room}" if client.client.dialect.name == "plain" else f"JOIN {room}"
+            )
     alice.send("/join #dev")  # talk in #dev
     people = {"alice": alice, "bob": bob, "carol": carol, "dave": dave, "erin": erin}
     drain(*people.values())
@@ -344,9 +346,9 @@ def count_renders(monkeypatch: pytest.MonkeyPatch, net: MemoryNetwork) -> Counte
     for dialect in (net.dialects.plain, net.dialects.irc):
         original: Callable[..., bytes] = dialect.render
 
-        def counted(event: ev.Event, user: Any, _orig: Callable[..., bytes] = original) -> bytes:
-            calls[type(event).__name__] += 1
-            return _orig(event, user)
+        def counted(env: ev.Envelope, client: Any, _orig: Callable[..., bytes] = original) -> bytes:
+            calls[type(env.event).__name__] += 1
+            return _orig(env, client)
 
         monkeypatch.setattr(dialect, "render", counted)
     return calls
@@ -392,7 +394,7 @@ def test_quit_to_many_rooms_is_rendered_once(
     others = [net.plain(f"p{i}") for i in range(10)] + [net.irc(f"i{i}") for i in range(10)]
     for i, client in enumerate(others):
         room = f"#r{i % 4}"
-        client.send(f"/join {room}" if client.user.dialect.name == "plain" else f"JOIN {room}")
+        client.send(f"/join {room}" if client.client.dialect.name == "plain" else f"JOIN {room}")
         leaver.send(f"/join {room}")
     drain(leaver, *others)
     calls = count_renders(monkeypatch, net)
@@ -407,7 +409,7 @@ def test_nick_change_rendered_once_per_key(
     changer = net.plain("changer")
     others = [net.plain(f"p{i}") for i in range(5)] + [net.irc(f"i{i}") for i in range(5)]
     for client in others:
-        client.send("/join #lobby" if client.user.dialect.name == "plain" else "JOIN #lobby")
+        client.send("/join #lobby" if client.client.dialect.name == "plain" else "JOIN #lobby")
     drain(changer, *others)
     calls = count_renders(monkeypatch, net)
     changer.send("/nick changed")

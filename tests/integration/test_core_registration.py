@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from ircish.config import Config, ServerConfig
+from ircish.core.caps import CAPABILITIES
 from tests.helpers import MemoryClient, MemoryNetwork
 
 SERVER = "ircish.local"
@@ -58,8 +59,8 @@ def test_plain_first_line_is_the_nickname(net: MemoryNetwork, bytewise: bool) ->
     assert user.registered
     assert user.nick == "alice"
     assert user.mask == "alice!~plain@127.0.0.1"
-    assert user.current_room is not None
-    assert user.current_room.name == "#lobby"
+    assert client.client.current_room is not None
+    assert client.client.current_room.name == "#lobby"
     assert net.chat.users.get("alice") is user
 
 
@@ -176,8 +177,8 @@ def test_plain_user_without_default_room() -> None:
 def test_plain_user_joins_a_configured_default_room() -> None:
     net = MemoryNetwork(config(default_room="#Общая"))
     alice = net.plain("alice")
-    assert alice.user.current_room is not None
-    assert alice.user.current_room.name == "#Общая"
+    assert alice.client.current_room is not None
+    assert alice.client.current_room.name == "#Общая"
 
 
 # -- IRC clients -----------------------------------------------------------------
@@ -191,8 +192,8 @@ def test_irc_nick_then_user(net: MemoryNetwork, bytewise: bool) -> None:
     lines = send(client, "USER bobby 0 * :Bob Builder", bytewise)
     assert lines[0] == f":{SERVER} 001 bob :Welcome to the ircish IRC Network bob!~bobby@127.0.0.1"
     assert codes(lines) == [
-        "001", "002", "003", "004", "005", "005",
-        "251", "252", "254", "255", "265", "266",
+        "001", "002", "003", "004", "005", "005", "005",
+        "251", "252", "253", "254", "255", "265", "266",
         "375", "372", "376",
     ]  # fmt: skip
     assert client.user.registered
@@ -284,7 +285,8 @@ def test_irc_auto_join_when_configured() -> None:
 # -- CAP negotiation -----------------------------------------------------------
 
 
-CAPS = "away-notify echo-message extended-join multi-prefix server-time userhost-in-names"
+#: What CAP LS 302 lists: every implemented capability, with its value if it has one.
+CAPS = " ".join(f"{k}={v}" if v else k for k, v in CAPABILITIES.items())
 
 
 @CHUNKING
@@ -299,7 +301,7 @@ def test_cap_ls_req_end(net: MemoryNetwork, bytewise: bool) -> None:
     assert not client.user.registered
     lines = send(client, "CAP END", bytewise)
     assert codes(lines)[0] == "001"
-    assert client.user.caps == {"multi-prefix", "echo-message"}
+    assert client.client.caps == {"multi-prefix", "echo-message"}
     assert send(client, "CAP LIST", bytewise) == [
         f":{SERVER} CAP bob LIST :echo-message multi-prefix"
     ]
@@ -320,14 +322,14 @@ def test_cap_req_unknown_is_refused_whole(net: MemoryNetwork) -> None:
     assert send(client, "CAP REQ :server-time bogus", False) == [
         f":{SERVER} CAP * NAK :server-time bogus"
     ]
-    assert client.user.caps == frozenset()
+    assert client.client.caps == frozenset()
 
 
 def test_cap_req_can_remove(net: MemoryNetwork) -> None:
     client = net.irc("bob", caps="server-time multi-prefix")
-    assert client.user.caps == {"server-time", "multi-prefix"}
+    assert client.client.caps == {"server-time", "multi-prefix"}
     client.send("CAP REQ :-server-time")
-    assert client.user.caps == {"multi-prefix"}
+    assert client.client.caps == {"multi-prefix"}
 
 
 def test_cap_end_without_negotiation_does_nothing(net: MemoryNetwork) -> None:
@@ -370,7 +372,7 @@ def test_pass_wrong_or_missing(pass_line: str | None) -> None:
     assert client.sink.closed
     assert not client.user.registered
     assert net.chat.users.get("bob") is None
-    assert client.user not in net.chat.local
+    assert client.user not in net.chat.clients
 
 
 def test_pass_last_one_counts() -> None:

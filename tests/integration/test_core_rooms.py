@@ -35,7 +35,7 @@ def room_names(client: MemoryClient) -> list[str]:
 
 
 def current(client: MemoryClient) -> str | None:
-    room = client.user.current_room
+    room = client.client.current_room
     return None if room is None else room.name
 
 

@@ -42,7 +42,7 @@ def test_irc_clients_are_detected_by_their_first_line(net: MemoryNetwork, first:
     client = net.connect("auto")
     assert client.lines() == [], "nothing is said while the server waits for the first line"
     client.send(first)
-    assert client.user.dialect is net.dialects.irc
+    assert client.client.dialect is net.dialects.irc
     assert GREETING not in client.lines()
 
 
@@ -60,7 +60,7 @@ def test_irc_client_detected_and_registered(net: MemoryNetwork, bytewise: bool) 
 def test_humans_are_detected_by_their_first_line(net: MemoryNetwork, first: str) -> None:
     client = net.connect("auto")
     client.send(first)
-    assert client.user.dialect is net.dialects.plain
+    assert client.client.dialect is net.dialects.plain
     assert client.lines()[0] == GREETING
 
 
@@ -83,7 +83,7 @@ def test_silent_connection_is_greeted_after_the_detect_timeout(net: MemoryNetwor
     # Once the human is greeted, the next deadline is the registration timeout.
     assert client.session.check_timeouts(start + 0.4) == pytest.approx(start + 60)
     assert client.lines() == [GREETING]
-    assert client.user.dialect is net.dialects.plain
+    assert client.client.dialect is net.dialects.plain
     client.send("alice")
     assert client.user.registered
 
@@ -93,14 +93,14 @@ def test_empty_lines_do_not_decide_the_dialect(net: MemoryNetwork) -> None:
     client.feed(b"\r\n\n   \r\n")
     assert client.session.detecting
     client.send("NICK bob")
-    assert client.user.dialect is net.dialects.irc
+    assert client.client.dialect is net.dialects.irc
 
 
 @CHUNKING
 def test_overlong_first_line_means_a_human(net: MemoryNetwork, bytewise: bool) -> None:
     client = net.connect("auto")
     feed(client, b"y" * 10_000 + b"\r\n", bytewise)
-    assert client.user.dialect is net.dialects.plain
+    assert client.client.dialect is net.dialects.plain
     assert client.lines() == [GREETING, PLAIN_TOO_LONG.format(512)]
     client.send("alice")
     assert client.user.registered
@@ -276,7 +276,7 @@ def test_registration_timeout(net: MemoryNetwork, dialect: str, closing: str) ->
     assert client.lines()[-1] == closing
     assert client.sink.closed
     assert client.session.closed
-    assert client.user not in net.chat.local
+    assert client.user not in net.chat.clients
     # Once closed, the session never asks for a timer again.
     assert client.session.check_timeouts(net.now + 1000) is None
 

@@ -11,6 +11,7 @@ import pytest
 
 from ircish.config import Config
 from ircish.core import events as ev
+from ircish.core.clients import Client
 from ircish.core.command import IGNORE, Command
 from ircish.core.users import User
 from ircish.dialects.irc import IrcDialect, server_time
@@ -30,22 +31,35 @@ class _Sink:
         pass
 
 
+def stamped(event: ev.Event) -> ev.Envelope:
+    """An envelope as the pipeline's stamp stage leaves it (time NOW, no msgid)."""
+    env = ev.Envelope(event)
+    env.time = NOW
+    return env
+
+
+class _Dialect(IrcDialect):
+    """The IRC dialect, taking bare events for brevity (wrapped as the pipeline would)."""
+
+    def render(self, env: ev.Envelope | ev.Event, client: Client) -> bytes:  # type: ignore[override]
+        return super().render(env if isinstance(env, ev.Envelope) else stamped(env), client)
+
+
 @pytest.fixture
 def dialect() -> IrcDialect:
-    d = IrcDialect(Config())
-    d.clock = lambda: NOW
-    return d
+    return _Dialect(Config())
 
 
-def make_user(dialect: IrcDialect, nick: str = "alice", caps: str = "") -> User:
-    user = User(_Sink(), "10.0.0.1", dialect)
+def make_user(dialect: IrcDialect, nick: str = "alice", caps: str = "") -> Client:
+    user = User("10.0.0.1", NOW)
     if nick != "*":
         user.set_nick(nick)
     user.username = "~alice"
     user.update_mask()
-    user.caps = frozenset(caps.split())
-    user.refresh_render_key()
-    return user
+    client = Client(user, _Sink(), dialect, NOW)
+    user.clients.append(client)
+    client.set_caps(frozenset(caps.split()))
+    return client
 
 
 # -- parsing ------------------------------------------------------------------

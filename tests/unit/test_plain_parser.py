@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pytest
 
 from ircish.config import Config, ServerConfig
+from ircish.core.clients import Client
 from ircish.core.command import IGNORE, Command, Ignore
-from ircish.core.users import User
 from ircish.dialects.plain import ALIASES, SLASH_COMMANDS, parse_plain
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
@@ -249,24 +249,24 @@ COMMANDS_AND_ALIASES = set(SLASH_COMMANDS) | set(ALIASES)
 
 
 @pytest.fixture
-def users() -> dict[str, User]:
+def users() -> dict[str, Client]:
     net = MemoryNetwork()
     loner_net = MemoryNetwork(Config(server=ServerConfig(default_room="")))
-    room = net.plain("alice").user
-    noroom = loner_net.plain("alice").user
-    unreg = net.connect("plain").user
+    room = net.plain("alice").client
+    noroom = loner_net.plain("alice").client
+    unreg = net.connect("plain").client
     assert room.current_room is not None
     assert room.current_room.name == "#lobby"
-    assert noroom.registered
+    assert noroom.user.registered
     assert noroom.current_room is None
-    assert not unreg.registered
+    assert not unreg.user.registered
     return {"room": room, "noroom": noroom, "unreg": unreg}
 
 
 @pytest.mark.parametrize(
     ("state", "line", "expected"), CASES, ids=[f"{c[0]}:{c[1]!r}" for c in CASES]
 )
-def test_parse_plain(users: dict[str, User], state: str, line: str, expected: Expected) -> None:
+def test_parse_plain(users: dict[str, Client], state: str, line: str, expected: Expected) -> None:
     user = users[state]
     if isinstance(expected, Err):
         with pytest.raises(CommandError) as info:
@@ -310,7 +310,7 @@ ARGS_THAT_PARSE = {
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS_AND_ALIASES))
-def test_commands_are_case_insensitive(users: dict[str, User], name: str) -> None:
+def test_commands_are_case_insensitive(users: dict[str, Client], name: str) -> None:
     rest = ARGS_THAT_PARSE.get(ALIASES.get(name, name), "")
     lower = parse_plain(f"/{name}{rest}", users["room"])
     assert parse_plain(f"/{name.upper()}{rest}", users["room"]) == lower

@@ -3,7 +3,9 @@
 Theory of operation: the network layer feeds received bytes to
 ``receive_data``; the session frames them into lines, picks the dialect from
 the first line when the listener is "auto", parses each line and hands the
-command to the chat core. Everything the core sends goes to the user's sink.
+command to the chat core. Everything the core sends goes to the client's sink.
+The session sits above the dialects (it chooses one), so the core never
+imports a concrete dialect.
 ``check_timeouts(now)`` runs the registration, detection, idle and ping
 deadlines and returns when it next wants to be called, so the event loop
 needs one timer per connection, not one per deadline.
@@ -19,10 +21,11 @@ import itertools
 import logging
 
 from ircish.core.chat import Chat
+from ircish.core.clients import Sink
 from ircish.core.command import Command
 from ircish.core.dialect import Dialect
 from ircish.core.events import Ping
-from ircish.core.users import Sink
+from ircish.core.users import User
 from ircish.dialects import Dialects
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
@@ -45,12 +48,12 @@ class Session:
     __slots__ = (
         "accepted",
         "chat",
+        "client",
         "detecting",
         "dialects",
         "framing",
         "guessed",
         "ping_sent",
-        "user",
     )
 
     def __init__(
@@ -70,34 +73,41 @@ class Session:
         #: Plain was chosen because the peer stayed silent; its first line may still say IRC.
         self.guessed = False
         first: Dialect = dialects.plain if self.detecting else dialects.by_name(dialect)
-        self.user = chat.connect(sink, host, first)
+        self.client = chat.connect(sink, host, first, now)
         limit = max(dialects.plain.max_line_bytes(chat), dialects.irc.max_line_bytes(chat))
         self.framing = LineBuffer(limit if self.detecting else first.max_line_bytes(chat))
         if not self.detecting:
-            first.start(chat, self.user)
+            with chat.outbox(self.client):
+                first.start(chat, self.client)
+
+    @property
+    def user(self) -> User:
+        return self.client.user
 
     @property
     def closed(self) -> bool:
-        return self.user.quitting
+        return self.client.quitting
 
     def _choose(self, dialect: Dialect) -> None:
         self.detecting = False
-        self.user.set_dialect(dialect)
+        self.client.set_dialect(dialect)
         self.framing.max_line = dialect.max_line_bytes(self.chat)
-        dialect.start(self.chat, self.user)
+        with self.chat.outbox(self.client):
+            dialect.start(self.chat, self.client)
 
     def receive_data(self, data: bytes) -> None:
         """Handle bytes from the peer (any chunking)."""
-        user = self.user
+        client = self.client
         for frame in self.framing.feed(data):
-            if user.quitting:
+            if client.quitting:
                 return
             # Lines framed in the same chunk as the detecting one were framed with the
             # detection limit, so the chosen dialect's limit is checked here as well.
             if isinstance(frame, TooLong) or len(frame) > self.framing.max_line:
                 if self.detecting:
                     self._choose(self.dialects.plain)
-                self.chat.numeric(user, n.ERR_INPUTTOOLONG, n.ERROR_TEXT[n.ERR_INPUTTOOLONG])
+                with self.chat.outbox(client):
+                    self.chat.numeric(client, n.ERR_INPUTTOOLONG, n.ERROR_TEXT[n.ERR_INPUTTOOLONG])
                 continue
             if self.detecting or self.guessed:
                 if not frame.strip():
@@ -111,39 +121,56 @@ class Session:
             self._choose(dialect)
             return
         self.guessed = False
-        if dialect is self.dialects.irc and not self.user.registered:
+        user = self.client.user
+        if dialect is not self.client.dialect and not user.registered:
             # An IRC client slower than detect_timeout: undo the human greeting's setup.
-            self.user.username = ""
-            self.user.update_mask()
+            user.username = ""
+            user.update_mask()
             self._choose(dialect)
 
     def receive_line(self, raw: bytes) -> None:
         """Parse and run one line (without its line ending)."""
-        user = self.user
-        line = raw.decode("utf-8", "replace")
+        client = self.client
+        chat = self.chat
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            line = raw.decode("utf-8", "replace")
+            if client.dialect.utf8_only:
+                # UTF8ONLY: refuse rather than relay repaired text.
+                with chat.outbox(client):
+                    verb = line.split(" ", 2)[1 if line.startswith(("@", ":")) else 0]
+                    chat.fail(
+                        client,
+                        verb.upper() if verb.isascii() else "*",
+                        "INVALID_UTF8",
+                        text="Message rejected: it is not valid UTF-8",
+                    )
+                return
         if "\r" in line or "\0" in line:
             # A bare CR would end the line early in some clients' parsers.
             line = line.translate(_DANGEROUS)
         try:
-            command = user.dialect.parse(line, user)
+            command = client.dialect.parse(line, client)
         except CommandError as exc:
-            self.chat.error(user, exc)
+            with chat.outbox(client):
+                chat.error(client, exc)
             return
         if isinstance(command, Command):
-            self.chat.handle(user, command)
+            chat.handle(client, command)
 
     def connection_lost(self, reason: str) -> None:
         """The peer went away (EOF, reset, or the server dropped it)."""
-        self.chat.disconnect(self.user, reason, tell_user=False)
+        self.chat.disconnect(self.client, reason, tell_user=False)
 
     def close(self, reason: str) -> None:
         """The server ends this connection, telling the user why."""
-        self.chat.disconnect(self.user, reason)
+        self.chat.disconnect(self.client, reason)
 
     def check_timeouts(self, now: float) -> float | None:
         """Enforce deadlines; return the next time to call again, or None when closed."""
-        user = self.user
-        if user.quitting:
+        client = self.client
+        if client.quitting:
             return None
         limits = self.chat.config.limits
         if self.detecting:
@@ -152,16 +179,16 @@ class Session:
                 return deadline
             self._choose(self.dialects.plain)
             self.guessed = True
-        if not user.registered:
+        if not client.user.registered:
             deadline = self.accepted + limits.registration_timeout
             if now >= deadline:
                 self.close("Registration timed out")
                 return None
             return deadline
-        if user.dialect is self.dialects.irc:
+        if client.dialect.keepalive == "ping":
             return self._check_ping(now)
         if limits.idle_timeout:
-            deadline = user.last_active + limits.idle_timeout
+            deadline = client.last_active + limits.idle_timeout
             if now >= deadline:
                 self.close(f"Idle for {_seconds(limits.idle_timeout)}")
                 return None
@@ -169,18 +196,18 @@ class Session:
         return None
 
     def _check_ping(self, now: float) -> float | None:
-        user = self.user
+        client = self.client
         limits = self.chat.config.limits
-        if self.ping_sent and user.last_active < self.ping_sent:
+        if self.ping_sent and client.last_active < self.ping_sent:
             deadline = self.ping_sent + limits.ping_timeout
             if now >= deadline:
                 self.close(f"Ping timeout: {_seconds(limits.ping_timeout)}")
                 return None
             return deadline
         self.ping_sent = 0.0
-        deadline = user.last_active + limits.ping_interval
+        deadline = client.last_active + limits.ping_interval
         if now < deadline:
             return deadline
         self.ping_sent = now
-        self.chat.send(user, Ping(f"{self.chat.server_name}-{next(_ping_tokens)}"))
+        self.chat.reply(client, Ping(f"{self.chat.server_name}-{next(_ping_tokens)}"))
         return now + limits.ping_timeout

@@ -1,0 +1,28 @@
+"""The IRCv3 capabilities this server implements, and what CAP LS 302 says of them.
+
+A capability is listed only once it works completely.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: ``draft/multiline`` limits: one batch carries at most this much.
+MULTILINE_MAX_BYTES: Final = 4096
+MULTILINE_MAX_LINES: Final = 100
+
+#: Name -> value shown by ``CAP LS 302`` ("" for none), in the order CAP LS lists them.
+CAPABILITIES: Final[dict[str, str]] = {
+    "away-notify": "",
+    "batch": "",
+    "echo-message": "",
+    "extended-join": "",
+    "labeled-response": "",
+    "message-tags": "",
+    "multi-prefix": "",
+    "server-time": "",
+    "userhost-in-names": "",
+}
+
+#: Capabilities that need another one (IRCv3: labeled-response is useless without batch).
+REQUIRES: Final[dict[str, str]] = {"labeled-response": "batch"}

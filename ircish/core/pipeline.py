@@ -1,0 +1,226 @@
+"""The delivery pipeline: one command's outbox, stamped, stored, published, delivered.
+
+Theory of operation (after ergo's per-command ResponseBuffer): while a
+command runs, its handler only adds to the command's ``Outbox``: events for
+audiences (``Chat.emit``) and replies for one client (``Chat.reply``). No
+byte is written. When the command ends, ``run`` takes the outbox through
+fixed stages:
+
+1. **stamp**: one time from the chat's clock for the whole command, and a
+   msgid for every event others see;
+2. **store**: events whose type persists go to the store hook (history);
+3. **publish**: every event goes to the publish hook (other processes);
+4. **deliver**: each audience is resolved to local clients and each event is
+   rendered once per render key; the same bytes go to every client of a key;
+5. **label**: with IRCv3 labeled-response, whatever the command's own client
+   got is wrapped as one response (one labeled line, a ``labeled-response``
+   batch, or ``ACK``);
+6. **close**: clients that must go are closed after their last line is queued.
+
+Items are delivered in the order they were added, so each recipient sees a
+command's output in the order the handler produced it.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import os
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING
+
+from ircish.core.events import Envelope, ToPeers, ToRoom, ToUserMode, ToUsers
+
+if TYPE_CHECKING:
+    from ircish.core.chat import Chat
+    from ircish.core.clients import Client
+    from ircish.core.users import User
+
+#: Hooks the later layers plug in: history (store) and other processes (publish).
+Hook = Callable[[list[Envelope]], None]
+
+
+class MsgIdMinter:
+    """Message ids unique for all time, URL-safe and sortable by creation time.
+
+    48 bits of milliseconds, 40 random bits fixed per process (so two
+    processes, or a restart within the same millisecond, never collide), and
+    a 40-bit counter; base32hex keeps the byte order, so ids sort by time.
+    """
+
+    __slots__ = ("_counter", "_salt")
+
+    def __init__(self) -> None:
+        self._salt = int.from_bytes(os.urandom(5), "big")
+        self._counter = itertools.count(int.from_bytes(os.urandom(2), "big"))
+
+    def mint(self, now: float) -> str:
+        value = (
+            (int(now * 1000) & 0xFFFFFFFFFFFF) << 80
+            | self._salt << 40
+            | next(self._counter) & 0xFFFFFFFFFF
+        )
+        return base64.b32hexencode(value.to_bytes(16, "big")).decode("ascii")[:26].lower()
+
+
+class Outbox:
+    """Everything one command (or one timer, or shutdown) produced, in order."""
+
+    __slots__ = ("client", "closing", "depth", "items", "label")
+
+    def __init__(self, client: Client | None, label: str = "") -> None:
+        #: The client whose command this is (None for server-initiated work).
+        self.client = client
+        #: The IRCv3 label of the command, when its client negotiated labeled-response.
+        self.label = label
+        self.items: list[Envelope] = []
+        self.closing: list[Client] = []
+        self.depth = 1
+
+
+def run(chat: Chat, out: Outbox) -> None:
+    """Take one finished outbox through the stages (see the module docstring)."""
+    items = out.items
+    if items:
+        now = chat.clock()
+        mint = chat.msgids.mint
+        for env in items:
+            env.time = now
+            if env.audience is not None:
+                env.msgid = mint(now)
+        if chat.store is not None:
+            persist = [e for e in items if e.audience is not None and e.event.persist]
+            if persist:
+                chat.store(persist)
+        if chat.publish is not None:
+            shared = [e for e in items if e.audience is not None]
+            if shared:
+                chat.publish(shared)
+    origin = out.client
+    capture: list[bytes] | None = [] if out.label and origin is not None else None
+    for env in items:
+        if env.audience is None:
+            client = env.client
+            if client is None:
+                continue
+            data = client.dialect.render(env, client)
+            if data:
+                if capture is not None and client is origin:
+                    capture.append(data)
+                else:
+                    client.sink.write(data)
+        else:
+            deliver(chat, env, origin, capture)
+    if capture is not None and origin is not None:
+        origin.sink.write(origin.dialect.labeled(capture, out.label, origin))
+    for client in out.closing:
+        client.sink.close()
+
+
+def deliver(
+    chat: Chat, env: Envelope, origin: Client | None, capture: list[bytes] | None = None
+) -> None:
+    """Resolve ``env``'s audience to local clients and write each one's rendering.
+
+    The command's own client is handled apart: it gets a message only with
+    echo-message, and under labeled-response its copy joins the response.
+    """
+    skip: Client | None = None
+    origin_wants = False
+    if origin is not None:
+        echo_refused = env.echo and "echo-message" not in origin.caps
+        if echo_refused or capture is not None:
+            skip = origin
+            origin_wants = capture is not None and not echo_refused
+    audience = env.audience
+    if isinstance(audience, ToRoom) and not audience.status and not audience.exclude:
+        room = chat.rooms.by_key(audience.room)
+        if room is not None:
+            # The hot path: one rendering per render key, then appends only.
+            for group in room.targets().values():
+                first = group[0]
+                data = first.dialect.render(env, first)
+                if data:
+                    for client in group:
+                        if client is not skip:
+                            client.sink.write(data)
+            if origin_wants and origin is not None and origin.user in room.members:
+                _capture(env, origin, capture)
+                origin_wants = False
+        if not audience.also:
+            return
+        recipients: list[Client] = []
+        for uid in audience.also:
+            recipients.extend(_clients_of(chat.users.by_uid(uid)))
+    else:
+        recipients = resolve(chat, env)
+    cache: dict[Hashable, bytes] = {}
+    for client in recipients:
+        if client is skip:
+            if origin_wants:
+                _capture(env, client, capture)
+                origin_wants = False
+            continue
+        key = client.render_key
+        cached = cache.get(key)
+        if cached is None:
+            cached = cache[key] = client.dialect.render(env, client)
+        if cached:
+            client.sink.write(cached)
+
+
+def _capture(env: Envelope, client: Client, capture: list[bytes] | None) -> None:
+    data = client.dialect.render(env, client)
+    if data and capture is not None:
+        capture.append(data)
+
+
+def _clients_of(user: User | None) -> list[Client]:
+    return user.clients if user is not None else []
+
+
+def resolve(chat: Chat, env: Envelope) -> list[Client]:
+    """The local clients an envelope's audience means, each once."""
+    audience = env.audience
+    users: dict[User, None] = {}
+    match audience:
+        case ToRoom(room=key, also=also, status=status, exclude=exclude):
+            room = chat.rooms.by_key(key)
+            if room is not None:
+                for member in room.members:
+                    if (not status or room.has_status(member, status)) and (
+                        member.uid not in exclude
+                    ):
+                        users[member] = None
+            for uid in also:
+                other = chat.users.by_uid(uid)
+                if other is not None:
+                    users[other] = None
+        case ToPeers(uid=uid, rooms=keys, include_self=include_self, watchers=watchers):
+            for key in keys:
+                room = chat.rooms.by_key(key)
+                if room is not None:
+                    users.update(dict.fromkeys(room.members))
+            subject = chat.users.by_uid(uid)
+            if subject is not None:
+                if include_self:
+                    users[subject] = None
+                else:
+                    users.pop(subject, None)
+            out = [c for u in users for c in u.clients if u is not subject or include_self]
+            if watchers and subject is not None:
+                seen = set(out)
+                for client in chat.monitors.get(subject.folded, ()):
+                    if client not in seen and "extended-monitor" in client.caps:
+                        out.append(client)
+            return out
+        case ToUsers(uids=uids):
+            for uid in uids:
+                other = chat.users.by_uid(uid)
+                if other is not None:
+                    users[other] = None
+        case ToUserMode(mode=mode):
+            for other in chat.users:
+                if mode in other.modes:
+                    users[other] = None
+    return [c for u in users for c in u.clients]

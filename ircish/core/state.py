@@ -1,0 +1,334 @@
+"""State changes: small functions that change users and rooms and emit the event.
+
+Handlers validate a command, then call one of these. Each function assumes
+its preconditions hold, changes the state, and emits the event that tells
+the audience what happened. A copy of the state in another server process
+calls the same functions for events that arrive from elsewhere, so nothing
+here reads the command or answers the user.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ircish.core.events import (
+    AwayChange,
+    HostChange,
+    Invite,
+    Join,
+    Kick,
+    ModeChange,
+    NickChange,
+    Numeric,
+    Part,
+    Quit,
+    RealnameChange,
+    Switched,
+    ToPeers,
+    Topic,
+    ToRoom,
+    ToUsers,
+)
+from ircish.core.names import fold
+from ircish.core.rooms import ListEntry
+from ircish.protocol import numerics as n
+
+if TYPE_CHECKING:
+    from ircish.core.chat import Chat
+    from ircish.core.clients import Client
+    from ircish.core.rooms import Room
+    from ircish.core.users import User
+
+#: WHOWAS remembers this many departed or renamed nicknames.
+WHOWAS_SIZE = 1000
+#: Pending invitations kept per room; the oldest are forgotten first.
+MAX_INVITES_PER_ROOM = 100
+
+
+@dataclass(frozen=True, slots=True)
+class WhowasEntry:
+    nick: str
+    folded: str
+    username: str
+    host: str
+    realname: str
+    when: float
+
+
+def new_whowas() -> deque[WhowasEntry]:
+    return deque(maxlen=WHOWAS_SIZE)
+
+
+# -- connections and registration -----------------------------------------------
+
+
+def detach(chat: Chat, client: Client) -> None:
+    """A local client goes away; its user may still have others."""
+    user = client.user
+    if client in user.clients:
+        user.clients.remove(client)
+    for room in user.rooms.values():
+        room.forget_targets()
+    for folded in client.monitoring:
+        watchers = chat.monitors.get(folded)
+        if watchers is not None:
+            watchers.discard(client)
+            if not watchers:
+                del chat.monitors[folded]
+    client.monitoring.clear()
+
+
+def register(chat: Chat, user: User) -> None:
+    """A user finished registration: their nickname is now theirs."""
+    user.registered = True
+    chat.users.add(user)
+    chat.max_users = max(chat.max_users, len(chat.users))
+    if "i" in user.modes:
+        chat.invisible += 1
+    notify_monitors(chat, user, online=True)
+
+
+def notify_monitors(chat: Chat, user: User, *, online: bool, nick: str = "") -> None:
+    """Tell MONITOR watchers of ``nick`` (default: the user's) that it came or went."""
+    watchers = chat.monitors.get(fold(nick) if nick else user.folded)
+    if not watchers:
+        return
+    if online:
+        event = Numeric(n.RPL_MONONLINE, (user.mask,))
+    else:
+        event = Numeric(n.RPL_MONOFFLINE, (nick or user.nick,))
+    for client in watchers:
+        chat.reply(client, event)
+
+
+def _remember(chat: Chat, user: User) -> None:
+    chat.whowas.append(
+        WhowasEntry(user.nick, user.folded, user.username, user.host, user.realname, chat.clock())
+    )
+
+
+# -- rooms ----------------------------------------------------------------------
+
+
+def join(chat: Chat, user: User, name: str) -> Room:
+    """Put ``user`` in room ``name``, creating it (its creator is an operator)."""
+    room, created = chat.rooms.get_or_create(name, chat.clock())
+    room.invited.discard(user.folded)
+    room.add_member(user, "o" if created else "")
+    chat.emit(
+        Join(user.mask, user.nick, room.name, user.account or "*", user.realname),
+        ToRoom(room.folded),
+    )
+    if user.away is not None:
+        # IRCv3 away-notify: room-mates learn a joiner's away state with the join.
+        chat.emit(AwayChange(user.mask, user.nick, user.away), ToRoom(room.folded))
+    return room
+
+
+def _leave(chat: Chat, user: User, room: Room) -> None:
+    room.remove_member(user)
+    room.invited.discard(user.folded)
+    chat.rooms.discard_if_empty(room)
+    for client in user.clients:
+        if client.current_room is room:
+            # Fall back to the most recently joined room still held, and say so.
+            client.current_room = next(reversed(user.rooms.values()), None)
+            if client.current_room is not None:
+                chat.reply(client, Switched(client.current_room.name))
+
+
+def part(chat: Chat, user: User, room: Room, reason: str) -> None:
+    """``user`` leaves ``room``; everyone there, the user included, sees it."""
+    chat.emit(Part(user.mask, user.nick, room.name, reason), ToRoom(room.folded, (user.uid,)))
+    _leave(chat, user, room)
+
+
+def kick(chat: Chat, by: User, room: Room, target: User, reason: str) -> None:
+    """``by`` removes ``target`` from ``room``."""
+    chat.emit(
+        Kick(by.mask, by.nick, room.name, target.nick, reason),
+        ToRoom(room.folded, (target.uid,)),
+    )
+    _leave(chat, target, room)
+
+
+def set_topic(chat: Chat, user: User, room: Room, text: str) -> None:
+    room.topic = text
+    # The full mask, as ergo sends it: clients show "set by nick [user@host]".
+    room.topic_by = user.mask
+    room.topic_time = chat.clock()
+    chat.emit(Topic(user.mask, user.nick, room.name, text), ToRoom(room.folded))
+
+
+#: One room mode change: sign, letter, argument (None for flags), member it concerns.
+RoomChange = tuple[str, str, "str | None"]
+
+
+def change_room_modes(chat: Chat, user: User, room: Room, changes: list[RoomChange]) -> None:
+    """Apply validated room mode changes and announce those that changed something."""
+    applied: list[RoomChange] = []
+    for sign, letter, arg in changes:
+        adding = sign == "+"
+        if letter in "ov" and arg is not None:
+            member = chat.users.get(arg)
+            if member is None or member not in room.members:
+                continue
+            status = room.members[member]
+            if adding == (letter in status):
+                continue
+            status = status + letter if adding else status.replace(letter, "")
+            room.members[member] = "".join(sorted(status, key="ov".index))
+            applied.append((sign, letter, member.nick))
+        elif letter == "k":
+            if adding:
+                if arg is None or arg == room.key:
+                    continue
+                room.key = arg
+                applied.append((sign, letter, arg))
+            elif room.key:
+                room.key = ""
+                applied.append((sign, letter, "*"))
+        elif letter == "l":
+            if adding:
+                if arg is None or int(arg) == room.limit:
+                    continue
+                room.limit = int(arg)
+                applied.append((sign, letter, arg))
+            elif room.limit:
+                room.limit = 0
+                applied.append((sign, letter, None))
+        elif letter in room.lists:
+            if arg is None:
+                continue
+            entries = room.lists[letter]
+            key = fold(arg)
+            if adding:
+                if key in entries:
+                    continue
+                entries[key] = ListEntry(arg, user.mask, chat.clock())
+            else:
+                entry = entries.pop(key, None)
+                if entry is None:
+                    continue
+                applied.append((sign, letter, entry.mask))
+                continue
+            applied.append((sign, letter, arg))
+        elif adding != (letter in room.modes):
+            if adding:
+                room.modes.add(letter)
+            else:
+                room.modes.discard(letter)
+            applied.append((sign, letter, None))
+    if not applied:
+        return
+    letters = ""
+    last = ""
+    args: list[str] = []
+    for sign, letter, arg in applied:
+        letters += ("" if sign == last else sign) + letter
+        last = sign
+        if arg is not None:
+            args.append(arg)
+    chat.emit(
+        ModeChange(user.mask, user.nick, room.name, letters, tuple(args)), ToRoom(room.folded)
+    )
+
+
+def invite(chat: Chat, user: User, target: User, name: str, room: Room | None) -> None:
+    """``user`` invites ``target`` to ``name`` (``room`` if it exists)."""
+    if room is not None:
+        if len(room.invited) >= MAX_INVITES_PER_ROOM:
+            room.invited.pop()
+        room.invited.add(target.folded)
+    event = Invite(user.mask, user.nick, target.nick, name)
+    chat.emit(event, ToUsers((target.uid,)))
+    if room is not None:
+        # IRCv3 invite-notify: the room's operators learn of it too.
+        chat.emit(
+            Invite(user.mask, user.nick, target.nick, name, notify=True),
+            ToRoom(room.folded, status="o", exclude=(user.uid,)),
+        )
+
+
+# -- users ----------------------------------------------------------------------
+
+
+def quit(chat: Chat, user: User, reason: str) -> None:
+    """``user`` leaves the network; everyone sharing a room sees the quit."""
+    chat.emit(Quit(user.mask, user.nick, reason), ToPeers(user.uid, user.room_keys()))
+    for room in list(user.rooms.values()):
+        room.remove_member(user)
+        room.invited.discard(user.folded)
+        chat.rooms.discard_if_empty(room)
+    chat.users.remove(user)
+    user.registered = False
+    if "i" in user.modes:
+        chat.invisible -= 1
+    if "o" in user.modes:
+        chat.operators -= 1
+    _remember(chat, user)
+    notify_monitors(chat, user, online=False)
+
+
+def nick(chat: Chat, user: User, new: str) -> None:
+    """``user`` is now known as ``new``; they and their room-mates see it."""
+    old = user.nick
+    chat.emit(
+        NickChange(user.mask, old, new), ToPeers(user.uid, user.room_keys(), include_self=True)
+    )
+    _remember(chat, user)
+    chat.users.rename(user, new)
+    if fold(old) != user.folded:
+        notify_monitors(chat, user, online=False, nick=old)
+        notify_monitors(chat, user, online=True)
+
+
+def away(chat: Chat, user: User, text: str | None) -> None:
+    user.away = text
+    chat.emit(
+        AwayChange(user.mask, user.nick, text),
+        ToPeers(user.uid, user.room_keys(), watchers=True),
+    )
+
+
+def setname(chat: Chat, user: User, realname: str) -> None:
+    """IRCv3 setname: a new realname, seen by the user and their peers."""
+    user.realname = realname
+    chat.emit(
+        RealnameChange(user.mask, user.nick, realname),
+        ToPeers(user.uid, user.room_keys(), include_self=True, watchers=True),
+    )
+
+
+def chghost(chat: Chat, user: User, username: str, host: str) -> None:
+    """A user's displayed username or host changes (IRCv3 chghost)."""
+    event = HostChange(user.mask, user.nick, username, host)
+    user.username = username
+    user.host = host
+    user.update_mask()
+    chat.emit(event, ToPeers(user.uid, user.room_keys(), include_self=True, watchers=True))
+
+
+def change_user_modes(chat: Chat, user: User, changes: list[tuple[str, str]]) -> None:
+    """Apply user mode changes (validated) and tell the user's clients."""
+    applied = ""
+    last = ""
+    for sign, letter in changes:
+        adding = sign == "+"
+        if adding == (letter in user.modes):
+            continue
+        if adding:
+            user.modes.add(letter)
+        else:
+            user.modes.discard(letter)
+        delta = 1 if adding else -1
+        if letter == "i" and user.registered:
+            chat.invisible += delta
+        elif letter == "o":
+            chat.operators += delta
+        applied += ("" if sign == last else sign) + letter
+        last = sign
+    if applied:
+        chat.emit(ModeChange(user.mask, user.nick, user.nick, applied), ToUsers((user.uid,)))
