@@ -15,6 +15,8 @@ from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from ircish.core.names import valid_room_name
+
 
 class ConfigError(Exception):
     """The configuration is invalid; the message names the key."""
@@ -184,8 +186,6 @@ def _build(cls: Any, data: dict[str, Any], prefix: str) -> Any:
 
 
 def _validate_semantics(cfg: Config) -> None:
-    from ircish.core.names import valid_room_name  # noqa: PLC0415 - avoid an import cycle
-
     room = cfg.server.default_room
     max_len = cfg.limits.max_room_name_length
     if room and len(room) > max_len:

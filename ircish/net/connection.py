@@ -96,8 +96,8 @@ class Connection:
             self.server.dirty.add(self)
         chunks.append(data)
         out = self.out
-        out.size += len(data)
-        if out.size > out.limit:
+        out.size = size = out.size + len(data)
+        if size > out.limit:
             # Drop the backlog now: holding it is exactly what the limit prevents.
             out.clear()
             self.overflowed = True

@@ -76,12 +76,14 @@ class Listener:
 class _Reader:
     """Selector data for a socket that is not a connection: what to call when readable."""
 
-    __slots__ = ("callback", "external")
+    __slots__ = ("active", "callback", "external")
 
     def __init__(self, callback: Callable[[], None], *, external: bool) -> None:
         self.callback = callback
         #: Added with ``add_reader`` (not a listener or the wake-up socket).
         self.external = external
+        #: False once removed: an event already collected in this pass is ignored.
+        self.active = True
 
     def __repr__(self) -> str:
         return f"<_Reader {self.callback!r}>"
@@ -174,6 +176,7 @@ class Server:
             return False
         if not (isinstance(key.data, _Reader) and key.data.external):
             raise ValueError(f"{fileobj!r} was not added with add_reader")
+        key.data.active = False
         self.selector.unregister(fileobj)
         return True
 
@@ -369,7 +372,7 @@ class Server:
                     self._guarded(data, data.on_readable)
                 if mask & selectors.EVENT_WRITE and not data.closed:
                     self.dirty.add(data)
-            else:
+            elif data.active:
                 try:
                     data.callback()
                 except Exception:
@@ -385,18 +388,22 @@ class Server:
         except Exception:
             # Only this connection pays for a bug triggered by its input or output.
             log.exception("error on %r; closing it", conn)
-            try:
-                conn.lost("Internal server error")
-            except Exception:
-                log.exception("error while closing %r", conn)
-                self.close_connection(conn, "Internal server error")
+            self._lose(conn, "Internal server error")
+
+    def _lose(self, conn: Connection, reason: str) -> None:
+        """``conn.lost(reason)``, and closed anyway if that fails too."""
+        try:
+            conn.lost(reason)
+        except Exception:
+            log.exception("error while closing %r", conn)
+            self.close_connection(conn, reason)
 
     def _reap_overflowed(self) -> None:
         while self.doomed:
             conn = self.doomed.pop()
             if not conn.closed:
                 log.warning("%s:%d exceeded its send queue; disconnecting", conn.ip, conn.addr[1])
-                conn.lost(f"SendQ exceeded ({self.config.limits.sendq_bytes} bytes)")
+                self._lose(conn, f"SendQ exceeded ({self.config.limits.sendq_bytes} bytes)")
 
     def _flush_dirty(self) -> None:
         while self.dirty:
