@@ -14,6 +14,7 @@ A full run writes ``bench/results/full.json``, the generated part of
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -65,18 +66,18 @@ def loadavg() -> str:
         return "?"
 
 
-def source_state() -> str:
+def source_state(tree: Path = REPO) -> str:
     """Which ircish code ran: the commit, and whether ircish/ had uncommitted edits."""
     try:
         head = subprocess.run(
-            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"],
             capture_output=True,
             text=True,
             timeout=10,
             check=False,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", str(REPO), "status", "--porcelain", "--", "ircish"],
+            ["git", "-C", str(tree), "status", "--porcelain", "--", "ircish"],
             capture_output=True,
             text=True,
             timeout=10,
@@ -120,6 +121,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 2
     missing = {n: why for n in wanted if (why := SERVERS[n].missing())}
     servers = [n for n in wanted if n not in missing]
+    tree = Path(args.ircish_path).resolve() if args.ircish_path else REPO
+    if not (tree / "ircish" / "__init__.py").is_file():
+        print(f"--ircish-path {tree}: no ircish/__init__.py there", file=sys.stderr)
+        return 2
+    specs = {
+        n: dataclasses.replace(SERVERS[n], source=tree) if n.startswith("ircish") else SERVERS[n]
+        for n in servers
+    }
     for name, why in missing.items():
         print(f"MISSING {name}: {why}")
     limit = procstat.raise_nofile(NOFILE)
@@ -142,9 +151,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         "runs": runs,
         "servers": servers,
         "missing": missing,
-        "versions": {n: SERVERS[n].version() for n in servers},
+        "versions": {n: specs[n].version() for n in servers},
         "load_before": loadavg(),
-        "source": source_state(),
+        "source": source_state(tree),
         "command": "python -m bench " + shlex.join(sys.argv[1:]),
         "settings": {
             k: (sorted(v) if isinstance(v, set) else str(v) if isinstance(v, Path) else v)
@@ -165,9 +174,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         for run in range(1, runs + 1):
             for scenario in scenarios:
                 for name in servers:
-                    load, source = loadavg(), source_state()
+                    load, source = loadavg(), source_state(tree)
                     try:
-                        for result in run_scenario(scenario, SERVERS[name], settings, _say, run):
+                        for result in run_scenario(scenario, specs[name], settings, _say, run):
                             result.update(server=name, run=run, load=load, source=source)
                             data["results"].append(result)
                     except (ScenarioError, TimeoutError, RuntimeError, OSError) as exc:
@@ -243,6 +252,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--scenarios", help=f"comma-separated subset of {','.join(SCENARIOS)}")
     run.add_argument("--workers", type=int, default=2, help="generator processes (default 2)")
     run.add_argument("--no-pin", action="store_true", help="do not pin to CPUs")
+    run.add_argument(
+        "--ircish-path",
+        help="source tree whose ircish/ the ircish servers run (default: this checkout)",
+    )
     for p in (run, sub.add_parser("report", help="rewrite the report from a results file")):
         p.add_argument("--json", help="results file")
         p.add_argument("--out", help="markdown file to write (generated block only)")

@@ -43,6 +43,16 @@ class ServerSpec:
     #: Registrations in flight per generator worker: miniircd listens with a backlog of 5
     #: and ngIRCd with 10; beyond that the kernel drops handshakes (1 s retransmits).
     setup_concurrency: int | None = None
+    #: The source tree whose ``ircish`` package an ircish server runs: it goes first on
+    #: the server's PYTHONPATH (``run --ircish-path`` measures another checkout).
+    source: Path = REPO
+
+    def env(self) -> dict[str, str]:
+        """The environment a server process starts with."""
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(self.source) + os.pathsep + env.get("PYTHONPATH", "")
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
 
     def missing(self) -> str | None:
         """Why this server cannot run here, or None."""
@@ -55,9 +65,21 @@ class ServerSpec:
     def version(self) -> str:
         try:
             if self.name.startswith("ircish"):
-                import ircish  # noqa: PLC0415
-
-                return f"ircish {ircish.__version__} (Python {sys.version.split()[0]})"
+                # Asked in the server's environment (and away from any checkout in the
+                # working directory), so it names the package the server will import.
+                ask = "import ircish; print(ircish.__version__, ircish.__file__)"
+                done = subprocess.run(
+                    [sys.executable, "-c", ask],
+                    capture_output=True,
+                    text=True,
+                    timeout=10,
+                    check=True,
+                    env=self.env(),
+                    cwd="/",
+                )
+                version, _, path = done.stdout.strip().partition(" ")
+                where = Path(path).parent
+                return f"ircish {version} (Python {sys.version.split()[0]}) from {where}"
             if self.name == "threaded":
                 return f"bench/peers/threaded_ircd.py (Python {sys.version.split()[0]})"
             if self.name == "miniircd":
@@ -180,9 +202,7 @@ class RunningServer:
         self.port = free_port()
         self.workdir = workdir
         self.log_path = workdir / f"{spec.name}.log"
-        env = dict(os.environ)
-        env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-        env["PYTHONUNBUFFERED"] = "1"
+        env = spec.env()
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             spec.command(self.port, workdir),
