@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import sys
 
 from ircish import __version__
 from ircish.config import ConfigError, load_config
+from ircish.core.passwords import hash_password
 from ircish.logs import setup_logging
 
 log = logging.getLogger("ircish")
@@ -26,12 +28,44 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["debug", "info", "warning", "error"],
         help="log verbosity (overrides the config)",
     )
+    parser.add_argument(
+        "--hash-password",
+        action="store_true",
+        help="read an operator password (one line from standard input, or typed twice on "
+        "a terminal), print its argon2 hash for an [[operators]] password_hash, and exit",
+    )
     parser.add_argument("--version", action="version", version=f"ircish {__version__}")
     return parser
 
 
+def _fail(message: str) -> int:
+    print(f"ircish-server: {message}", file=sys.stderr)
+    return 2
+
+
+def hash_password_command() -> int:
+    """``--hash-password``: print the hash of a password read from stdin or the terminal."""
+    try:
+        if sys.stdin.isatty():
+            password = getpass.getpass("Operator password: ")
+            if password and getpass.getpass("Again: ") != password:
+                return _fail("the two passwords differ; nothing was hashed")
+        else:
+            # One line, so ``echo secret | ircish-server --hash-password`` works.
+            password = sys.stdin.readline().rstrip("\r\n")
+    except (EOFError, KeyboardInterrupt):
+        print(file=sys.stderr)
+        return _fail("no password given")
+    if not password:
+        return _fail("the password is empty; nothing was hashed")
+    print(hash_password(password))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.hash_password:
+        return hash_password_command()
     try:
         config = load_config(args.config).with_overrides(args.host, args.port, args.log_level)
     except ConfigError as exc:

@@ -1,10 +1,12 @@
 """Configuration: frozen dataclasses loaded from TOML, validated up front.
 
 Every key has a built-in default, so the server runs without a file. A file
-may set any subset. Unknown keys, wrong types and out-of-range values raise
-``ConfigError`` with the dotted key and what was expected; the command line
-turns that into exit status 2. ``config.example.toml`` mirrors these classes
-and is checked against them by the tests.
+may set any subset. (The exception is inside an ``[[operators]]`` table: an
+operator's name and password hash must be given.) Unknown keys, wrong types
+and out-of-range values raise ``ConfigError`` with the dotted key and what was
+expected; the command line turns that into exit status 2.
+``config.example.toml`` mirrors these classes and is checked against them by
+the tests.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ircish.core.names import valid_room_name
+from ircish.core.passwords import is_argon2_hash
 
 
 class ConfigError(Exception):
@@ -86,6 +89,17 @@ class LoggingConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class OperatorConfig:
+    """One server operator: who may become one with ``OPER <name> <password>``."""
+
+    name: str
+    #: An argon2 hash (``ircish-server --hash-password``); plaintext is refused.
+    password_hash: str
+    #: Where the operator may connect from: ``*``, ``user@host`` or ``nick!user@host`` globs.
+    host: str = "*"
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole, validated configuration."""
 
@@ -93,6 +107,8 @@ class Config:
     listeners: tuple[ListenerConfig, ...] = (ListenerConfig(),)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    #: ``[[operators]]``: none by default, so nobody can OPER.
+    operators: tuple[OperatorConfig, ...] = field(default=(), metadata={"min_items": 0})
 
     def with_overrides(
         self, host: str | None = None, port: int | None = None, log_level: str | None = None
@@ -128,7 +144,7 @@ def _type_name(tp: Any) -> str:
     return str(tp)
 
 
-def _convert(value: Any, tp: Any, key: str) -> Any:
+def _convert(value: Any, tp: Any, key: str, min_items: int = 1) -> Any:
     origin = typing.get_origin(tp)
     if is_dataclass(tp):
         if not isinstance(value, dict):
@@ -138,7 +154,7 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
         (item_tp, _ellipsis) = typing.get_args(tp)
         if not isinstance(value, list):
             raise ConfigError(f"{key}: expected an array of tables, got {value!r}")
-        if not value:
+        if len(value) < min_items:
             raise ConfigError(f"{key}: expected at least one entry")
         return tuple(_convert(v, item_tp, f"{key}[{i}]") for i, v in enumerate(value))
     if origin is Literal:
@@ -179,9 +195,15 @@ def _build(cls: Any, data: dict[str, Any], prefix: str) -> Any:
         if key not in known:
             allowed = ", ".join(sorted(known))
             raise ConfigError(f"{dotted}: unknown key (known keys here: {allowed})")
-        converted = _convert(value, hints[key], dotted)
-        _check_range(converted, known[key].metadata, dotted)
+        meta = known[key].metadata
+        converted = _convert(value, hints[key], dotted, meta.get("min_items", 1))
+        _check_range(converted, meta, dotted)
         kwargs[key] = converted
+    for name, f in known.items():
+        # Keys without a default (an operator's name) must be given.
+        if name not in kwargs and f.default is MISSING and f.default_factory is MISSING:
+            dotted = f"{prefix}.{name}" if prefix else name
+            raise ConfigError(f"{dotted}: missing (this key has no default)")
     return cls(**kwargs)
 
 
@@ -200,6 +222,36 @@ def _validate_semantics(cfg: Config) -> None:
         )
     if not cfg.server.name or " " in cfg.server.name:
         raise ConfigError(f"server.name: expected a name without spaces, got {cfg.server.name!r}")
+    _validate_operators(cfg.operators)
+
+
+def _validate_operators(operators: tuple[OperatorConfig, ...]) -> None:
+    seen: dict[str, int] = {}
+    for i, op in enumerate(operators):
+        key = f"operators[{i}]"
+        name = op.name
+        if not name or name[0] == ":" or not name.isprintable() or any(c.isspace() for c in name):
+            # OPER takes the name as one middle parameter.
+            raise ConfigError(f"{key}.name: expected a name without spaces, got {name!r}")
+        folded = name.casefold()
+        if folded in seen:
+            raise ConfigError(
+                f"{key}.name: {name!r} is already the name of operators[{seen[folded]}]"
+            )
+        seen[folded] = i
+        if not is_argon2_hash(op.password_hash):
+            # The value is not shown: it may well be a plaintext password.
+            raise ConfigError(
+                f"{key}.password_hash: expected an argon2 hash (make one with "
+                "ircish-server --hash-password), not a plaintext password"
+            )
+        host = op.host
+        if host != "*" and (
+            "@" not in host or not host.isprintable() or any(ch.isspace() for ch in host)
+        ):
+            raise ConfigError(
+                f"{key}.host: expected '*' or a mask like user@host or nick!user@host, got {host!r}"
+            )
 
 
 def load_config(path: str | Path | None = None) -> Config:

@@ -37,6 +37,19 @@ _ping_tokens = itertools.count(1)
 _DANGEROUS = {0: " ", 0x0D: " "}
 
 
+def _verb_of(line: str) -> str:
+    """The command of a line that was not parsed, for a FAIL reply; "*" when it has none."""
+    words = [w for w in line.split(" ") if w]
+    for mark in ("@", ":"):  # tags, then a source
+        if words and words[0].startswith(mark):
+            words.pop(0)
+    verb = words[0].upper() if words else ""
+    # Only a real command name may be echoed: anything else could break the reply line.
+    if verb.isascii() and (verb.isalpha() or (len(verb) == 3 and verb.isdigit())):
+        return verb
+    return "*"
+
+
 def _seconds(value: float) -> str:
     count = int(value)
     return "1 second" if count == 1 else f"{count} seconds"
@@ -139,10 +152,9 @@ class Session:
             if client.dialect.utf8_only:
                 # UTF8ONLY: refuse rather than relay repaired text.
                 with chat.outbox(client):
-                    verb = line.split(" ", 2)[1 if line.startswith(("@", ":")) else 0]
                     chat.fail(
                         client,
-                        verb.upper() if verb.isascii() else "*",
+                        _verb_of(line),
                         "INVALID_UTF8",
                         text="Message rejected: it is not valid UTF-8",
                     )

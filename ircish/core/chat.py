@@ -21,6 +21,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from ircish import __version__
 from ircish.config import Config
@@ -36,6 +37,10 @@ from ircish.core.users import User, UserRegistry
 from ircish.errors import CommandError
 
 log = logging.getLogger("ircish.core")
+
+T = TypeVar("T")
+#: Runs ``work()`` off the loop, then ``done(result)`` back on the loop thread.
+Offloader = Callable[[Callable[[], Any], Callable[[Any], None]], None]
 
 
 class Chat:
@@ -63,6 +68,10 @@ class Chat:
         #: The history issue plugs storage in here, the cluster issue publishing.
         self.store: Hook | None = None
         self.publish: Hook | None = None
+        #: Set by the network layer to run slow work on a worker thread (``offload``).
+        self.offloader: Offloader | None = None
+        #: Clients whose OPER password check is running (one at a time each).
+        self.oper_pending: set[Client] = set()
         self._out: Outbox | None = None
 
     @property
@@ -130,6 +139,34 @@ class Chat:
     def fail(self, client: Client, command: str, code: str, *context: str, text: str) -> None:
         """An IRCv3 standard reply ``FAIL``."""
         self.reply(client, StandardReply("FAIL", command, code, context, text))
+
+    def offload(self, work: Callable[[], T], done: Callable[[T], None]) -> None:
+        """Run slow, pure ``work`` (a password hash check) off the loop; then ``done(result)``.
+
+        ``done`` runs on the loop thread in an outbox for the client of the
+        command that called this, which keeps that command's IRCv3 label: the
+        labeled response is what ``done`` sends. ``work`` must not touch chat
+        state (it may run on another thread) and should not raise. Without an
+        ``offloader`` (in-memory tests) both run at once, inline.
+        """
+        out = self._out
+        client = out.client if out is not None else None
+        label = ""
+        if out is not None and self.offloader is not None:
+            # The command's own outbox ends now; its label goes with the answer.
+            label, out.label = out.label, ""
+
+        def finish(result: T) -> None:
+            later = self.begin(client, "" if client is not None and client.quitting else label)
+            try:
+                done(result)
+            finally:
+                self.end(later)
+
+        if self.offloader is None:
+            finish(work())
+        else:
+            self.offloader(work, finish)
 
     def close_after(self, client: Client) -> None:
         """Close ``client`` once the open outbox has been delivered."""

@@ -14,7 +14,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ircish.core.command import Command
-from ircish.core.handlers import info, messaging, modes, registration, rooms
+from ircish.core.handlers import (
+    batch,
+    info,
+    messaging,
+    modes,
+    monitor,
+    oper,
+    registration,
+    rooms,
+    server,
+    users,
+)
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
 
@@ -45,6 +56,7 @@ COMMANDS: dict[str, CommandSpec] = {
     "PONG": CommandSpec(registration.handle_pong, 0, usable_pre_registration=True),
     "QUIT": CommandSpec(registration.handle_quit, 0, usable_pre_registration=True),
     "HELP": CommandSpec(info.handle_help, 0, usable_pre_registration=True),
+    "HELPOP": CommandSpec(server.handle_helpop, 0, usable_pre_registration=True),
     "JOIN": CommandSpec(rooms.handle_join, 1),
     "PART": CommandSpec(rooms.handle_part, 1),
     "TOPIC": CommandSpec(rooms.handle_topic, 1),
@@ -55,6 +67,7 @@ COMMANDS: dict[str, CommandSpec] = {
     "PRIVMSG": CommandSpec(messaging.handle_privmsg, 0),
     "NOTICE": CommandSpec(messaging.handle_notice, 0),
     "TAGMSG": CommandSpec(messaging.handle_tagmsg, 1),
+    "BATCH": CommandSpec(batch.handle_batch, 1),
     "AWAY": CommandSpec(messaging.handle_away, 0),
     "MODE": CommandSpec(modes.handle_mode, 1),
     "WHO": CommandSpec(info.handle_who, 0),
@@ -65,6 +78,15 @@ COMMANDS: dict[str, CommandSpec] = {
     "LUSERS": CommandSpec(info.handle_lusers, 0),
     "VERSION": CommandSpec(info.handle_version, 0),
     "TIME": CommandSpec(info.handle_time, 0),
+    "WHOWAS": CommandSpec(server.handle_whowas, 1),
+    "LINKS": CommandSpec(server.handle_links, 0),
+    "INFO": CommandSpec(server.handle_info, 0),
+    "OPER": CommandSpec(oper.handle_oper, 2),
+    "KILL": CommandSpec(oper.handle_kill, 2),
+    "WALLOPS": CommandSpec(oper.handle_wallops, 1),
+    "MONITOR": CommandSpec(monitor.handle_monitor, 1),
+    "SETNAME": CommandSpec(users.handle_setname, 1),
+    "CHGHOST": CommandSpec(users.handle_chghost, 2),
 }
 
 

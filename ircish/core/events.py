@@ -359,3 +359,29 @@ class Greeting(Event):
 
     server: str
     password: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Kill(Event):
+    """An operator is disconnecting ``target``; told to the victim before its ``Closing``."""
+
+    source: str
+    nick: str
+    target: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToSelf(Audience):
+    """A message user ``uid`` sent to themself: every one of their clients receives it.
+
+    The sending client gets it as delivered (never labeled), and with
+    ``echo-message`` its echo as well (IRCv3 labeled-response).
+    """
+
+    uid: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ack(Event):
+    """IRCv3 labeled-response ``ACK``: a labeled command had nothing to answer."""

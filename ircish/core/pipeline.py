@@ -13,8 +13,8 @@ fixed stages:
 4. **deliver**: each audience is resolved to local clients and each event is
    rendered once per render key; the same bytes go to every client of a key;
 5. **label**: with IRCv3 labeled-response, whatever the command's own client
-   got is wrapped as one response (one labeled line, a ``labeled-response``
-   batch, or ``ACK``);
+   got is wrapped as one response (one labeled line, one labeled batch, a
+   ``labeled-response`` batch, or ``ACK``); labels over 64 bytes are ignored;
 6. **close**: clients that must go are closed after their last line is queued.
 
 Items are delivered in the order they were added, so each recipient sees a
@@ -29,7 +29,8 @@ import os
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING
 
-from ircish.core.events import Envelope, ToPeers, ToRoom, ToUserMode, ToUsers
+from ircish.core.caps import MAX_LABEL_BYTES
+from ircish.core.events import Ack, Envelope, ToPeers, ToRoom, ToSelf, ToUserMode, ToUsers
 
 if TYPE_CHECKING:
     from ircish.core.chat import Chat
@@ -81,8 +82,11 @@ class Outbox:
 def run(chat: Chat, out: Outbox) -> None:
     """Take one finished outbox through the stages (see the module docstring)."""
     items = out.items
+    origin = out.client
+    label = out.label if len(out.label.encode("utf-8", "replace")) <= MAX_LABEL_BYTES else ""
+    capture: list[bytes] | None = [] if label and origin is not None else None
+    now = chat.clock() if items or capture is not None else 0.0
     if items:
-        now = chat.clock()
         mint = chat.msgids.mint
         for env in items:
             env.time = now
@@ -96,8 +100,6 @@ def run(chat: Chat, out: Outbox) -> None:
             shared = [e for e in items if e.audience is not None]
             if shared:
                 chat.publish(shared)
-    origin = out.client
-    capture: list[bytes] | None = [] if out.label and origin is not None else None
     for env in items:
         if env.audience is None:
             client = env.client
@@ -112,7 +114,14 @@ def run(chat: Chat, out: Outbox) -> None:
         else:
             deliver(chat, env, origin, capture)
     if capture is not None and origin is not None:
-        origin.sink.write(origin.dialect.labeled(capture, out.label, origin))
+        if not capture:
+            # A labeled command that normally has no answer gets ACK (IRCv3 labeled-response).
+            ack = Envelope(Ack(), client=origin)
+            ack.time = now
+            data = origin.dialect.render(ack, origin)
+            if data:
+                capture.append(data)
+        origin.sink.write(origin.dialect.labeled(capture, label, origin))
     for client in out.closing:
         client.sink.close()
 
@@ -133,6 +142,9 @@ def deliver(
             skip = origin
             origin_wants = capture is not None and not echo_refused
     audience = env.audience
+    if isinstance(audience, ToSelf) and origin is not None and origin.user.uid == audience.uid:
+        _deliver_to_self(env, origin, capture)
+        return
     if isinstance(audience, ToRoom) and not audience.status and not audience.exclude:
         room = chat.rooms.by_key(audience.room)
         if room is not None:
@@ -167,6 +179,26 @@ def deliver(
             cached = cache[key] = client.dialect.render(env, client)
         if cached:
             client.sink.write(cached)
+
+
+def _deliver_to_self(env: Envelope, origin: Client, capture: list[bytes] | None) -> None:
+    """A message the origin's user sent to themself.
+
+    Every client of the user gets it as delivered mail, unlabeled; with
+    echo-message the sending client gets its echo as well, and only the echo
+    is the command's (labeled) response.
+    """
+    for client in origin.user.clients:
+        data = client.dialect.render(env, client)
+        if data:
+            client.sink.write(data)
+    if "echo-message" in origin.caps:
+        data = origin.dialect.render(env, origin)
+        if data:
+            if capture is not None:
+                capture.append(data)
+            else:
+                origin.sink.write(data)
 
 
 def _capture(env: Envelope, client: Client, capture: list[bytes] | None) -> None:
@@ -214,6 +246,10 @@ def resolve(chat: Chat, env: Envelope) -> list[Client]:
                     if client not in seen and "extended-monitor" in client.caps:
                         out.append(client)
             return out
+        case ToSelf(uid=uid):
+            other = chat.users.by_uid(uid)
+            if other is not None:
+                users[other] = None
         case ToUsers(uids=uids):
             for uid in uids:
                 other = chat.users.by_uid(uid)

@@ -54,7 +54,7 @@ def _isupport_tokens(config: Config) -> tuple[str, ...]:
         "PREFIX=(ov)@+",
         "SAFELIST",
         "STATUSMSG=@+",
-        "TARGMAX=JOIN:,KICK:4,MONITOR:,NAMES:1,NOTICE:4,PART:,PRIVMSG:4,TAGMSG:4,WHOIS:1",
+        "TARGMAX=JOIN:,KICK:4,MONITOR:,NAMES:1,NOTICE:4,PART:,PRIVMSG:4,TAGMSG:4,WHOIS:1,WHOWAS:4",
         f"TOPICLEN={lim.max_topic_length}",
         "UTF8ONLY",
         "WHOX",

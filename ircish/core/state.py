@@ -19,6 +19,7 @@ from ircish.core.events import (
     Invite,
     Join,
     Kick,
+    Kill,
     ModeChange,
     NickChange,
     Numeric,
@@ -145,11 +146,17 @@ def part(chat: Chat, user: User, room: Room, reason: str) -> None:
     _leave(chat, user, room)
 
 
-def kick(chat: Chat, by: User, room: Room, target: User, reason: str) -> None:
-    """``by`` removes ``target`` from ``room``."""
+def kick(
+    chat: Chat, by: User, room: Room, target: User, reason: str, *, later: tuple[str, ...] = ()
+) -> None:
+    """``by`` removes ``target`` from ``room``.
+
+    ``later``: uids of members the same command kicks next. Audiences are
+    resolved when the command ends, when those are gone too, yet they saw this.
+    """
     chat.emit(
         Kick(by.mask, by.nick, room.name, target.nick, reason),
-        ToRoom(room.folded, (target.uid,)),
+        ToRoom(room.folded, (target.uid, *later)),
     )
     _leave(chat, target, room)
 
@@ -332,3 +339,18 @@ def change_user_modes(chat: Chat, user: User, changes: list[tuple[str, str]]) ->
         last = sign
     if applied:
         chat.emit(ModeChange(user.mask, user.nick, user.nick, applied), ToUsers((user.uid,)))
+
+
+def kill(chat: Chat, by: User, victim: User, reason: str) -> None:
+    """Operator ``by`` disconnects every local client of ``victim``.
+
+    Each client is told (``KILL``, then the closing line); when the last one
+    goes, room-mates see the quit as ``Killed (<killer> (<reason>))``, as
+    established servers word it.
+    """
+    event = Kill(by.mask, by.nick, victim.nick, reason)
+    quit_reason = f"Killed ({by.nick} ({reason}))"
+    for client in list(victim.clients):
+        if not client.quitting:
+            chat.reply(client, event)
+            chat.disconnect(client, quit_reason)

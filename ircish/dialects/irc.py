@@ -24,6 +24,7 @@ from ircish.config import Config
 from ircish.core import events as ev
 from ircish.core.command import IGNORE, Command, Ignore
 from ircish.core.dispatch import COMMANDS
+from ircish.core.handlers.server import help_lines
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
 from ircish.protocol.message import Message, MessageParseError, escape_tag_value
@@ -65,26 +66,14 @@ _TOKEN_LAST = frozenset(
         n.RPL_CREATIONTIME,
         n.RPL_TOPICWHOTIME,
         n.RPL_INVITING,
+        # Mask list entries end in the time they were set, like 333.
+        n.RPL_BANLIST,
+        n.RPL_EXCEPTLIST,
+        n.RPL_INVITELIST,
+        # WHOX fields are tokens; only a realname with spaces needs the ":".
+        n.RPL_WHOSPCRPL,
     }
 )
-
-HELP_INTRO = (
-    "ircish speaks IRC: JOIN PART PRIVMSG NOTICE TOPIC NAMES LIST WHO WHOIS AWAY "
-    "KICK MODE INVITE USERHOST ISON MOTD LUSERS VERSION TIME PING QUIT. "
-    "HELP <command> shows its syntax. Netcat users on the same port use /slash commands."
-)
-
-
-def help_text(topic: str) -> str | None:
-    """The help for ``topic`` (a command name, or "" for the overview), or None."""
-    if not topic:
-        return HELP_INTRO
-    spec = COMMANDS.get(topic.upper())
-    doc = spec.handler.__doc__ if spec is not None else None
-    if not doc:
-        return None
-    # Each handler's docstring starts with its syntax line.
-    return doc.strip().splitlines()[0]
 
 
 def _batch_ref(env: ev.Envelope) -> str:
@@ -100,6 +89,38 @@ def _add_tag(line: bytes, tag: bytes) -> bytes:
     if line.startswith(b"@"):
         return b"@" + tag + b";" + line[1:]
     return b"@" + tag + b" " + line
+
+
+def _tagged(line: str, *tags: str) -> str:
+    """``line`` with the non-empty ``tags``, in order."""
+    section = ";".join(t for t in tags if t)
+    return "@" + section + " " + line if section else line
+
+
+def _has_batch_tag(line: bytes) -> bool:
+    return any(t == b"batch" or t.startswith(b"batch=") for t in _tag_section(line)[1:].split(b";"))
+
+
+def _batch_edge(line: bytes) -> bytes | None:
+    """The ``+ref`` or ``-ref`` of a ``BATCH`` line; None for other lines."""
+    rest = line
+    for mark in (b"@", b":"):
+        if rest.startswith(mark):
+            rest = rest[rest.find(b" ") + 1 :]
+    words = rest.split(b" ", 2)
+    return words[1] if len(words) > 1 and words[0] == b"BATCH" else None
+
+
+def _one_batch(lines: list[bytes]) -> bool:
+    """Whether ``lines`` are exactly one batch: its start, its lines, its end."""
+    start, end = _batch_edge(lines[0]), _batch_edge(lines[-1])
+    return (
+        start is not None
+        and start.startswith(b"+")
+        and end == b"-" + start[1:]
+        and not _has_batch_tag(lines[0])
+        and all(_has_batch_tag(x) for x in lines[1:-1])
+    )
 
 
 def _needs_trailing(param: str) -> bool:
@@ -165,6 +186,9 @@ class IrcDialect:
     # -- rendering ------------------------------------------------------------
 
     def render(self, env: ev.Envelope, client: Client) -> bytes:
+        if isinstance(env.event, ev.Multiline):
+            # Its lines carry different tags (msgid once), so it is tagged line by line.
+            return self._multiline(env.event, env, client.caps)
         line = self.render_line(env, client)
         if line is None:
             return b""
@@ -201,8 +225,6 @@ class IrcDialect:
                 if "message-tags" not in caps:
                     return None
                 return f":{src} TAGMSG {target}"
-            case ev.Multiline() as multi:
-                return self._multiline(multi, env, caps)
             case ev.Join(source=src, room=room, account=account, realname=realname):
                 if "extended-join" in caps:
                     return f":{src} JOIN {room} {account} :{realname}"
@@ -237,6 +259,8 @@ class IrcDialect:
                 return f":{src} CHGHOST {username} {host}"
             case ev.Wallops(source=src, text=text):
                 return f":{src} WALLOPS :{text}"
+            case ev.Kill(source=src, target=target, reason=reason):
+                return f":{src} KILL {target} :{reason}"
             case ev.StandardReply(kind=kind, command=command, code=code, context=ctx, text=text):
                 middle = " ".join(p or "*" for p in ctx)
                 return (
@@ -250,6 +274,8 @@ class IrcDialect:
                 return f"ERROR :Closing Link: {client.user.host} ({reason})"
             case ev.Ping(token=token):
                 return f"PING :{token}"
+            case ev.Ack():
+                return f"{self._prefix} ACK"
             case ev.Pong(token=token):
                 return f"{self._prefix} PONG {self.server} :{token}"
             case ev.CapReply(subcommand=sub, caps=listed, more=more):
@@ -261,37 +287,53 @@ class IrcDialect:
                 # Switched, Greeting: things only humans on netcat are told.
                 return None
 
-    def _multiline(self, multi: ev.Multiline, env: ev.Envelope, caps: frozenset[str]) -> str:
+    def _multiline(self, multi: ev.Multiline, env: ev.Envelope, caps: frozenset[str]) -> bytes:
+        """A draft/multiline message: one batch, or its lines one by one (IRCv3 multiline)."""
         verb = "NOTICE" if multi.notice else "PRIVMSG"
         head = f":{multi.source} {verb} {multi.target} :"
-        if "draft/multiline" not in caps or "batch" not in caps:
-            # Clients without the cap get the lines one by one (IRCv3 multiline).
-            return "\r\n".join(head + line for line in multi.lines)
-        ref = _batch_ref(env)
-        lines = [f":{multi.source} BATCH +{ref} draft/multiline {multi.target}"]
-        for line, concat in zip(multi.lines, multi.concat, strict=True):
-            tag = f"@batch={ref};draft/multiline-concat " if concat else f"@batch={ref} "
-            lines.append(tag + head + line)
-        lines.append(f":{multi.source} BATCH -{ref}")
-        return "\r\n".join(lines)
+        timed = "time=" + server_time(env.time) if "server-time" in caps else ""
+        msgid = extra = ""
+        if "message-tags" in caps:
+            msgid = "msgid=" + env.msgid if env.msgid else ""
+            extra = ";".join(f"{k}={escape_tag_value(v)}" if v else k for k, v in env.tags)
+        if "draft/multiline" in caps and "batch" in caps:
+            ref = _batch_ref(env)
+            # The message's tags go on the batch start; its lines carry only batch tags.
+            start = f":{multi.source} BATCH +{ref} draft/multiline {multi.target}"
+            lines = [_tagged(start, timed, msgid, extra)]
+            for text, concat in zip(multi.lines, multi.concat, strict=True):
+                tag = f"@batch={ref};draft/multiline-concat " if concat else f"@batch={ref} "
+                lines.append(tag + head + text)
+            lines.append(f":{multi.source} BATCH -{ref}")
+        else:
+            # The nonblank lines as the client split them; the msgid on the first only.
+            lines = []
+            for text in multi.lines:
+                if text:
+                    lines.append(_tagged(head + text, timed, msgid, extra))
+                    msgid = ""
+        return "".join(x + "\r\n" for x in lines).encode("utf-8", "replace")
 
     def labeled(self, chunks: list[bytes], label: str, client: Client) -> bytes:
-        """IRCv3 labeled-response: one labeled line, a labeled batch, or ACK."""
-        if len(label) > MAX_LABEL:
+        """IRCv3 labeled-response: one labeled line or batch, or a labeled-response batch."""
+        if len(label.encode("utf-8", "replace")) > MAX_LABEL:
             return b"".join(chunks)
         tag = b"label=" + escape_tag_value(label).encode("utf-8", "replace")
-        lines = b"".join(chunks).split(b"\r\n")
-        lines = [x for x in lines if x]
+        prefix = self._prefix.encode()
+        lines = [x for x in b"".join(chunks).split(b"\r\n") if x]
         if not lines:
-            return b"@" + tag + b" " + self._prefix.encode() + b" ACK\r\n"
-        if len(lines) == 1:
-            return _add_tag(lines[0], tag) + b"\r\n"
+            lines = [prefix + b" ACK"]
+        if len(lines) == 1 or _one_batch(lines):
+            # One message, or one batch that is the whole response: it carries the label.
+            lines[0] = _add_tag(lines[0], tag)
+            return b"".join(x + b"\r\n" for x in lines)
         ref = f"L{next(_batch_ids)}".encode()
-        out = [b"@" + tag + b" " + self._prefix.encode() + b" BATCH +" + ref + b" labeled-response"]
+        out = [b"@" + tag + b" " + prefix + b" BATCH +" + ref + b" labeled-response"]
         inner = b"batch=" + ref
-        out.extend(x if b"batch=" in _tag_section(x) else _add_tag(x, inner) for x in lines)
-        out.append(self._prefix.encode() + b" BATCH -" + ref)
-        return b"\r\n".join(out) + b"\r\n"
+        # A nested batch's lines keep their batch tag; its start and end join this batch.
+        out.extend(x if _has_batch_tag(x) else _add_tag(x, inner) for x in lines)
+        out.append(prefix + b" BATCH -" + ref)
+        return b"".join(x + b"\r\n" for x in out)
 
     def _numeric(self, nick: str, code: str, params: tuple[str, ...]) -> str:
         parts = [self._prefix, code, nick]
@@ -305,16 +347,18 @@ class IrcDialect:
         return " ".join(parts)
 
     def _help(self, nick: str, topic: str) -> str:
+        """HELP and HELPOP: 704, a 705 per line of ``help_lines``, 706; or 524."""
         subject = topic or "*"
-        text = help_text(topic)
-        if text is None:
+        lines = help_lines(topic, COMMANDS)
+        if lines is None:
             return self._numeric(
                 nick, n.ERR_HELPNOTFOUND, (subject, n.ERROR_TEXT[n.ERR_HELPNOTFOUND])
             )
+        head = "ircish help" if not topic else f"** {topic.upper()} **"
         return "\r\n".join(
             (
-                self._numeric(nick, n.RPL_HELPSTART, (subject, "ircish help")),
-                self._numeric(nick, n.RPL_HELPTXT, (subject, text)),
+                self._numeric(nick, n.RPL_HELPSTART, (subject, head)),
+                *(self._numeric(nick, n.RPL_HELPTXT, (subject, line)) for line in lines),
                 self._numeric(nick, n.RPL_ENDOFHELP, (subject, "End of /HELP")),
             )
         )

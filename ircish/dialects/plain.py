@@ -11,6 +11,7 @@ would obey escape sequences that another user typed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +20,8 @@ from typing import TYPE_CHECKING, Literal
 from ircish.config import Config
 from ircish.core import events as ev
 from ircish.core.command import IGNORE, Command, Ignore
-from ircish.core.names import is_room_name
+from ircish.core.handlers.server import GENERAL_TOPICS, general_help
+from ircish.core.names import canonical_mask, is_room_name
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
 
@@ -141,9 +143,56 @@ def _names(args: str, client: Client) -> Command:
     return Command("NAMES", (_room_arg(words[0]) if words else _current(client),))
 
 
+#: A LIST filter word (ELIST): ``>3``, ``<10``, ``C<60``, ``T>5``.
+_LIST_CONDITION = re.compile(r"[CcTt]?[<>]")
+
+
+def _list_word(word: str) -> str:
+    """Be forgiving: ``/list dev`` means the rooms whose name contains "dev" (``!dev``: not)."""
+    negated = word.startswith("!")
+    body = word[1:] if negated else word
+    if not body or body[0] == "#" or "*" in body or "?" in body:
+        return word
+    if not negated and _LIST_CONDITION.match(word):
+        return word
+    return ("!" if negated else "") + f"*{body}*"
+
+
 def _list(args: str, client: Client) -> Command:
+    words = args.replace(",", " ").split()
+    return Command("LIST", (",".join(_list_word(w) for w in words),) if words else ())
+
+
+def _mask_list(name: str, sign: str, args: str, client: Client) -> Command:
+    """``/ban`` and ``/unban``: MODE ±b with each nick or mask completed to nick!user@host."""
+    room, rest = _split_room(args, client)
+    words = rest.split()
+    if not words:
+        if sign == "+":
+            return Command("MODE", (room, "+b"))  # the ban list
+        raise _usage(name)
+    if len(words) > 4:  # ISUPPORT MODES=4
+        raise _usage(name)
+    return Command("MODE", (room, sign + "b" * len(words), *map(canonical_mask, words)))
+
+
+def _ban(args: str, client: Client) -> Command:
+    return _mask_list("ban", "+", args, client)
+
+
+def _unban(args: str, client: Client) -> Command:
+    return _mask_list("unban", "-", args, client)
+
+
+def _whowas(args: str, client: Client) -> Command:
     words = args.split()
-    return Command("LIST", (words[0],) if words else ())
+    if not 1 <= len(words) <= 2 or (len(words) == 2 and not words[1].isdigit()):
+        raise _usage("whowas")
+    return Command("WHOWAS", tuple(words))
+
+
+def _info(args: str, client: Client) -> Command:
+    return Command("INFO", ())
 
 
 def _topic(args: str, client: Client) -> Command:
@@ -187,8 +236,16 @@ def _mode(args: str, client: Client) -> Command:
     if not words:
         return Command("MODE", (_current(client),))
     if words[0][0] in "+-":
+        # "/mode +B" (bot) and "/mode -w": letters rooms do not have mean one's own modes.
+        letters = set(words[0]) - {"+", "-"}
+        if len(words) == 1 and letters and letters <= _USER_ONLY_MODES:
+            return Command("MODE", (client.user.nick, words[0]))
         return Command("MODE", (_current(client), *words))
     return Command("MODE", tuple(words))
+
+
+#: User modes that are not also room modes (``i`` is both: "/mode +i" stays the room's).
+_USER_ONLY_MODES = frozenset("Bw")
 
 
 def _invite(args: str, client: Client) -> Command:
@@ -197,6 +254,60 @@ def _invite(args: str, client: Client) -> Command:
         raise _usage("invite")
     room = _room_arg(words[1]) if len(words) == 2 else _current(client)
     return Command("INVITE", (words[0], room))
+
+
+def _oper(args: str, client: Client) -> Command:
+    # The password is the rest of the line, so it may contain spaces.
+    name, _, password = args.partition(" ")
+    if not name or not password.strip():
+        raise _usage("oper")
+    return Command("OPER", (name, password.strip()))
+
+
+def _kill(args: str, client: Client) -> Command:
+    nick, _, reason = args.partition(" ")
+    if not nick or not reason.strip():
+        raise _usage("kill")
+    return Command("KILL", (nick, reason.strip()))
+
+
+def _wallops(args: str, client: Client) -> Command:
+    if not args:
+        raise _usage("wallops")
+    return Command("WALLOPS", (args,))
+
+
+def _setname(args: str, client: Client) -> Command:
+    if not args.strip():
+        raise _usage("setname")
+    return Command("SETNAME", (args.strip(),))
+
+
+def _chghost(args: str, client: Client) -> Command:
+    words = args.split()
+    if len(words) not in (2, 3):
+        raise _usage("chghost")
+    return Command("CHGHOST", tuple(words))
+
+
+_MONITOR_WORDS = {"": "L", "list": "L", "status": "S", "clear": "C"}
+
+
+def _monitor(args: str, client: Client) -> Command:
+    """``/monitor`` lists; ``+a b`` / ``a,b`` add; ``-a`` removes; ``status``, ``clear``."""
+    words = args.replace(",", " ").split()
+    sub = _MONITOR_WORDS.get(" ".join(words).lower())
+    if sub is not None:
+        return Command("MONITOR", (sub,))
+    # IRC's own spelling ("+ a,b"), or a sign on the nicknames ("+a +b", "-a"); one sign per line.
+    if words[0] in ("+", "-"):
+        sign, words = words[0], words[1:]
+    else:
+        sign = "-" if words[0].startswith("-") else "+"
+    nicks = [w[1:] if w[:1] in "+-" else w for w in words]
+    if not nicks or any(w[:1] in "+-" and w[:1] != sign for w in words) or not all(nicks):
+        raise _usage("monitor")
+    return Command("MONITOR", (sign, ",".join(nicks)))
 
 
 SLASH_COMMANDS: dict[str, SlashCommand] = {
@@ -208,13 +319,34 @@ SLASH_COMMANDS: dict[str, SlashCommand] = {
     "notice": SlashCommand(_notice, "/notice NICK|#room TEXT", "send a notice"),
     "who": SlashCommand(_who, "/who [#room|NICK]", "list the users of a room"),
     "whois": SlashCommand(_whois, "/whois NICK", "show who someone is"),
+    "whowas": SlashCommand(_whowas, "/whowas NICK [COUNT]", "show who used a nickname recently"),
     "names": SlashCommand(_names, "/names [#room]", "show the nicknames in a room"),
-    "list": SlashCommand(_list, "/list [PATTERN]", "list rooms with user counts and topics"),
+    "list": SlashCommand(
+        _list,
+        "/list [FILTER ...]",
+        "list rooms; filters: dev !dev >5 <5 (users) C<60 C>60 (created) T<60 T>60 (topic)",
+    ),
     "topic": SlashCommand(_topic, "/topic [#room] [TEXT|-delete]", "show, set or clear a topic"),
     "away": SlashCommand(_away, "/away [TEXT]", "mark yourself away (no text: back)"),
+    "setname": SlashCommand(_setname, "/setname REALNAME", "change your real name"),
+    "monitor": SlashCommand(
+        _monitor,
+        "/monitor [+NICK|-NICK|status|clear]",
+        "be told when someone comes online or leaves (no argument: your list)",
+    ),
+    "chghost": SlashCommand(
+        _chghost, "/chghost NICK [USERNAME] HOST", "change a user's shown host (server operators)"
+    ),
     "kick": SlashCommand(_kick, "/kick [#room] NICK [reason]", "remove someone (operators)"),
+    "ban": SlashCommand(
+        _ban, "/ban [#room] [NICK|MASK ...]", "ban nick or nick!user@host (none: the ban list)"
+    ),
+    "unban": SlashCommand(_unban, "/unban [#room] NICK|MASK ...", "lift bans"),
     "mode": SlashCommand(_mode, "/mode [#room|NICK] [+-modes [args]]", "show or change modes"),
     "invite": SlashCommand(_invite, "/invite NICK [#room]", "invite someone into a room"),
+    "oper": SlashCommand(_oper, "/oper NAME PASSWORD", "become a server operator"),
+    "kill": SlashCommand(_kill, "/kill NICK REASON", "disconnect a user (server operators)"),
+    "wallops": SlashCommand(_wallops, "/wallops TEXT", "message users with mode +w (operators)"),
     "quit": SlashCommand(_quit, "/quit [reason]", "leave the server", pre_registration=True),
     "pass": SlashCommand(
         _pass,
@@ -222,6 +354,7 @@ SLASH_COMMANDS: dict[str, SlashCommand] = {
         "give the server password (before your nickname)",
         pre_registration=True,
     ),
+    "info": SlashCommand(_info, "/info", "what this server is"),
     "help": SlashCommand(_help, "/help [COMMAND]", "this help", pre_registration=True),
 }
 
@@ -236,6 +369,9 @@ ALIASES: dict[str, str] = {
     "bye": "quit",
     "?": "help",
     "users": "who",
+    "helpop": "help",
+    "notify": "monitor",
+    "realname": "setname",
 }
 
 
@@ -275,12 +411,37 @@ def _bad_first_nick(text: str) -> Command:
 NumericFormatter = Callable[[tuple[str, ...]], str | None]
 
 
+_WHO_NOTES = (("G", "away"), ("*", "operator"), ("B", "bot"))
+
+
 def _fmt_who(p: tuple[str, ...]) -> str:
     room, username, host, _server, nick, flags = p[:6]
-    prefix = flags[1:]
-    away = " [away]" if flags.startswith("G") else ""
+    # Flags: H/G, then * (operator), status prefixes, B (bot).
+    prefix = "".join(ch for ch in flags if ch in "@+")
+    notes = "".join(f" [{word}]" for flag, word in _WHO_NOTES if flag in flags)
     where = f"{room}: " if room != "*" else ""
-    return f"*** {where}{prefix}{nick} ({username}@{host}){away}"
+    return f"*** {where}{prefix}{nick} ({username}@{host}){notes}"
+
+
+def _nicks_of(targets: str) -> str:
+    """``a!u@h,b`` (MONITOR numerics) -> ``a, b``."""
+    return ", ".join(clean(t.split("!", 1)[0]) for t in targets.split(",") if t)
+
+
+def _fmt_monitor(targets: str, state: str) -> str:
+    nicks = _nicks_of(targets)
+    return f"*** {nicks} {'is' if ', ' not in nicks else 'are'} {state}"
+
+
+#: How the WHOWAS reply's RPL_WHOISSERVER gives its time (``server.whowas_time``).
+_WHOWAS_TIME = re.compile(r"[A-Z][a-z]{2} [A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d \d{4} UTC")
+
+
+def _fmt_list_entry(kind: str, p: tuple[str, ...]) -> str:
+    """A ban, ban exception or invite exception entry (367/348/346)."""
+    room, mask = p[0], p[1]
+    by = f" (set by {p[2].split('!', 1)[0]} on {_fmt_ts(p[3])})" if len(p) > 3 else ""
+    return f"*** {kind} in {room}: {mask}{by}"
 
 
 def _count(raw: str, noun: str) -> str:
@@ -315,7 +476,11 @@ NUMERIC_FORMATS: dict[str, NumericFormatter] = {
     n.RPL_NOWAWAY: lambda p: "*** You are now marked as away",
     n.RPL_WHOISUSER: lambda p: f"*** {p[0]} is {p[1]}@{p[2]}" + (f" ({p[4]})" if p[4] else ""),
     n.RPL_WHOISCHANNELS: lambda p: f"*** {p[0]} is in {p[1]}",
-    n.RPL_WHOISSERVER: lambda p: f"*** {p[0]} is connected to {p[1]}",
+    n.RPL_WHOISSERVER: lambda p: (
+        f"***   last seen on {p[1]} at {p[2]}"
+        if _WHOWAS_TIME.fullmatch(p[2])
+        else f"*** {p[0]} is connected to {p[1]}"
+    ),
     n.RPL_WHOISIDLE: lambda p: f"*** {p[0]} has been idle {p[1]}s, online since {_fmt_ts(p[2])}",
     n.RPL_ENDOFWHOIS: lambda p: None,
     n.RPL_WHOREPLY: _fmt_who,
@@ -336,9 +501,46 @@ NUMERIC_FORMATS: dict[str, NumericFormatter] = {
     n.RPL_TIME: lambda p: f"*** Server time: {p[1]}",
     n.RPL_USERHOST: lambda p: f"*** {p[0]}",
     n.RPL_ISON: lambda p: f"*** Online: {p[0]}",
-    "368": lambda p: None,
-    "349": lambda p: None,
-    "347": lambda p: None,
+    n.RPL_WHOISBOT: lambda p: f"*** {p[0]} is a bot",
+    n.RPL_MONONLINE: lambda p: _fmt_monitor(p[0], "online"),
+    n.RPL_MONOFFLINE: lambda p: _fmt_monitor(p[0], "offline"),
+    n.RPL_MONLIST: lambda p: f"*** You are monitoring: {_nicks_of(p[0])}",
+    n.RPL_ENDOFMONLIST: lambda p: "*** End of your monitor list",
+    n.ERR_MONLISTFULL: lambda p: (
+        f"! Your monitor list is full ({p[0]} nicknames): not added: {_nicks_of(p[1])}"
+    ),
+    n.RPL_YOUREOPER: lambda p: "*** You are now an IRC operator",
+    n.RPL_WHOISOPERATOR: lambda p: f"*** {p[0]} is an IRC operator",
+    n.ERR_NOPRIVILEGES: lambda p: "! Only server operators can do that (see /oper)",
+    n.ERR_CANTKILLSERVER: lambda p: "! You cannot kill the server",
+    # With its usual text, 464 answers /oper (a wrong server password has its own text).
+    n.ERR_PASSWDMISMATCH: lambda p: (
+        "! Wrong operator name or password"
+        if p[-1] == n.ERROR_TEXT[n.ERR_PASSWDMISMATCH]
+        else "! " + clean(p[-1])
+    ),
+    n.ERR_NOOPERHOST: lambda p: (
+        "! You may not become that operator from your address"
+        if p[-1] == n.ERROR_TEXT[n.ERR_NOOPERHOST]
+        else "! " + clean(p[-1])
+    ),
+    n.RPL_BANLIST: lambda p: _fmt_list_entry("Ban", p),
+    n.RPL_ENDOFBANLIST: lambda p: f"*** End of the ban list of {p[0]}",
+    n.RPL_EXCEPTLIST: lambda p: _fmt_list_entry("Ban exception", p),
+    n.RPL_ENDOFEXCEPTLIST: lambda p: f"*** End of the ban exception list of {p[0]}",
+    n.RPL_INVITELIST: lambda p: _fmt_list_entry("Invite exception", p),
+    n.RPL_ENDOFINVITELIST: lambda p: f"*** End of the invite exception list of {p[0]}",
+    n.ERR_BANNEDFROMCHAN: lambda p: f"! You are banned from {p[0]}",
+    n.ERR_BANLISTFULL: lambda p: f"! The +{p[1]} list of {p[0]} is full",
+    n.ERR_UNKNOWNMODE: lambda p: f"! Unknown mode letter {p[0]} (see /help modes)",
+    n.RPL_WHOWASUSER: lambda p: f"*** {p[0]} was {p[1]}@{p[2]}" + (f" ({p[4]})" if p[4] else ""),
+    n.RPL_ENDOFWHOWAS: lambda p: f"*** End of /whowas {p[0]}",
+    n.ERR_WASNOSUCHNICK: lambda p: f"! No one called {p[0]} was here recently",
+    n.RPL_LINKS: lambda p: f"*** Server {p[0]}: {p[2].partition(' ')[2]}",
+    n.RPL_ENDOFLINKS: lambda p: None,
+    n.RPL_INFO: lambda p: f"*** {p[0]}",
+    n.RPL_ENDOFINFO: lambda p: None,
+    n.ERR_NOSUCHSERVER: lambda p: f"! No such server: {p[0]}",
     n.ERR_NOSUCHNICK: lambda p: f"! No such nick or room: {p[0]}",
     n.ERR_NOSUCHCHANNEL: lambda p: (
         f"! {p[1]}: {p[0]}"
@@ -346,7 +548,13 @@ NUMERIC_FORMATS: dict[str, NumericFormatter] = {
         else f"! No such room: {p[0]}"
     ),
     n.ERR_NOTONCHANNEL: lambda p: f"! You are not in {p[0]}" if p[0] != "*" else "! " + p[1],
-    n.ERR_CANNOTSENDTOCHAN: lambda p: f"! You cannot send to {p[0]}: join it first",
+    n.ERR_CANNOTSENDTOCHAN: lambda p: (
+        f"! {p[0]} is moderated: only voiced users and operators may speak"
+        if p[1].endswith("(+m)")
+        else f"! You are banned from speaking in {p[0]}"
+        if p[1].endswith("(+b)")
+        else f"! You cannot send to {p[0]}: join it first"
+    ),
     n.ERR_TOOMANYCHANNELS: lambda p: f"! You are in too many rooms to join {p[0]}",
     n.ERR_USERNOTINCHANNEL: lambda p: f"! {p[0]} is not in {p[1]}",
     n.ERR_USERONCHANNEL: lambda p: f"! {p[0]} is already in {p[1]}",
@@ -415,8 +623,15 @@ class PlainDialect:
         match event:
             case ev.Privmsg(nick=nick, target=target, text=text, notice=notice):
                 return _render_message(nick, target, text, notice)
-            case ev.Multiline(nick=nick, target=target, lines=lines, notice=notice):
-                return "\r\n".join(_render_message(nick, target, x, notice) for x in lines)
+            case ev.Multiline(nick=nick, target=target, lines=lines, concat=concat, notice=notice):
+                # The message as written: concatenated parts joined, blank lines kept.
+                written = list(lines[:1])
+                for text, joined in zip(lines[1:], concat[1:], strict=True):
+                    if joined:
+                        written[-1] += text
+                    else:
+                        written.append(text)
+                return "\r\n".join(_render_message(nick, target, x, notice) for x in written)
             case ev.Numeric(code=n.RPL_WELCOME):
                 return (
                     f"*** Welcome to {self.config.server.network}, {client.user.nick}! "
@@ -453,6 +668,8 @@ class PlainDialect:
                 return f"*** {nick} is now {nick}!{clean(username)}@{clean(host)}"
             case ev.Wallops(nick=nick, text=text):
                 return f"*** Wallops from {nick}: {clean(text)}"
+            case ev.Kill():
+                return None  # The closing line that follows names the killer and the reason.
             case ev.ServerNotice(text=text):
                 return f"*** {clean(text)}"
             case ev.Closing(reason=reason):
@@ -488,7 +705,8 @@ class PlainDialect:
         fmt = NUMERIC_FORMATS.get(code)
         if fmt is not None:
             try:
-                return fmt(params)
+                # Topics, realnames, masks: users typed them, so no controls reach a terminal.
+                return fmt(tuple(clean(p) for p in params))
             except IndexError:
                 pass
         if code[0] in "45":
@@ -497,20 +715,26 @@ class PlainDialect:
         return "*** " + clean(" ".join(params))
 
     def _render_help(self, topic: str) -> str:
-        if topic:
+        if topic and topic.lower() != "index":
             name = ALIASES.get(topic.lower(), topic.lower())
             spec = SLASH_COMMANDS.get(name)
-            if spec is None:
+            if spec is not None:
+                return f"*** {spec.usage}: {spec.summary}"
+            # The general topics share their text with IRC's HELP (handlers.server).
+            text = general_help(topic)
+            if text is None:
                 return f"! No help for {topic!r}. Type /help for the list of commands."
-            return f"*** {spec.usage}: {spec.summary}"
+            return "\r\n".join("*** " + clean(line) for line in text)
         width = max(len(s.usage) for s in SLASH_COMMANDS.values())
         lines = ["*** Commands (a line without / goes to your current room; //text sends /text):"]
         lines += [f"***   {s.usage.ljust(width)}  {s.summary}" for s in SLASH_COMMANDS.values()]
+        lines.append("*** More: " + ", ".join(f"/help {t}" for t in GENERAL_TOPICS))
         return "\r\n".join(lines)
 
 
 def _render_message(nick: str, target: str, text: str, notice: bool) -> str:
-    where = f"[{target}] " if is_room_name(target) else "[private] "
+    # ``@#room``/``+#room``: a STATUSMSG to the room's operators or voiced members.
+    where = f"[{target}] " if is_room_name(target.lstrip("@+")) else "[private] "
     if text.startswith(ACTION_PREFIX):
         return f"{where}* {nick} {clean(text[len(ACTION_PREFIX) :])}"
     if text.startswith("\x01"):

@@ -48,6 +48,7 @@ from ircish.config import Config, ListenerConfig
 from ircish.core.chat import Chat
 from ircish.dialects import Dialects
 from ircish.net.connection import Connection
+from ircish.net.workers import WorkerPool
 from ircish.session import Session
 
 if TYPE_CHECKING:
@@ -119,6 +120,9 @@ class Server:
         self.selector.register(
             self._wake_r, selectors.EVENT_READ, _Reader(self._drain_wakeup, external=False)
         )
+        #: Slow pure work (OPER's password check) runs here, never on the loop thread.
+        self.workers = WorkerPool(self.call_soon)
+        self.chat.offloader = self.workers.offload
 
     # -- setup ----------------------------------------------------------------
 
@@ -452,6 +456,7 @@ class Server:
             except (KeyError, ValueError):
                 pass
             listener.sock.close()
+        self.workers.shutdown()
         self.chat.shutdown(reason)
         deadline = time.monotonic() + self.config.limits.shutdown_grace
         self._flush_dirty()

@@ -76,6 +76,7 @@ RPL_ENDOFHELP: Final = "706"
 
 ERR_UNKNOWNERROR: Final = "400"
 ERR_NOSUCHNICK: Final = "401"
+ERR_NOSUCHSERVER: Final = "402"
 ERR_NOSUCHCHANNEL: Final = "403"
 ERR_CANNOTSENDTOCHAN: Final = "404"
 ERR_TOOMANYCHANNELS: Final = "405"
@@ -118,6 +119,7 @@ ERR_INVALIDMODEPARAM: Final = "696"
 ERROR_TEXT: Final[dict[str, str]] = {
     ERR_UNKNOWNERROR: "Internal error while handling the command",
     ERR_NOSUCHNICK: "No such nick/channel",
+    ERR_NOSUCHSERVER: "No such server",
     ERR_NOSUCHCHANNEL: "No such channel",
     ERR_CANNOTSENDTOCHAN: "Cannot send to channel",
     ERR_TOOMANYCHANNELS: "You have joined too many channels",

@@ -238,6 +238,31 @@ CASES: list[tuple[str, str, Expected]] = [
     ("room", "/help /join", C("HELP", "join")),
     ("room", "/?", C("HELP")),
     ("room", "/? msg", C("HELP", "msg")),
+    # -- users, MONITOR -------------------------------------------------------------
+    ("room", "/setname Pat Smith", C("SETNAME", "Pat Smith")),
+    ("room", "/setname", usage("setname")),
+    ("room", "/realname Pat", C("SETNAME", "Pat")),
+    ("room", "/chghost bob ~b new.host", C("CHGHOST", "bob", "~b", "new.host")),
+    ("room", "/chghost bob", usage("chghost")),
+    ("room", "/monitor", C("MONITOR", "L")),
+    ("room", "/notify -bob", C("MONITOR", "-", "bob")),
+    # -- operators -------------------------------------------------------------------
+    ("room", "/oper admin pw", C("OPER", "admin", "pw")),
+    ("room", "/oper admin two words", C("OPER", "admin", "two words")),
+    ("room", "/oper admin", usage("oper")),
+    ("unreg", "/oper admin pw", NOT_REGISTERED),
+    ("room", "/kill bob spam", C("KILL", "bob", "spam")),
+    ("room", "/kill bob", usage("kill")),
+    ("room", "/wallops hi all", C("WALLOPS", "hi all")),
+    ("room", "/wallops", usage("wallops")),
+    # -- bans, WHOWAS, INFO -----------------------------------------------------------
+    ("room", "/ban bob", C("MODE", "#lobby", "+b", "bob!*@*")),
+    ("room", "/ban #dev *!*@bad.host", C("MODE", "#dev", "+b", "*!*@bad.host")),
+    ("room", "/unban bob", C("MODE", "#lobby", "-b", "bob!*@*")),
+    ("room", "/whowas bob", C("WHOWAS", "bob")),
+    ("room", "/whowas", usage("whowas")),
+    ("room", "/info", C("INFO")),
+    ("room", "/helpop modes", C("HELP", "modes")),
     # -- unknown commands --------------------------------------------------------
     ("room", "/frobnicate", unknown("frobnicate")),
     ("room", "/frobnicate now", unknown("frobnicate")),
@@ -306,6 +331,13 @@ ARGS_THAT_PARSE = {
     "kick": " bob",
     "invite": " bob",
     "pass": " sekrit",
+    "setname": " Pat",
+    "chghost": " bob new.host",
+    "oper": " admin pw",
+    "kill": " bob spam",
+    "wallops": " hi",
+    "unban": " bob",
+    "whowas": " bob",
 }
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import fnmatch
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ircish.core import replies
 from ircish.core.command import Command
 from ircish.core.events import Help
-from ircish.core.names import fold, is_room_name
+from ircish.core.handlers.server import help_topic_param
+from ircish.core.names import canonical_mask, is_room_name, mask_matches
 from ircish.protocol import numerics as n
 
 if TYPE_CHECKING:
@@ -24,22 +24,94 @@ MAX_WHO_RESULTS = 200
 
 def handle_help(chat: Chat, client: Client, cmd: Command) -> None:
     """HELP [<topic>]"""
-    chat.reply(client, Help(cmd.params[0] if cmd.params else ""))
+    # The texts are handlers.server.help_lines; each dialect renders them.
+    chat.reply(client, Help(help_topic_param(cmd)))
 
 
 def who_flags(client: Client, member: User, room: Room | None) -> str:
-    """WHO flags: H/G (here/gone), * (operator), B (bot), then status prefixes."""
+    """WHO flags in Modern IRC's order: H/G (here/gone), * (operator), status prefixes, B (bot)."""
     flags = "G" if member.away is not None else "H"
     if "o" in member.modes:
         flags += "*"
-    if "B" in member.modes:
-        flags += "B"
     if room is not None:
         flags += room.prefix_of(member, "multi-prefix" in client.caps)
+    if "B" in member.modes:
+        flags += "B"
     return flags
 
 
-def _who_line(chat: Chat, client: Client, member: User, room: Room | None) -> None:
+#: WHOX fields in the order RPL_WHOSPCRPL gives them (IRCv3 WHOX).
+WHOX_FIELDS = "tcuihsnfdlaor"
+#: What the ``i`` field shows: this server never discloses addresses through WHOX.
+WHOX_HIDDEN_IP = "255.255.255.255"
+
+
+class Whox:
+    """A WHOX request: the fields wanted (in reply order) and the client's token."""
+
+    __slots__ = ("fields", "token")
+
+    def __init__(self, fields: str, token: str) -> None:
+        self.fields = fields
+        self.token = token
+
+    @classmethod
+    def parse(cls, param: str) -> Whox | None:
+        """``[flags]%<fields>[,<token>]``, or None for a plain WHO."""
+        if "%" not in param:
+            return None
+        letters, _, token = param.partition("%")[2].partition(",")
+        # Unknown fields are ignored, repeats count once: the spec fixes the order.
+        fields = "".join(f for f in WHOX_FIELDS if f in letters)
+        # A token is at most 3 digits (the spec); anything else is never echoed.
+        if not (token.isascii() and token.isdigit() and len(token) <= 3):
+            token = "0"
+        return cls(fields, token)
+
+
+def _whox_values(
+    chat: Chat, client: Client, member: User, room: Room | None, whox: Whox
+) -> list[str]:
+    values: list[str] = []
+    for field in whox.fields:
+        match field:
+            case "t":
+                values.append(whox.token)
+            case "c":
+                values.append(room.name if room is not None else "*")
+            case "u":
+                values.append(member.username)
+            case "i":
+                values.append(WHOX_HIDDEN_IP)
+            case "h":
+                values.append(member.host)
+            case "s":
+                values.append(chat.server_name)
+            case "n":
+                values.append(member.nick)
+            case "f":
+                values.append(who_flags(client, member, room))
+            case "d":
+                values.append("0")
+            case "l":
+                values.append(str(max(0, int(chat.clock() - member.last_active()))))
+            case "a":
+                # WHOX's placeholder for "not logged in".
+                values.append(member.account or "0")
+            case "o":
+                # No op levels here; the spec suggests this placeholder.
+                values.append("n/a")
+            case _:
+                values.append(member.realname)
+    return values
+
+
+def _who_line(
+    chat: Chat, client: Client, member: User, room: Room | None, whox: Whox | None = None
+) -> None:
+    if whox is not None:
+        chat.numeric(client, n.RPL_WHOSPCRPL, *_whox_values(chat, client, member, room, whox))
+        return
     chat.numeric(
         client,
         n.RPL_WHOREPLY,
@@ -54,36 +126,51 @@ def _who_line(chat: Chat, client: Client, member: User, room: Room | None) -> No
 
 
 def _visible_room(user: User, member: User) -> Room | None:
-    """A room of ``member`` that ``user`` may see (shared, or not secret), for WHO."""
+    """A room of ``member`` to show ``user`` in WHO: a shared one, else one not secret."""
+    for key, room in member.rooms.items():
+        if key in user.rooms:
+            return room
     for room in member.rooms.values():
-        if "s" not in room.modes or user in room.members:
+        if "s" not in room.modes:
             return room
     return None
 
 
 def handle_who(chat: Chat, client: Client, cmd: Command) -> None:
-    """WHO [<room>|<mask>]"""
+    """WHO [<room>|<nick>|<mask> [%<fields>[,<token>]]]"""
     user = client.user
     mask = cmd.params[0] if cmd.params and cmd.params[0] else "*"
+    whox = Whox.parse(cmd.params[1]) if len(cmd.params) > 1 else None
     if is_room_name(mask):
         room = chat.rooms.get(mask)
         if room is not None and ("s" not in room.modes or user in room.members):
+            joined = user in room.members
             for member in room.members:
-                _who_line(chat, client, member, room)
+                # Outsiders see only visible members (Modern IRC: not +i, or a shared room).
+                if joined or "i" not in member.modes:
+                    _who_line(chat, client, member, room, whox)
     else:
         exact = chat.users.get(mask)
         if exact is not None:
-            _who_line(chat, client, exact, _visible_room(user, exact))
+            _who_line(chat, client, exact, _visible_room(user, exact), whox)
         else:
-            pattern = fold(mask)
+            # "0" is RFC 1459's "everyone"; a mask with ! or @ matches whole masks.
+            pattern = "*" if mask == "0" else mask
+            full = "!" in pattern or "@" in pattern
+            if full:
+                pattern = canonical_mask(pattern)
             shown = 0
             for other in chat.users:
                 if shown >= MAX_WHO_RESULTS:
                     break
-                if "i" in other.modes and other is not user and user not in other.peers():
+                if (
+                    other is not user
+                    and "i" in other.modes
+                    and user.rooms.keys().isdisjoint(other.rooms)
+                ):
                     continue
-                if fnmatch.fnmatchcase(other.folded, pattern):
-                    _who_line(chat, client, other, _visible_room(user, other))
+                if mask_matches(pattern, other.mask if full else other.nick):
+                    _who_line(chat, client, other, _visible_room(user, other), whox)
                     shown += 1
     chat.numeric(client, n.RPL_ENDOFWHO, mask, "End of /WHO list")
 

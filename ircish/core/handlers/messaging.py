@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from ircish.core import state
 from ircish.core.command import Command
-from ircish.core.events import Event, Privmsg, TagMsg, ToRoom, ToUsers
+from ircish.core.events import Event, Multiline, Privmsg, TagMsg, ToRoom, ToSelf, ToUsers
+from ircish.core.handlers import batch
 from ircish.core.names import is_room_name
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
@@ -38,7 +39,13 @@ def handle_notice(chat: Chat, client: Client, cmd: Command) -> None:
 
 def handle_tagmsg(chat: Chat, client: Client, cmd: Command) -> None:
     """TAGMSG <target>{,<target>}: only client tags (typing, reactions)"""
+    if "batch" in cmd.tags:
+        batch.absorb(chat, client, cmd)  # which refuses it: multiline is PRIVMSG or NOTICE
+        return
     tags = client_tags(cmd)
+    if not tags:
+        # Nothing to relay (ergo drops it too; with labeled-response the answer is ACK).
+        return
     user = client.user
     for target in [t for t in cmd.params[0].split(",") if t][:MAX_TARGETS]:
         try:
@@ -55,6 +62,10 @@ def client_tags(cmd: Command) -> tuple[tuple[str, str], ...]:
 
 
 def _message(chat: Chat, client: Client, cmd: Command, *, notice: bool) -> None:
+    if "batch" in cmd.tags:
+        # A line of a draft/multiline batch: delivered with the rest at BATCH -ref.
+        batch.absorb(chat, client, cmd)
+        return
     if not cmd.params or not cmd.params[0]:
         if notice:
             return
@@ -109,7 +120,8 @@ def deliver(
     """Emit one message (built by ``make(shown_target)``) to a room, a room's status, or a user."""
     user = client.user
     if "B" in user.modes:
-        tags = (*tags, ("bot", ""))
+        # Server tags go before client-only tags (IRCv3 message-tags).
+        tags = (("bot", ""), *tags)
     status = ""
     name = target
     if target[:1] in STATUS_PREFIXES and is_room_name(target[1:]):
@@ -126,10 +138,12 @@ def deliver(
     if other is None:
         raise CommandError(n.ERR_NOSUCHNICK, target)
     event = make(other.nick)
-    # A message to oneself arrives like any other; otherwise the sender's copy is an echo.
-    to_self = other is user
-    chat.emit(event, ToUsers((other.uid, user.uid)), tags=tags, echo=not to_self)
-    if other.away is not None and not notice and isinstance(event, Privmsg):
+    if other is user:
+        # Delivered to all of one's clients, and echoed as well (IRCv3 labeled-response).
+        chat.emit(event, ToSelf(user.uid), tags=tags, echo=True)
+    else:
+        chat.emit(event, ToUsers((other.uid, user.uid)), tags=tags, echo=True)
+    if other.away is not None and not notice and isinstance(event, (Privmsg, Multiline)):
         chat.numeric(client, n.RPL_AWAY, other.nick, other.away)
 
 

@@ -85,7 +85,11 @@ def _room_mode(chat: Chat, client: Client, cmd: Command) -> None:
         return
     modestring, args = cmd.params[1], list(cmd.params[2:])
     if modestring.lstrip("+") in LIST_REPLIES and not args:
-        _send_list(chat, client, room, modestring.lstrip("+"))
+        letter = modestring.lstrip("+")
+        # Anyone may see the bans; the exceptions tell how to get past them (as ergo).
+        if letter != "b" and not room.is_op(user):
+            raise CommandError(n.ERR_CHANOPRIVSNEEDED, room.name)
+        _send_list(chat, client, room, letter)
         return
     if user not in room.members:
         raise CommandError(n.ERR_NOTONCHANNEL, room.name)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 from typing import TYPE_CHECKING
 
 from ircish.core import replies, state
 from ircish.core.command import Command
 from ircish.core.events import Switched
-from ircish.core.names import fold, valid_room_name
+from ircish.core.handlers.server import ListQuery, safe_param
+from ircish.core.names import valid_room_name
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
 
@@ -97,7 +97,7 @@ def join_room(chat: Chat, client: Client, name: str, key: str) -> None:
     client.current_room = room
     if room.topic:
         replies.send_topic(chat, client, room)
-    if "draft/no-implicit-names" not in client.caps:
+    if "no-implicit-names" not in client.caps:
         replies.send_names(chat, client, room)
 
 
@@ -144,15 +144,42 @@ def handle_names(chat: Chat, client: Client, cmd: Command) -> None:
 
 
 def handle_list(chat: Chat, client: Client, cmd: Command) -> None:
-    """LIST [<room>{,<room>}|<mask>]"""
-    wanted = [fold(p) for p in cmd.params[0].split(",")] if cmd.params and cmd.params[0] else []
+    """LIST [<room>{,<room>}] [<filter>{,<filter>}]
+
+    Filters (ELIST=CMNTU) are ``>n``/``<n`` users, ``C>m``/``C<m`` created and
+    ``T>m``/``T<m`` topic set more/less than m minutes ago, ``*mask*`` and
+    ``!*mask*``. A room must pass all of them; rooms and masks are alternatives.
+    """
     user = client.user
+    try:
+        query = ListQuery.parse(cmd.params, chat.server_name)
+    except ValueError as exc:
+        chat.fail(
+            client,
+            "LIST",
+            "INVALID_PARAMS",
+            safe_param(str(exc)),
+            text=f"Invalid LIST filter {str(exc)[:32]!r}: use >N <N C>N C<N T>N T<N or masks",
+        )
+        chat.numeric(client, n.RPL_LISTEND, "End of /LIST")
+        return
+    now = chat.clock()
+    if query.exact:
+        # Named rooms are looked up, not searched for among all of them.
+        found = (chat.rooms.by_key(key) for key in dict.fromkeys(query.names))
+        shown = [r for r in found if r is not None]
+    else:
+        shown = list(chat.rooms)
+    # Filter first and sort only what is left: a narrow LIST stays cheap.
+    shown = [
+        room
+        for room in shown
+        if ("s" not in room.modes or user in room.members) and query.matches(room, now)
+    ]
+    if not query.exact:
+        shown.sort(key=lambda r: r.folded)
     chat.numeric(client, n.RPL_LISTSTART, "Channel", "Users  Name")
-    for room in sorted(chat.rooms, key=lambda r: r.folded):
-        if "s" in room.modes and user not in room.members:
-            continue
-        if wanted and not any(fnmatch.fnmatchcase(room.folded, w) for w in wanted):
-            continue
+    for room in shown:
         chat.numeric(client, n.RPL_LIST, room.name, str(len(room.members)), room.topic)
     chat.numeric(client, n.RPL_LISTEND, "End of /LIST")
 
@@ -166,13 +193,24 @@ def handle_kick(chat: Chat, client: Client, cmd: Command) -> None:
     reason = cmd.params[2] if len(cmd.params) > 2 and cmd.params[2] else user.nick
     reason = reason[: chat.config.limits.max_topic_length]
     nicks = [x for x in cmd.params[1].split(",") if x]
+    # Find every target first: each kick must also reach the members kicked after it.
+    plan: list[User | CommandError] = []
     for nick in nicks[:MAX_KICK_TARGETS]:
         try:
             target = find_member(chat, room, nick)
+            if target in plan:
+                raise CommandError(n.ERR_USERNOTINCHANNEL, target.nick, room.name)
+            plan.append(target)
         except CommandError as exc:
-            chat.error(client, exc)
+            plan.append(exc)
+    targets = [t.uid for t in plan if not isinstance(t, CommandError)]
+    kicked = 0
+    for item in plan:
+        if isinstance(item, CommandError):
+            chat.error(client, item)
             continue
-        state.kick(chat, user, room, target, reason)
+        kicked += 1
+        state.kick(chat, user, room, item, reason, later=tuple(targets[kicked:]))
         if not room.members:
             return
     if len(nicks) > MAX_KICK_TARGETS:
