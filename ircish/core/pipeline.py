@@ -23,7 +23,6 @@ command's output in the order the handler produced it.
 
 from __future__ import annotations
 
-import base64
 import itertools
 import os
 from collections.abc import Callable, Hashable
@@ -44,24 +43,21 @@ Hook = Callable[[list[Envelope]], None]
 class MsgIdMinter:
     """Message ids unique for all time, URL-safe and sortable by creation time.
 
-    48 bits of milliseconds, 40 random bits fixed per process (so two
-    processes, or a restart within the same millisecond, never collide), and
-    a 40-bit counter; base32hex keeps the byte order, so ids sort by time.
+    29 lowercase hex digits: 44 bits of milliseconds (good until the year
+    2527), 40 random bits fixed per process (so two processes, or a restart
+    within the same millisecond, never collide), and a 32-bit counter. Fixed
+    widths keep string order equal to time order. One ``format`` call: this
+    runs once per message.
     """
 
     __slots__ = ("_counter", "_salt")
 
     def __init__(self) -> None:
-        self._salt = int.from_bytes(os.urandom(5), "big")
+        self._salt = os.urandom(5).hex()
         self._counter = itertools.count(int.from_bytes(os.urandom(2), "big"))
 
     def mint(self, now: float) -> str:
-        value = (
-            (int(now * 1000) & 0xFFFFFFFFFFFF) << 80
-            | self._salt << 40
-            | next(self._counter) & 0xFFFFFFFFFF
-        )
-        return base64.b32hexencode(value.to_bytes(16, "big")).decode("ascii")[:26].lower()
+        return f"{int(now * 1000):011x}{self._salt}{next(self._counter) & 0xFFFFFFFF:08x}"
 
 
 class Outbox:

@@ -414,7 +414,12 @@ class Server:
             batch = self.dirty
             self.dirty = set()
             for conn in batch:
-                self._guarded(conn, conn.flush)
+                # _guarded inlined: this loop runs once per recipient of every broadcast.
+                try:
+                    conn.flush()
+                except Exception:
+                    log.exception("error on %r; closing it", conn)
+                    self._lose(conn, "Internal server error")
             # Closing one connection can make more output (quits) for others.
             self._reap_overflowed()
 

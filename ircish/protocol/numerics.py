@@ -99,7 +99,6 @@ ERR_CHANNELISFULL: Final = "471"
 ERR_UNKNOWNMODE: Final = "472"
 ERR_INVITEONLYCHAN: Final = "473"
 ERR_BADCHANNELKEY: Final = "475"
-ERR_BADCHANMASK: Final = "476"
 ERR_CHANOPRIVSNEEDED: Final = "482"
 ERR_UMODEUNKNOWNFLAG: Final = "501"
 ERR_USERSDONTMATCH: Final = "502"
@@ -142,7 +141,6 @@ ERROR_TEXT: Final[dict[str, str]] = {
     ERR_UNKNOWNMODE: "is unknown mode char to me",
     ERR_INVITEONLYCHAN: "Cannot join channel (+i)",
     ERR_BADCHANNELKEY: "Cannot join channel (+k)",
-    ERR_BADCHANMASK: "Bad Channel Mask",
     ERR_CHANOPRIVSNEEDED: "You're not channel operator",
     ERR_UMODEUNKNOWNFLAG: "Unknown MODE flag",
     ERR_USERSDONTMATCH: "Cant change mode for other users",

@@ -101,6 +101,8 @@ def check_can_speak(chat: Chat, user: User, room: Room) -> None:
     member = user in room.members
     if not member and "n" in room.modes:
         raise CommandError(n.ERR_CANNOTSENDTOCHAN, room.name)
+    if "m" not in room.modes and not room.lists["b"]:
+        return  # the common case, checked first: every room message passes here
     voiced = member and room.has_status(user, "v")
     if "m" in room.modes and not voiced:
         raise CommandError(n.ERR_CANNOTSENDTOCHAN, room.name, text="Cannot send to channel (+m)")
