@@ -201,7 +201,8 @@ class Chat:
             state.detach(self, client)
             if user.registered and not user.clients:
                 state.quit(self, user, reason)
-                log.info("%s (%s) quit: %s", user.nick, user.host, reason)
+                # %r: the reason is the user's text, and a log file must not carry their escapes.
+                log.info("%s (%s) quit: %r", user.nick, user.host, reason)
             if tell_user:
                 self.reply(client, Closing(reason))
             self.clients.discard(client)

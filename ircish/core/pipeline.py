@@ -24,6 +24,7 @@ command's output in the order the handler produced it.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from ircish.core.chat import Chat
     from ircish.core.clients import Client
     from ircish.core.users import User
+
+log = logging.getLogger("ircish.core")
 
 #: Hooks the later layers plug in: history (store) and other processes (publish).
 Hook = Callable[[list[Envelope]], None]
@@ -77,6 +80,15 @@ class Outbox:
 
 def run(chat: Chat, out: Outbox) -> None:
     """Take one finished outbox through the stages (see the module docstring)."""
+    try:
+        _run(chat, out)
+    finally:
+        # Even after a failure: a client left open here would never be closed.
+        for client in out.closing:
+            client.sink.close()
+
+
+def _run(chat: Chat, out: Outbox) -> None:
     items = out.items
     origin = out.client
     label = out.label if len(out.label.encode("utf-8", "replace")) <= MAX_LABEL_BYTES else ""
@@ -97,18 +109,22 @@ def run(chat: Chat, out: Outbox) -> None:
             if shared:
                 chat.publish(shared)
     for env in items:
-        if env.audience is None:
-            client = env.client
-            if client is None:
-                continue
-            data = client.dialect.render(env, client)
-            if data:
-                if capture is not None and client is origin:
-                    capture.append(data)
-                else:
-                    client.sink.write(data)
-        else:
-            deliver(chat, env, origin, capture)
+        try:
+            if env.audience is None:
+                client = env.client
+                if client is None:
+                    continue
+                data = client.dialect.render(env, client)
+                if data:
+                    if capture is not None and client is origin:
+                        capture.append(data)
+                    else:
+                        client.sink.write(data)
+            else:
+                deliver(chat, env, origin, capture)
+        except Exception:
+            # A rendering bug costs this item, not the rest of the command's output.
+            log.exception("could not deliver %r", env)
     if capture is not None and origin is not None:
         if not capture:
             # A labeled command that normally has no answer gets ACK (IRCv3 labeled-response).
@@ -118,8 +134,6 @@ def run(chat: Chat, out: Outbox) -> None:
             if data:
                 capture.append(data)
         origin.sink.write(origin.dialect.labeled(capture, label, origin))
-    for client in out.closing:
-        client.sink.close()
 
 
 def deliver(
@@ -128,15 +142,20 @@ def deliver(
     """Resolve ``env``'s audience to local clients and write each one's rendering.
 
     The command's own client is handled apart: it gets a message only with
-    echo-message, and under labeled-response its copy joins the response.
+    echo-message (and then even when the audience leaves it out: a room it
+    is not in, a status it lacks), and under labeled-response its copy joins
+    the response.
     """
     skip: Client | None = None
     origin_wants = False
+    # An echo still owed to the sender (IRCv3 echo-message: the server MUST send it back).
+    echo_owed = False
     if origin is not None:
         echo_refused = env.echo and "echo-message" not in origin.caps
         if echo_refused or capture is not None:
             skip = origin
             origin_wants = capture is not None and not echo_refused
+        echo_owed = env.echo and not echo_refused
     audience = env.audience
     if isinstance(audience, ToSelf) and origin is not None and origin.user.uid == audience.uid:
         _deliver_to_self(env, origin, capture)
@@ -152,11 +171,11 @@ def deliver(
                     for client in group:
                         if client is not skip:
                             client.sink.write(data)
-            if origin_wants and origin is not None and origin.user in room.members:
-                _capture(env, origin, capture)
-                origin_wants = False
-        if not audience.also:
-            return
+            if origin is not None and origin.user in room.members:
+                echo_owed = False
+                if origin_wants:
+                    _capture(env, origin, capture)
+                    origin_wants = False
         recipients: list[Client] = []
         for uid in audience.also:
             recipients.extend(_clients_of(chat.users.by_uid(uid)))
@@ -164,6 +183,8 @@ def deliver(
         recipients = resolve(chat, env)
     cache: dict[Hashable, bytes] = {}
     for client in recipients:
+        if client is origin:
+            echo_owed = False
         if client is skip:
             if origin_wants:
                 _capture(env, client, capture)
@@ -175,6 +196,13 @@ def deliver(
             cached = cache[key] = client.dialect.render(env, client)
         if cached:
             client.sink.write(cached)
+    if echo_owed and origin is not None:
+        data = origin.dialect.render(env, origin)
+        if data:
+            if capture is not None:
+                capture.append(data)
+            else:
+                origin.sink.write(data)
 
 
 def _deliver_to_self(env: Envelope, origin: Client, capture: list[bytes] | None) -> None:

@@ -67,8 +67,9 @@ class Room:
         self.limit = 0
         #: Mask lists by mode letter: "b" bans, "e" ban exceptions, "I" invite exceptions.
         self.lists: dict[str, dict[str, ListEntry]] = {"b": {}, "e": {}, "I": {}}
-        #: Case-folded nicknames invited past +i (dropped when they join or leave).
-        self.invited: set[str] = set()
+        #: Uids of users invited past +i, oldest first (dropped when they join or leave).
+        #: Uids, not nicknames: an invitation must not pass to the next user of a nick.
+        self.invited: dict[str, None] = {}
         self._targets: dict[Hashable, list[Client]] | None = None
 
     def __repr__(self) -> str:

@@ -116,7 +116,7 @@ def _remember(chat: Chat, user: User) -> None:
 def join(chat: Chat, user: User, name: str) -> Room:
     """Put ``user`` in room ``name``, creating it (its creator is an operator)."""
     room, created = chat.rooms.get_or_create(name, chat.clock())
-    room.invited.discard(user.folded)
+    room.invited.pop(user.uid, None)
     room.add_member(user, "o" if created else "")
     chat.emit(
         Join(user.mask, user.nick, room.name, user.account or "*", user.realname),
@@ -130,7 +130,7 @@ def join(chat: Chat, user: User, name: str) -> Room:
 
 def _leave(chat: Chat, user: User, room: Room) -> None:
     room.remove_member(user)
-    room.invited.discard(user.folded)
+    room.invited.pop(user.uid, None)
     chat.rooms.discard_if_empty(room)
     for client in user.clients:
         if client.current_room is room:
@@ -246,9 +246,10 @@ def change_room_modes(chat: Chat, user: User, room: Room, changes: list[RoomChan
 def invite(chat: Chat, user: User, target: User, name: str, room: Room | None) -> None:
     """``user`` invites ``target`` to ``name`` (``room`` if it exists)."""
     if room is not None:
+        room.invited.pop(target.uid, None)
         if len(room.invited) >= MAX_INVITES_PER_ROOM:
-            room.invited.pop()
-        room.invited.add(target.folded)
+            del room.invited[next(iter(room.invited))]
+        room.invited[target.uid] = None
     event = Invite(user.mask, user.nick, target.nick, name)
     chat.emit(event, ToUsers((target.uid,)))
     if room is not None:
@@ -267,7 +268,7 @@ def quit(chat: Chat, user: User, reason: str) -> None:
     chat.emit(Quit(user.mask, user.nick, reason), ToPeers(user.uid, user.room_keys()))
     for room in list(user.rooms.values()):
         room.remove_member(user)
-        room.invited.discard(user.folded)
+        room.invited.pop(user.uid, None)
         chat.rooms.discard_if_empty(room)
     chat.users.remove(user)
     user.registered = False

@@ -127,6 +127,15 @@ def _needs_trailing(param: str) -> bool:
     return not param or " " in param or param[0] == ":"
 
 
+def _middle(param: str) -> str:
+    """``param`` as a middle parameter; "*" where it cannot be one (an echoed ``a b``, ``:x``).
+
+    Replies echo what users sent (``WHOIS :a b``); as ergo does, a value that
+    would shift the parameters after it is replaced rather than sent.
+    """
+    return "*" if _needs_trailing(param) else param
+
+
 def server_time(now: float) -> str:
     """An IRCv3 ``time`` tag value, millisecond precision, UTC."""
     # Whole milliseconds first: ``int((now - secs) * 1000)`` loses one to float error.
@@ -262,7 +271,7 @@ class IrcDialect:
             case ev.Kill(source=src, target=target, reason=reason):
                 return f":{src} KILL {target} :{reason}"
             case ev.StandardReply(kind=kind, command=command, code=code, context=ctx, text=text):
-                middle = " ".join(p or "*" for p in ctx)
+                middle = " ".join(map(_middle, ctx))
                 return (
                     f"{self._prefix} {kind} {command} {code}"
                     + (f" {middle}" if middle else "")
@@ -339,7 +348,7 @@ class IrcDialect:
         parts = [self._prefix, code, nick]
         if params:
             # An empty middle parameter cannot be sent; "*" keeps the others in place.
-            parts.extend(p or "*" for p in params[:-1])
+            parts.extend(map(_middle, params[:-1]))
             last = params[-1]
             if code not in _TOKEN_LAST or _needs_trailing(last):
                 last = ":" + last

@@ -29,13 +29,28 @@ if TYPE_CHECKING:
     from ircish.core.chat import Chat
     from ircish.core.clients import Client
 
-_CONTROLS = {c: None for c in (*range(0x20), 0x7F)}
+#: C0, DEL and C1: terminals obey C1 controls sent as UTF-8 too (U+009B is a CSI).
+_CONTROLS = {c: None for c in (*range(0x20), *range(0x7F, 0xA0))}
 ACTION_PREFIX = "\x01ACTION "
 
 
+#: Control sequences removed whole, so that their arguments do not show as junk:
+#: mIRC colours (``^C4,1``), hex colours (``^D``), ANSI CSI (``ESC [ ... m``, 8-bit
+#: CSI) and OSC (``ESC ] ... BEL``, e.g. a title or clipboard write), other ESC pairs.
+_SEQUENCES = re.compile(
+    r"\x03(?:\d{1,2}(?:,\d{1,2})?)?"
+    r"|\x04(?:[0-9a-fA-F]{6}(?:,[0-9a-fA-F]{6})?)?"
+    r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -~]?"
+)
+
+
 def clean(text: str) -> str:
-    """Drop control characters (IRC colours, terminal escapes, CTCP markers)."""
-    return text.translate(_CONTROLS)
+    """Drop control characters and whole control sequences (IRC colours, terminal escapes)."""
+    if text.isprintable():
+        return text
+    return _SEQUENCES.sub("", text).translate(_CONTROLS)
 
 
 # -- parsing ----------------------------------------------------------------
@@ -738,8 +753,12 @@ def _render_message(nick: str, target: str, text: str, notice: bool) -> str:
     if text.startswith(ACTION_PREFIX):
         return f"{where}* {nick} {clean(text[len(ACTION_PREFIX) :])}"
     if text.startswith("\x01"):
-        verb = clean(text.strip("\x01").split(" ", 1)[0])
-        return f"{where}*** {nick} sent a CTCP {verb} request"
+        verb, _, rest = text.strip("\x01").partition(" ")
+        if notice:
+            # A CTCP reply (VERSION, PING, TIME): worth reading.
+            shown = f": {clean(rest)}" if rest.strip() else ""
+            return f"{where}*** CTCP {clean(verb)} reply from {nick}{shown}"
+        return f"{where}*** {nick} sent a CTCP {clean(verb)} request"
     if notice:
         return f"{where}-{nick}- {clean(text)}"
     return f"{where}<{nick}> {clean(text)}"

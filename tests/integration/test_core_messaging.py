@@ -121,9 +121,16 @@ def test_ctcp_request_is_shown_not_obeyed(cast: dict[str, MemoryClient]) -> None
     assert cast["carol"].lines() == ["[private] *** bob sent a CTCP VERSION request"]
 
 
+def test_ctcp_reply_is_shown_with_its_text(cast: dict[str, MemoryClient]) -> None:
+    cast["bob"].send("NOTICE carol :\x01VERSION irssi v1.4.3\x01")
+    assert cast["carol"].lines() == ["[private] *** CTCP VERSION reply from bob: irssi v1.4.3"]
+    cast["bob"].send("NOTICE carol :\x01PING\x01")
+    assert cast["carol"].lines() == ["[private] *** CTCP PING reply from bob"]
+
+
 def test_control_characters_do_not_reach_plain_users(cast: dict[str, MemoryClient]) -> None:
     cast["bob"].send("PRIVMSG #dev :\x1b[2J\x02bold\x02 \x0304red\x03 \x07bell")
-    assert cast["carol"].lines() == ["[#dev] <bob> [2Jbold 04red bell"]
+    assert cast["carol"].lines() == ["[#dev] <bob> bold red bell"]
 
 
 def test_several_targets(cast: dict[str, MemoryClient]) -> None:
@@ -415,3 +422,15 @@ def test_nick_change_rendered_once_per_key(
     changer.send("/nick changed")
     assert calls["NickChange"] == 2
     assert changer.lines() == ["*** changer is now known as changed"]
+
+
+def test_a_quit_reason_cannot_write_escapes_into_the_log(
+    net: MemoryNetwork, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Log files are read in terminals too (``tail -f``): user text is logged escaped."""
+    client = net.irc("mal")
+    with caplog.at_level("INFO", logger="ircish"):
+        client.send("QUIT :\x1b]0;HACKED\x07\x1b[2Jred")
+    [line] = [r.getMessage() for r in caplog.records if "quit" in r.getMessage()]
+    assert "\x1b" not in line and "\x07" not in line
+    assert "\\x1b]0;HACKED" in line

@@ -143,7 +143,7 @@ def test_setname_with_labeled_response(net: MemoryNetwork) -> None:
 def test_plain_setname(room: dict[str, MemoryClient]) -> None:
     room["pat"].send("/setname Pat the \x1b[31mCat")
     # The netcat user's own confirmation and other netcat users' line are cleaned.
-    assert room["pat"].lines() == ["*** pat changed their realname to: Pat the [31mCat"]
+    assert room["pat"].lines() == ["*** pat changed their realname to: Pat the Cat"]
     assert room["alice"].lines() == [f":{plain_mask('pat')} SETNAME :Pat the \x1b[31mCat"]
     room["pat"].send("/realname   Pat  ")
     assert room["pat"].lines() == ["*** pat changed their realname to: Pat"]

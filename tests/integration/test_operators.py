@@ -351,11 +351,11 @@ def test_kill_a_plain_user_by_a_plain_operator(room: dict[str, MemoryClient]) ->
     become_oper(dave, plain=True)
     drain(*room.values())
     dave.send("/kill bob flooding \x1b[31mred")
-    assert bob.lines() == ["*** Closing connection: Killed (dave (flooding [31mred))"]
+    assert bob.lines() == ["*** Closing connection: Killed (dave (flooding red))"]
     assert bob.sink.closed
     assert dave.lines() == [
-        "*** bob quit (Killed (dave (flooding [31mred)))",
-        "*** Killed bob (flooding [31mred)",
+        "*** bob quit (Killed (dave (flooding red)))",
+        "*** Killed bob (flooding red)",
     ]
     assert room["carol"].lines() == [
         f":{mask('bob', plain=True)} QUIT :Killed (dave (flooding \x1b[31mred))"

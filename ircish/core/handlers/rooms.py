@@ -66,7 +66,7 @@ def handle_join(chat: Chat, client: Client, cmd: Command) -> None:
 
 def check_can_join(chat: Chat, user: User, room: Room, key: str) -> None:
     """Raise the numeric that keeps ``user`` out of an existing ``room``, if any."""
-    if user.folded in room.invited:
+    if user.uid in room.invited:
         return  # An invitation overrides every restriction, as in ergo.
     if "i" in room.modes and not room.invite_excepted(user):
         raise CommandError(n.ERR_INVITEONLYCHAN, room.name)
