@@ -91,7 +91,9 @@ def run(chat: Chat, out: Outbox) -> None:
 def _run(chat: Chat, out: Outbox) -> None:
     items = out.items
     origin = out.client
-    label = out.label if len(out.label.encode("utf-8", "replace")) <= MAX_LABEL_BYTES else ""
+    label = out.label
+    if label and len(label.encode("utf-8", "replace")) > MAX_LABEL_BYTES:
+        label = ""
     capture: list[bytes] | None = [] if label and origin is not None else None
     now = chat.clock() if items or capture is not None else 0.0
     if items:
@@ -176,9 +178,21 @@ def deliver(
                 if origin_wants:
                     _capture(env, origin, capture)
                     origin_wants = False
+        if not audience.also:
+            if echo_owed and origin is not None:
+                _echo(env, origin, capture)
+            return
         recipients: list[Client] = []
         for uid in audience.also:
             recipients.extend(_clients_of(chat.users.by_uid(uid)))
+    elif isinstance(audience, ToUsers):
+        # Private messages: a target and the sender, looked up by uid.
+        by_uid = chat.users.by_uid
+        recipients = []
+        for uid in dict.fromkeys(audience.uids):  # two users never share a client
+            user = by_uid(uid)
+            if user is not None:
+                recipients += user.clients
     else:
         recipients = resolve(chat, env)
     cache: dict[Hashable, bytes] = {}
@@ -197,12 +211,17 @@ def deliver(
         if cached:
             client.sink.write(cached)
     if echo_owed and origin is not None:
-        data = origin.dialect.render(env, origin)
-        if data:
-            if capture is not None:
-                capture.append(data)
-            else:
-                origin.sink.write(data)
+        _echo(env, origin, capture)
+
+
+def _echo(env: Envelope, origin: Client, capture: list[bytes] | None) -> None:
+    """The echo owed to a sender whom the audience left out."""
+    data = origin.dialect.render(env, origin)
+    if data:
+        if capture is not None:
+            capture.append(data)
+        else:
+            origin.sink.write(data)
 
 
 def _deliver_to_self(env: Envelope, origin: Client, capture: list[bytes] | None) -> None:

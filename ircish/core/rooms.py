@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterator
 from typing import TYPE_CHECKING
 
+from ircish.core.events import ToRoom
 from ircish.core.names import fold, mask_matches
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ class Room:
 
     __slots__ = (
         "_targets",
+        "audience",
         "created",
         "folded",
         "invited",
@@ -71,6 +73,8 @@ class Room:
         #: Uids, not nicknames: an invitation must not pass to the next user of a nick.
         self.invited: dict[str, None] = {}
         self._targets: dict[Hashable, list[Client]] | None = None
+        #: The audience of the whole room, made once: every room message uses it.
+        self.audience = ToRoom(self.folded)
 
     def __repr__(self) -> str:
         return f"<Room {self.name!r} {len(self.members)} members>"

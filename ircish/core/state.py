@@ -124,7 +124,7 @@ def join(chat: Chat, user: User, name: str) -> Room:
     )
     if user.away is not None:
         # IRCv3 away-notify: room-mates learn a joiner's away state with the join.
-        chat.emit(AwayChange(user.mask, user.nick, user.away), ToRoom(room.folded))
+        chat.emit(AwayChange(user.mask, user.nick, user.away), room.audience)
     return room
 
 
@@ -166,7 +166,7 @@ def set_topic(chat: Chat, user: User, room: Room, text: str) -> None:
     # The full mask, as ergo sends it: clients show "set by nick [user@host]".
     room.topic_by = user.mask
     room.topic_time = chat.clock()
-    chat.emit(Topic(user.mask, user.nick, room.name, text), ToRoom(room.folded))
+    chat.emit(Topic(user.mask, user.nick, room.name, text), room.audience)
 
 
 #: One room mode change: sign, letter, argument (None for flags), member it concerns.

@@ -134,7 +134,8 @@ def deliver(
             raise CommandError(n.ERR_NOSUCHCHANNEL, name)
         check_can_speak(chat, user, room)
         shown = (target[0] + room.name) if status else room.name
-        chat.emit(make(shown), ToRoom(room.folded, status=status), tags=tags, echo=True)
+        audience = ToRoom(room.folded, status=status) if status else room.audience
+        chat.emit(make(shown), audience, tags=tags, echo=True)
         return
     other = chat.users.get(target)
     if other is None:
