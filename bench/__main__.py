@@ -242,6 +242,17 @@ def cmd_servers(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_core(args: argparse.Namespace) -> int:
+    """The core's Python cost per command (bench/corepath.py) for a source tree."""
+    tree = Path(args.ircish_path or Path(__file__).resolve().parent.parent).resolve()
+    if not (tree / "ircish" / "__init__.py").is_file():
+        print(f"--ircish-path {tree}: no ircish/__init__.py there", file=sys.stderr)
+        return 2
+    env = dict(os.environ, PYTHONPATH=str(tree) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    script = Path(__file__).resolve().parent / "corepath.py"
+    return subprocess.run([sys.executable, str(script)], env=env, check=False).returncode
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -261,10 +272,13 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--out", help="markdown file to write (generated block only)")
         p.add_argument("--plot", help="PNG to write")
     sub.add_parser("servers", help="list the servers and whether they are installed")
+    core = sub.add_parser("core", help="the core's Python cost per command, without sockets")
+    core.add_argument("--ircish-path", help="source tree to measure (default: this checkout)")
     args = parser.parse_args(argv)
     # SIGTERM unwinds like ^C, so every started server is stopped.
     signal.signal(signal.SIGTERM, _interrupt)
-    return {"run": cmd_run, "report": cmd_report, "servers": cmd_servers}[args.cmd](args)
+    commands = {"run": cmd_run, "report": cmd_report, "servers": cmd_servers, "core": cmd_core}
+    return commands[args.cmd](args)
 
 
 if __name__ == "__main__":

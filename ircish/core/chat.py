@@ -122,11 +122,21 @@ class Chat:
         echo: bool = False,
     ) -> None:
         """Add an event for an audience to the open outbox."""
-        self._add(Envelope(event, audience, tags=tags, echo=echo))
+        env = Envelope(event, audience, None, tags, echo)
+        out = self._out
+        if out is not None:
+            out.items.append(env)
+        else:
+            self._add(env)
 
     def reply(self, client: Client, event: Event) -> None:
         """Add a reply for one client (usually the command's own)."""
-        self._add(Envelope(event, client=client))
+        env = Envelope(event, None, client)
+        out = self._out
+        if out is not None:
+            out.items.append(env)
+        else:
+            self._add(env)
 
     def numeric(self, client: Client, code: str, *params: str) -> None:
         """A numeric reply; ``params`` follow the recipient's nick."""
@@ -214,7 +224,11 @@ class Chat:
         label = ""
         if "labeled-response" in client.caps and "batch" in client.caps:
             label = command.tags.get("label", "")
-        out = self.begin(client, label)
+        out = self._out
+        if out is None:
+            out = self._out = Outbox(client, label)
+        else:
+            out.depth += 1
         try:
             dispatch(self, client, command)
         finally:

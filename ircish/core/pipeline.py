@@ -84,8 +84,9 @@ def run(chat: Chat, out: Outbox) -> None:
         _run(chat, out)
     finally:
         # Even after a failure: a client left open here would never be closed.
-        for client in out.closing:
-            client.sink.close()
+        if out.closing:
+            for client in out.closing:
+                client.sink.close()
 
 
 def _run(chat: Chat, out: Outbox) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -126,3 +128,27 @@ def test_report_renders_every_section(settings: Settings) -> None:
         assert heading in text
     assert "| ircish |" in text
     assert "**ngircd**: MISSING, not installed" in text
+
+
+def test_core_path_figures_are_printed() -> None:
+    """``python -m bench core``: the core's Python cost per command, for every command kind."""
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "core"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=50,
+        check=True,
+    )
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"ircish from {repo / 'ircish' / '__init__.py'}"
+    figures = dict(line.rsplit(None, 4)[0:2] for line in lines[1:])
+    assert set(figures) == {
+        "PING (a reply)",
+        "PRIVMSG to a user",
+        "PRIVMSG to a room of 10",
+        "PRIVMSG to a room of 50",
+        "PRIVMSG to a room of 200",
+    }
+    assert all(0 < float(v) < 10_000 for v in figures.values())
