@@ -31,6 +31,3 @@ CAPABILITIES: Final[dict[str, str]] = {
     "setname": "",
     "userhost-in-names": "",
 }
-
-#: Capabilities that need another one (IRCv3: labeled-response is useless without batch).
-REQUIRES: Final[dict[str, str]] = {"labeled-response": "batch"}
