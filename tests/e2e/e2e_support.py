@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ircish.protocol.message import Message, MessageParseError
 from tests.helpers import DEFAULT_TIMEOUT, LineClient, RunningServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -189,3 +190,85 @@ class ServerProcess:
         if self.proc.poll() is None:
             self.proc.kill()
         self.wait()
+
+
+# -- raw IRC clients -------------------------------------------------------------
+
+
+def parse(line: str) -> Message | None:
+    try:
+        return Message.parse(line)
+    except MessageParseError:
+        return None
+
+
+def wait(client: LineClient, verb: str, timeout: float = DEFAULT_TIMEOUT) -> Message:
+    """The next message with this verb or numeric (earlier lines are skipped)."""
+
+    def match(line: str) -> bool:
+        msg = parse(line)
+        return msg is not None and msg.verb == verb
+
+    msg = parse(client.expect(match, timeout))
+    assert msg is not None
+    return msg
+
+
+def sync(client: LineClient) -> list[str]:
+    """Every line an IRC client receives before the server answers its PING (a barrier)."""
+    seen: list[str] = []
+
+    def match(line: str) -> bool:
+        msg = parse(line)
+        if msg is not None and msg.verb == "PONG" and msg.params[-1:] == ("sync",):
+            return True
+        seen.append(line)
+        return False
+
+    client.send("PING :sync")
+    client.expect(match)
+    return seen
+
+
+def plain_sync(client: LineClient) -> list[str]:
+    """Like ``sync`` for a netcat user: ``/help nick`` has a one-line answer."""
+    seen: list[str] = []
+
+    def match(line: str) -> bool:
+        if line == "*** /nick NAME: change your nickname":
+            return True
+        seen.append(line)
+        return False
+
+    client.send("/help nick")
+    client.expect(match)
+    return seen
+
+
+def register(
+    server: RunningServer,
+    nick: str,
+    caps: str = "",
+    realname: str | None = None,
+    clients: list[LineClient] | None = None,
+) -> LineClient:
+    """An IRC client registered the way clients do it: CAP LS 302, NICK, USER, CAP REQ, END."""
+    c = server.client()
+    if clients is not None:
+        clients.append(c)
+    c.send("CAP LS 302")
+    c.send(f"NICK {nick}")
+    c.send(f"USER {nick} 0 * :{realname or nick}")
+    # CAP LS 302 may take several lines; the last has no "*" before the list.
+    while True:
+        ls = wait(c, "CAP")
+        assert ls.params[1] == "LS"
+        if ls.params[2] != "*":
+            break
+    if caps:
+        c.send(f"CAP REQ :{caps}")
+        assert wait(c, "CAP").params[1:] == ("ACK", caps)
+    c.send("CAP END")
+    wait(c, "001")
+    c.expect(r" (376|422) ")
+    return c

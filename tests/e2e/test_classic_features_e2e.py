@@ -14,7 +14,7 @@ import irc.client
 
 from ircish.core.handlers.server import MODES_HELP
 from ircish.protocol.message import Message
-from tests.e2e.e2e_support import Person, heard, person, settle
+from tests.e2e.e2e_support import Person, heard, person, settle, sync
 from tests.helpers import LineClient, RunningServer
 
 SERVER = "ircish.local"
@@ -25,21 +25,6 @@ def irc_user(server: RunningServer, nick: str, opened: list[LineClient]) -> Line
     conn = server.irc(nick)
     opened.append(conn)
     return conn
-
-
-def sync(client: LineClient) -> list[str]:
-    """Every line an IRC client receives before the server answers its PING."""
-    seen: list[str] = []
-
-    def match(line: str) -> bool:
-        if line == f":{SERVER} PONG {SERVER} :sync":
-            return True
-        seen.append(line)
-        return False
-
-    client.send("PING :sync")
-    client.expect(match)
-    return seen
 
 
 def saw(client: LineClient | Person, line: str) -> None:

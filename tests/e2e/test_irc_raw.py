@@ -20,7 +20,7 @@ import pytest
 from ircish import __version__
 from ircish.config import Config, LimitsConfig, ServerConfig
 from ircish.core.caps import CAPABILITIES
-from ircish.protocol.message import Message, MessageParseError
+from tests.e2e.e2e_support import parse, register, sync, wait
 from tests.helpers import LineClient, RunningServer
 
 SERVER = "ircish.local"
@@ -38,85 +38,11 @@ MakeServer = Callable[..., RunningServer]
 # -- helpers --------------------------------------------------------------------
 
 
-def parse(line: str) -> Message | None:
-    try:
-        return Message.parse(line)
-    except MessageParseError:
-        return None
-
-
-def wait(client: LineClient, verb: str, timeout: float = 5.0) -> Message:
-    """The next message with this verb or numeric (earlier lines are skipped)."""
-
-    def match(line: str) -> bool:
-        msg = parse(line)
-        return msg is not None and msg.verb == verb
-
-    msg = parse(client.expect(match, timeout))
-    assert msg is not None
-    return msg
-
-
 def reply(client: LineClient, code: str) -> tuple[str, ...]:
     """The parameters of the next ``code`` numeric, which must come from the server."""
     msg = wait(client, code)
     assert msg.source == SERVER, msg
     return msg.params
-
-
-def sync(client: LineClient) -> list[str]:
-    """Every line the client receives before the server answers a PING."""
-    seen: list[str] = []
-
-    def match(line: str) -> bool:
-        msg = parse(line)
-        if msg is not None and msg.verb == "PONG" and msg.params[-1:] == ("sync",):
-            return True
-        seen.append(line)
-        return False
-
-    client.send("PING :sync")
-    client.expect(match)
-    return seen
-
-
-def plain_sync(client: LineClient) -> list[str]:
-    """Like ``sync`` for a netcat user: ``/help nick`` has a one-line answer."""
-    seen: list[str] = []
-
-    def match(line: str) -> bool:
-        if line == "*** /nick NAME: change your nickname":
-            return True
-        seen.append(line)
-        return False
-
-    client.send("/help nick")
-    client.expect(match)
-    return seen
-
-
-def register(
-    server: RunningServer,
-    nick: str,
-    caps: str = "",
-    realname: str | None = None,
-    clients: list[LineClient] | None = None,
-) -> LineClient:
-    """An IRC client registered the way clients do it: CAP LS 302, NICK, USER, CAP REQ, END."""
-    c = server.client()
-    if clients is not None:
-        clients.append(c)
-    c.send("CAP LS 302")
-    c.send(f"NICK {nick}")
-    c.send(f"USER {nick} 0 * :{realname or nick}")
-    assert wait(c, "CAP").params[1] == "LS"
-    if caps:
-        c.send(f"CAP REQ :{caps}")
-        assert wait(c, "CAP").params[1:] == ("ACK", caps)
-    c.send("CAP END")
-    wait(c, "001")
-    c.expect(r" (376|422) ")
-    return c
 
 
 def irc(server: RunningServer, nick: str, clients: list[LineClient]) -> LineClient:

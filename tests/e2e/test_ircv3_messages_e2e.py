@@ -16,8 +16,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from ircish.protocol.message import Message, MessageParseError
-from tests.e2e.e2e_support import collect_until
+from ircish.protocol.message import Message
+from tests.e2e.e2e_support import collect_until, parse, wait
 from tests.e2e.test_irc_clients import Library, tag
 from tests.e2e.test_irc_pydle import PydleLoop
 from tests.helpers import LineClient, RunningServer
@@ -25,25 +25,6 @@ from tests.helpers import LineClient, RunningServer
 SERVER = "ircish.local"
 ALL = "message-tags batch draft/multiline server-time echo-message labeled-response"
 LOCAL = "127.0.0.1"
-
-
-def parse(line: str) -> Message | None:
-    try:
-        return Message.parse(line)
-    except MessageParseError:
-        return None
-
-
-def wait(client: LineClient, verb: str) -> Message:
-    """The next message with this verb or numeric."""
-
-    def match(line: str) -> bool:
-        msg = parse(line)
-        return msg is not None and msg.verb == verb
-
-    msg = parse(client.expect(match))
-    assert msg is not None
-    return msg
 
 
 def until_pong(client: LineClient, token: str) -> list[Message]:

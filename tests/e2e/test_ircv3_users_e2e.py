@@ -23,7 +23,7 @@ import pytest
 from ircish.config import Config, OperatorConfig
 from ircish.core.caps import CAPABILITIES
 from ircish.core.passwords import hash_password
-from ircish.protocol.message import Message, MessageParseError
+from tests.e2e.e2e_support import parse, plain_sync, register, sync, wait
 from tests.helpers import LineClient, RunningServer
 
 SERVER = "ircish.local"
@@ -35,75 +35,6 @@ MakeServer = Callable[..., RunningServer]
 
 
 # -- helpers -----------------------------------------------------------------------------
-
-
-def parse(line: str) -> Message | None:
-    try:
-        return Message.parse(line)
-    except MessageParseError:
-        return None
-
-
-def wait(client: LineClient, verb: str) -> Message:
-    """The next message with this verb or numeric (earlier lines are skipped)."""
-
-    def match(line: str) -> bool:
-        msg = parse(line)
-        return msg is not None and msg.verb == verb
-
-    msg = parse(client.expect(match))
-    assert msg is not None
-    return msg
-
-
-def sync(client: LineClient) -> list[str]:
-    """Every line an IRC client receives before the server answers a PING."""
-    seen: list[str] = []
-
-    def match(line: str) -> bool:
-        if line.endswith(" PONG ircish.local :sync"):
-            return True
-        seen.append(line)
-        return False
-
-    client.send("PING :sync")
-    client.expect(match)
-    return seen
-
-
-def plain_sync(client: LineClient) -> list[str]:
-    """Like ``sync`` for a netcat user: ``/help nick`` has a one-line answer."""
-    seen: list[str] = []
-
-    def match(line: str) -> bool:
-        if line == "*** /nick NAME: change your nickname":
-            return True
-        seen.append(line)
-        return False
-
-    client.send("/help nick")
-    client.expect(match)
-    return seen
-
-
-def register(
-    server: RunningServer, nick: str, clients: list[LineClient], caps: str = "", realname: str = ""
-) -> LineClient:
-    """A raw IRC client that negotiates ``caps`` (CAP LS 302, REQ, END) and registers."""
-    c = server.client()
-    clients.append(c)
-    c.send("CAP LS 302")
-    c.send(f"NICK {nick}")
-    c.send(f"USER {nick} 0 * :{realname or nick}")
-    # The last CAP LS line has no "*" before the list.
-    c.expect(lambda line: " CAP * LS :" in line)
-    if caps:
-        c.send(f"CAP REQ :{caps}")
-        assert wait(c, "CAP").params[1:] == ("ACK", caps)
-    c.send("CAP END")
-    wait(c, "001")
-    c.expect(r" (376|422) ")
-    return c
 
 
 def plain(server: RunningServer, nick: str, clients: list[LineClient]) -> LineClient:
@@ -131,12 +62,14 @@ def test_setname_monitor_and_extended_monitor(
     server: RunningServer, clients: list[LineClient]
 ) -> None:
     pat = plain(server, "pat", clients)  # in #lobby
-    watcher = register(server, "watcher", clients, "extended-monitor setname away-notify chghost")
+    watcher = register(
+        server, "watcher", "extended-monitor setname away-notify chghost", clients=clients
+    )
     watcher.send("MONITOR + bob,pat,ghost")
     assert wait(watcher, "730").params == ("watcher", f"pat!~plain@{LOCAL}")
     assert wait(watcher, "731").params == ("watcher", "bob,ghost")
 
-    bob = register(server, "bob", clients, "setname", realname="Bob")
+    bob = register(server, "bob", "setname", realname="Bob", clients=clients)
     assert wait(watcher, "730").params == ("watcher", f"bob!~bob@{LOCAL}")
     bob.send("JOIN #lobby")
     pat.expect(r"^\*\*\* bob joined #lobby$")
@@ -170,7 +103,7 @@ def test_plain_user_monitors(server: RunningServer, clients: list[LineClient]) -
     pat = plain(server, "pat", clients)
     pat.send("/monitor +alice")
     assert pat.expect(r".") == "*** alice is offline"
-    alice = register(server, "alice", clients)
+    alice = register(server, "alice", clients=clients)
     assert pat.expect(r".") == "*** alice is online"
     pat.send("/notify")
     assert pat.expect(r".") == "*** You are monitoring: alice"
@@ -188,10 +121,10 @@ def test_plain_user_monitors(server: RunningServer, clients: list[LineClient]) -
 def test_chghost_by_an_operator(make_server: MakeServer, clients: list[LineClient]) -> None:
     server = oper_server(make_server)
     pat = plain(server, "pat", clients)
-    bob = register(server, "bob", clients, "chghost")
-    ann = register(server, "ann", clients, "chghost")
-    carl = register(server, "carl", clients)
-    oz = register(server, "oz", clients)
+    bob = register(server, "bob", "chghost", clients=clients)
+    ann = register(server, "ann", "chghost", clients=clients)
+    carl = register(server, "carl", clients=clients)
+    oz = register(server, "oz", clients=clients)
     for c in (bob, ann, carl):
         c.send("JOIN #lobby")
         wait(c, "366")
@@ -216,9 +149,9 @@ def test_chghost_by_an_operator(make_server: MakeServer, clients: list[LineClien
 
 def test_invite_notify(server: RunningServer, clients: list[LineClient]) -> None:
     pat = plain(server, "pat", clients)  # creates #lobby: an operator
-    op = register(server, "op", clients, "invite-notify")
-    member = register(server, "member", clients, "invite-notify")
-    guest = register(server, "guest", clients)
+    op = register(server, "op", "invite-notify", clients=clients)
+    member = register(server, "member", "invite-notify", clients=clients)
+    guest = register(server, "guest", clients=clients)
     for c in (op, member):
         c.send("JOIN #lobby")
         wait(c, "366")
@@ -237,8 +170,8 @@ def test_invite_notify(server: RunningServer, clients: list[LineClient]) -> None
 
 def test_bot_mode(server: RunningServer, clients: list[LineClient]) -> None:
     pat = plain(server, "pat", clients)
-    robo = register(server, "robo", clients)
-    tagged = register(server, "tagged", clients, "message-tags")
+    robo = register(server, "robo", clients=clients)
+    tagged = register(server, "tagged", "message-tags", clients=clients)
     for c in (robo, tagged):
         c.send("JOIN #lobby")
         wait(c, "366")
@@ -262,7 +195,7 @@ def test_bot_mode(server: RunningServer, clients: list[LineClient]) -> None:
 
 def test_no_implicit_names(server: RunningServer, clients: list[LineClient]) -> None:
     plain(server, "pat", clients)
-    quiet = register(server, "quiet", clients, NO_NAMES)
+    quiet = register(server, "quiet", NO_NAMES, clients=clients)
     quiet.send("JOIN #lobby")
     assert wait(quiet, "JOIN").params == ("#lobby",)
     assert not [x for x in sync(quiet) if " 353 " in x or " 366 " in x]
@@ -275,8 +208,8 @@ def test_no_implicit_names(server: RunningServer, clients: list[LineClient]) -> 
 
 def test_whox(server: RunningServer, clients: list[LineClient]) -> None:
     pat = plain(server, "pat", clients)
-    me = register(server, "me", clients)
-    shy = register(server, "shy", clients, realname="Shy One")
+    me = register(server, "me", clients=clients)
+    shy = register(server, "shy", realname="Shy One", clients=clients)
     shy.send("MODE shy +i")
     wait(shy, "MODE")
     burst = [m for m in map(parse, me.received) if m is not None and m.verb == "005"]
@@ -398,7 +331,7 @@ def test_pydle_monitor_whox_and_chghost(
             )
         )
         # chghost updates pydle's view of pat without a rejoin.
-        oz = register(server, "oz", clients)
+        oz = register(server, "oz", clients=clients)
         become_oper(oz)
         oz.send("CHGHOST pat ~pat home.example")
         until(
