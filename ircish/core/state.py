@@ -42,6 +42,15 @@ if TYPE_CHECKING:
     from ircish.core.rooms import Room
     from ircish.core.users import User
 
+#: The IRCv3 bot tag, on everything a user with mode +B does (bot mode: SHOULD).
+BOT_TAG: tuple[tuple[str, str], ...] = (("bot", ""),)
+
+
+def bot_tags(user: User) -> tuple[tuple[str, str], ...]:
+    """The server tags of an event caused by ``user``."""
+    return BOT_TAG if "B" in user.modes else ()
+
+
 #: WHOWAS remembers this many departed or renamed nicknames.
 WHOWAS_SIZE = 1000
 #: Pending invitations kept per room; the oldest are forgotten first.
@@ -121,10 +130,11 @@ def join(chat: Chat, user: User, name: str) -> Room:
     chat.emit(
         Join(user.mask, user.nick, room.name, user.account or "*", user.realname),
         ToRoom(room.folded),
+        tags=bot_tags(user),
     )
     if user.away is not None:
         # IRCv3 away-notify: room-mates learn a joiner's away state with the join.
-        chat.emit(AwayChange(user.mask, user.nick, user.away), room.audience)
+        chat.emit(AwayChange(user.mask, user.nick, user.away), room.audience, tags=bot_tags(user))
     return room
 
 
@@ -142,7 +152,11 @@ def _leave(chat: Chat, user: User, room: Room) -> None:
 
 def part(chat: Chat, user: User, room: Room, reason: str) -> None:
     """``user`` leaves ``room``; everyone there, the user included, sees it."""
-    chat.emit(Part(user.mask, user.nick, room.name, reason), ToRoom(room.folded, (user.uid,)))
+    chat.emit(
+        Part(user.mask, user.nick, room.name, reason),
+        ToRoom(room.folded, (user.uid,)),
+        tags=bot_tags(user),
+    )
     _leave(chat, user, room)
 
 
@@ -157,6 +171,7 @@ def kick(
     chat.emit(
         Kick(by.mask, by.nick, room.name, target.nick, reason),
         ToRoom(room.folded, (target.uid, *later)),
+        tags=bot_tags(by),
     )
     _leave(chat, target, room)
 
@@ -166,7 +181,7 @@ def set_topic(chat: Chat, user: User, room: Room, text: str) -> None:
     # The full mask, as ergo sends it: clients show "set by nick [user@host]".
     room.topic_by = user.mask
     room.topic_time = chat.clock()
-    chat.emit(Topic(user.mask, user.nick, room.name, text), room.audience)
+    chat.emit(Topic(user.mask, user.nick, room.name, text), room.audience, tags=bot_tags(user))
 
 
 #: One room mode change: sign, letter, argument (None for flags), member it concerns.
@@ -239,7 +254,9 @@ def change_room_modes(chat: Chat, user: User, room: Room, changes: list[RoomChan
         if arg is not None:
             args.append(arg)
     chat.emit(
-        ModeChange(user.mask, user.nick, room.name, letters, tuple(args)), ToRoom(room.folded)
+        ModeChange(user.mask, user.nick, room.name, letters, tuple(args)),
+        room.audience,
+        tags=bot_tags(user),
     )
 
 
@@ -251,12 +268,13 @@ def invite(chat: Chat, user: User, target: User, name: str, room: Room | None) -
             del room.invited[next(iter(room.invited))]
         room.invited[target.uid] = None
     event = Invite(user.mask, user.nick, target.nick, name)
-    chat.emit(event, ToUsers((target.uid,)))
+    chat.emit(event, ToUsers((target.uid,)), tags=bot_tags(user))
     if room is not None:
         # IRCv3 invite-notify: the room's operators learn of it too.
         chat.emit(
             Invite(user.mask, user.nick, target.nick, name, notify=True),
             ToRoom(room.folded, status="o", exclude=(user.uid,)),
+            tags=bot_tags(user),
         )
 
 
@@ -265,7 +283,11 @@ def invite(chat: Chat, user: User, target: User, name: str, room: Room | None) -
 
 def quit(chat: Chat, user: User, reason: str) -> None:
     """``user`` leaves the network; everyone sharing a room sees the quit."""
-    chat.emit(Quit(user.mask, user.nick, reason), ToPeers(user.uid, user.room_keys()))
+    chat.emit(
+        Quit(user.mask, user.nick, reason),
+        ToPeers(user.uid, user.room_keys()),
+        tags=bot_tags(user),
+    )
     for room in list(user.rooms.values()):
         room.remove_member(user)
         room.invited.pop(user.uid, None)
@@ -284,7 +306,9 @@ def nick(chat: Chat, user: User, new: str) -> None:
     """``user`` is now known as ``new``; they and their room-mates see it."""
     old = user.nick
     chat.emit(
-        NickChange(user.mask, old, new), ToPeers(user.uid, user.room_keys(), include_self=True)
+        NickChange(user.mask, old, new),
+        ToPeers(user.uid, user.room_keys(), include_self=True),
+        tags=bot_tags(user),
     )
     _remember(chat, user)
     chat.users.rename(user, new)
@@ -298,6 +322,7 @@ def away(chat: Chat, user: User, text: str | None) -> None:
     chat.emit(
         AwayChange(user.mask, user.nick, text),
         ToPeers(user.uid, user.room_keys(), watchers=True),
+        tags=bot_tags(user),
     )
 
 
@@ -307,6 +332,7 @@ def setname(chat: Chat, user: User, realname: str) -> None:
     chat.emit(
         RealnameChange(user.mask, user.nick, realname),
         ToPeers(user.uid, user.room_keys(), include_self=True, watchers=True),
+        tags=bot_tags(user),
     )
 
 
@@ -316,7 +342,11 @@ def chghost(chat: Chat, user: User, username: str, host: str) -> None:
     user.username = username
     user.host = host
     user.update_mask()
-    chat.emit(event, ToPeers(user.uid, user.room_keys(), include_self=True, watchers=True))
+    chat.emit(
+        event,
+        ToPeers(user.uid, user.room_keys(), include_self=True, watchers=True),
+        tags=bot_tags(user),
+    )
 
 
 def change_user_modes(chat: Chat, user: User, changes: list[tuple[str, str]]) -> None:

@@ -285,6 +285,8 @@ def test_connection_loss_is_shown_and_input_survives() -> None:
             server.next_connection()
             await server.expect_msg("JOIN", "#lobby")
             await wait_until(lambda: h.status().endswith("connected"), "connected again")
+            # Enter before the server confirmed the rejoin would race it: wait for the room.
+            await in_lobby(h)
             h.type(ENTER)
             await server.expect_msg("PRIVMSG", "#lobby", "still typing")
 

@@ -837,3 +837,29 @@ def test_slash_commands(net: MemoryNetwork, line: str, expected: tuple[str, ...]
     else:
         assert parse_plain(line, pat.client) == Command(expected[0], expected[1:])
         assert parse_plain(line.upper().replace("PAT", "pat"), pat.client).verb == expected[0]
+
+
+def test_everything_a_bot_does_carries_the_bot_tag(net: MemoryNetwork) -> None:
+    """IRCv3 bot mode: the bot tag SHOULD be on all messages sent by the bot, not only PRIVMSG."""
+    watcher = net.irc("watcher", caps="message-tags")
+    plain_irc = net.irc("plainirc")
+    watcher.send("JOIN #dev")
+    plain_irc.send("JOIN #dev")
+    robo = net.irc("robo")
+    robo.send("MODE robo +B")
+    for c in (watcher, plain_irc, robo):
+        c.lines()
+    robo.send("JOIN #dev")
+    watcher.send("MODE #dev +o robo")
+    robo.send("TOPIC #dev :beep")
+    robo.send("NICK robo2")
+    robo.send("PART #dev :done")
+    tagged = [(m.verb, "bot" in m.tags) for m in watcher.messages()]
+    assert tagged == [
+        ("JOIN", True),
+        ("MODE", False),  # the operator who gave +o is no bot
+        ("TOPIC", True),
+        ("NICK", True),
+        ("PART", True),
+    ]
+    assert all(not m.tags for m in plain_irc.messages()), "no tags without message-tags"

@@ -123,7 +123,7 @@ def deliver(
     user = client.user
     if "B" in user.modes:
         # Server tags go before client-only tags (IRCv3 message-tags).
-        tags = (("bot", ""), *tags)
+        tags = (*state.BOT_TAG, *tags)
     status = ""
     name = target
     if target[:1] in STATUS_PREFIXES and is_room_name(target[1:]):
