@@ -84,6 +84,12 @@ class MemoryClient:
         return [Message.parse(x) for x in self.lines()]
 
 
+def drain(*clients: MemoryClient) -> None:
+    """Forget what these clients received so far."""
+    for client in clients:
+        client.lines()
+
+
 class MemoryNetwork:
     """A chat core with sessions wired to lists, and a hand-moved clock."""
 

@@ -23,7 +23,7 @@ from ircish.core.handlers import server
 from ircish.core.names import canonical_mask
 from ircish.core.rooms import RoomRegistry
 from ircish.dialects.plain import SLASH_COMMANDS, parse_plain
-from tests.helpers import MemoryClient, MemoryNetwork
+from tests.helpers import MemoryClient, MemoryNetwork, drain
 
 SERVER = "ircish.local"
 #: What 1_000_000 (the MemoryNetwork clock) looks like in the replies.
@@ -40,11 +40,6 @@ def irc_mask(nick: str) -> str:
 
 def plain_mask(nick: str) -> str:
     return f"{nick}!~plain@127.0.0.1"
-
-
-def drain(*clients: MemoryClient) -> None:
-    for client in clients:
-        client.lines()
 
 
 def codes(lines: list[str]) -> list[str]:

@@ -10,16 +10,11 @@ from typing import Any
 import pytest
 
 from ircish.core import events as ev
-from tests.helpers import MemoryClient, MemoryNetwork
+from tests.helpers import MemoryClient, MemoryNetwork, drain
 
 SERVER = "ircish.local"
 
 CHUNKING = pytest.mark.parametrize("bytewise", [False, True], ids=["one-chunk", "byte-at-a-time"])
-
-
-def drain(*clients: MemoryClient) -> None:
-    for client in clients:
-        client.lines()
 
 
 def mask(nick: str, plain: bool = True) -> str:

@@ -14,16 +14,11 @@ from dataclasses import replace
 import pytest
 
 from ircish.config import Config, LimitsConfig, ServerConfig
-from tests.helpers import MemoryClient, MemoryNetwork
+from tests.helpers import MemoryClient, MemoryNetwork, drain
 
 SERVER = "ircish.local"
 
 CHUNKING = pytest.mark.parametrize("bytewise", [False, True], ids=["one-chunk", "byte-at-a-time"])
-
-
-def drain(*clients: MemoryClient) -> None:
-    for client in clients:
-        client.lines()
 
 
 def mask(nick: str, plain: bool = True) -> str:

@@ -20,7 +20,7 @@ from ircish.core.clients import Client
 from ircish.core.users import User
 from ircish.dialects.plain import PlainDialect
 from ircish.protocol.message import Message
-from tests.helpers import MemoryClient, MemoryNetwork
+from tests.helpers import MemoryClient, MemoryNetwork, drain
 
 SERVER = "ircish.local"
 #: The MemoryNetwork clock, as server-time shows it.
@@ -36,11 +36,6 @@ def mask(nick: str) -> str:
 
 
 ALICE = mask("alice")
-
-
-def drain(*clients: MemoryClient) -> None:
-    for client in clients:
-        client.lines()
 
 
 def send(client: MemoryClient, line: str, bytewise: bool = False) -> None:

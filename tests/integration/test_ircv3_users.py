@@ -21,7 +21,7 @@ from ircish.dialects.plain import SLASH_COMMANDS, parse_plain
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
 from ircish.protocol.message import Message
-from tests.helpers import MemoryClient, MemoryNetwork
+from tests.helpers import MemoryClient, MemoryNetwork, drain
 
 SERVER = "ircish.local"
 LOCAL = "127.0.0.1"
@@ -29,11 +29,6 @@ LOCAL = "127.0.0.1"
 CHUNKING = pytest.mark.parametrize("bytewise", [False, True], ids=["one-chunk", "byte-at-a-time"])
 #: The name this server gives the no-implicit-names capability.
 NO_NAMES = next(c for c in CAPABILITIES if c.endswith("no-implicit-names"))
-
-
-def drain(*clients: MemoryClient) -> None:
-    for client in clients:
-        client.lines()
 
 
 def irc_mask(nick: str) -> str:

@@ -53,7 +53,7 @@ def wait_until(check: Callable[[], bool], what: str) -> None:
     deadline = time.monotonic() + TIMEOUT
     while not check():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.005)
+        time.sleep(0.005)  # poll interval of a bounded wait
 
 
 def connection_of(srv: RunningServer, client: LineClient) -> Connection:

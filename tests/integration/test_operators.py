@@ -20,7 +20,7 @@ from ircish.core.command import Command
 from ircish.core.handlers import oper
 from ircish.dialects.plain import parse_plain
 from ircish.errors import CommandError
-from tests.helpers import MemoryClient, MemoryNetwork
+from tests.helpers import MemoryClient, MemoryNetwork, drain
 from tests.unit.test_operators_config import cheap_hash
 
 SERVER = "ircish.local"
@@ -37,11 +37,6 @@ OPERATORS = (
 
 def mask(nick: str, plain: bool = False) -> str:
     return f"{nick}!~{'plain' if plain else nick}@127.0.0.1"
-
-
-def drain(*clients: MemoryClient) -> None:
-    for client in clients:
-        client.lines()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from ircish.core import events as ev
 from ircish.core.pipeline import MsgIdMinter
 from ircish.protocol.message import Message
-from tests.helpers import MemoryClient, MemoryNetwork
+from tests.helpers import MemoryClient, MemoryNetwork, drain
 
 TAGGED = "message-tags server-time echo-message"
 
@@ -41,8 +41,7 @@ def test_one_msgid_and_time_in_every_copy(net: MemoryNetwork) -> None:
         c.send("JOIN #dev")
     erin = net.plain("erin")
     erin.send("/join #dev")
-    for c in (alice, bob, carol, dave, erin):
-        c.lines()
+    drain(alice, bob, carol, dave, erin)
     net.now += 12.345
     alice.send("PRIVMSG #dev :hello")
     echo, bobs, carols = (
@@ -122,8 +121,7 @@ def test_audience_of_a_quit_is_the_rooms_at_the_time(
     alice.send("JOIN #a,#b")
     bob.send("JOIN #a")
     carol.send("JOIN #b")
-    for c in (alice, bob, carol):
-        c.lines()
+    drain(alice, bob, carol)
     hooks["publish"].clear()
     alice.send("QUIT :bye")
     [quit_env] = hooks["publish"]
@@ -140,8 +138,7 @@ def test_parting_and_kicked_users_see_their_own_departure(net: MemoryNetwork) ->
     alice.send("JOIN #dev")
     bob.send("JOIN #dev")
     carol.send("/join #dev")
-    for c in (alice, bob, carol):
-        c.lines()
+    drain(alice, bob, carol)
     alice.send("KICK #dev bob :out")
     kick = ":alice!~alice@127.0.0.1 KICK #dev bob :out"
     assert alice.lines() == [kick]
@@ -171,8 +168,7 @@ def test_store_runs_before_any_byte_is_queued(net: MemoryNetwork) -> None:
     bob = net.irc("bob")
     alice.send("JOIN #dev")
     bob.send("JOIN #dev")
-    for c in (alice, bob):
-        c.lines()
+    drain(alice, bob)
     queued_at_store: list[int] = []
     net.chat.store = lambda envs: queued_at_store.append(len(bob.sink.data) + len(alice.sink.data))
     before = len(bob.sink.data) + len(alice.sink.data)
@@ -201,8 +197,7 @@ def test_other_users_output_is_not_labeled(net: MemoryNetwork) -> None:
     bob = net.irc("bob", caps="labeled-response batch")
     alice.send("JOIN #dev")
     bob.send("JOIN #dev")
-    for c in (alice, bob):
-        c.lines()
+    drain(alice, bob)
     bob.send("@label=b1 PRIVMSG #dev :hi")
     assert alice.lines() == [":bob!~bob@127.0.0.1 PRIVMSG #dev :hi"]
     assert bob.lines() == ["@label=b1 :ircish.local ACK"], "no echo-message: just ACK"
@@ -229,8 +224,7 @@ def test_a_second_client_of_a_user_is_reached(net: MemoryNetwork) -> None:
     bob = net.irc("bob")
     alice.send("JOIN #dev")
     bob.send("JOIN #dev")
-    for c in (alice, bob):
-        c.lines()
+    drain(alice, bob)
     # A second connection attached to bob's user, as an account session would be.
     second = net.connect("irc")
     user = bob.user

@@ -15,14 +15,9 @@ import pytest
 from ircish.core import events as ev
 from ircish.core.state import MAX_INVITES_PER_ROOM
 from ircish.protocol.message import Message
-from tests.helpers import MemoryClient, MemoryNetwork
+from tests.helpers import MemoryClient, MemoryNetwork, drain
 
 CHUNKING = pytest.mark.parametrize("bytewise", [False, True], ids=["one-chunk", "byte-at-a-time"])
-
-
-def drain(*clients: MemoryClient) -> None:
-    for client in clients:
-        client.lines()
 
 
 # -- replies never shift IRC parameters ------------------------------------------
