@@ -232,7 +232,11 @@ class Chat:
         try:
             dispatch(self, client, command)
         finally:
-            self.end(out)
+            # end(out), inlined: this runs once per command.
+            out.depth -= 1
+            if out.depth == 0:
+                self._out = None
+                pipeline.run(self, out)
 
     def shutdown(self, reason: str) -> None:
         """Tell everyone the server is going away and close every connection.

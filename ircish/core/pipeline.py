@@ -26,7 +26,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from typing import TYPE_CHECKING
 
 from ircish.core.caps import MAX_LABEL_BYTES
@@ -49,18 +49,34 @@ class MsgIdMinter:
     29 lowercase hex digits: 44 bits of milliseconds (good until the year
     2527), 40 random bits fixed per process (so two processes, or a restart
     within the same millisecond, never collide), and a 32-bit counter. Fixed
-    widths keep string order equal to time order. One ``format`` call: this
-    runs once per message.
+    widths keep string order equal to time order. This runs once per message,
+    so the first 21 digits are formatted once per millisecond and the counter
+    with ``hex`` (a third of the cost of a format spec).
     """
 
-    __slots__ = ("_counter", "_salt")
+    __slots__ = ("_counter", "_ms", "_prefix", "_salt")
 
     def __init__(self) -> None:
         self._salt = os.urandom(5).hex()
-        self._counter = itertools.count(int.from_bytes(os.urandom(2), "big"))
+        self._counter = self._counter_from(int.from_bytes(os.urandom(2), "big"))
+        self._ms = -1
+        self._prefix = ""
+
+    @staticmethod
+    def _counter_from(start: int) -> Iterator[int]:
+        # A leading 1 digit that ``mint`` slices off keeps the hex width fixed at 8.
+        return itertools.count(0x1_0000_0000 + start)
 
     def mint(self, now: float) -> str:
-        return f"{int(now * 1000):011x}{self._salt}{next(self._counter) & 0xFFFFFFFF:08x}"
+        ms = int(now * 1000)
+        if ms != self._ms:
+            self._ms = ms
+            self._prefix = f"{ms:011x}{self._salt}"
+        n = next(self._counter)
+        if n > 0x1_FFFF_FFFF:
+            self._counter = self._counter_from(1)
+            n = 0x1_0000_0000
+        return self._prefix + hex(n)[3:]
 
 
 class Outbox:
@@ -80,24 +96,18 @@ class Outbox:
 
 def run(chat: Chat, out: Outbox) -> None:
     """Take one finished outbox through the stages (see the module docstring)."""
-    try:
-        _run(chat, out)
-    finally:
-        # Even after a failure: a client left open here would never be closed.
-        if out.closing:
-            for client in out.closing:
-                client.sink.close()
-
-
-def _run(chat: Chat, out: Outbox) -> None:
     items = out.items
     origin = out.client
     label = out.label
-    if label and len(label.encode("utf-8", "replace")) > MAX_LABEL_BYTES:
-        label = ""
-    capture: list[bytes] | None = [] if label and origin is not None else None
-    now = chat.clock() if items or capture is not None else 0.0
-    if items:
+    try:
+        if label and len(label.encode("utf-8", "replace")) > MAX_LABEL_BYTES:
+            label = ""
+        capture: list[bytes] | None = [] if label and origin is not None else None
+        if not items:
+            if capture is not None and origin is not None:
+                _respond(origin, capture, label, chat.clock())
+            return
+        now = chat.clock()
         mint = chat.msgids.mint
         for env in items:
             env.time = now
@@ -111,9 +121,11 @@ def _run(chat: Chat, out: Outbox) -> None:
             shared = [e for e in items if e.audience is not None]
             if shared:
                 chat.publish(shared)
-    for env in items:
-        try:
-            if env.audience is None:
+        for env in items:
+            try:
+                if env.audience is not None:
+                    deliver(chat, env, origin, capture)
+                    continue
                 client = env.client
                 if client is None:
                     continue
@@ -123,20 +135,28 @@ def _run(chat: Chat, out: Outbox) -> None:
                         capture.append(data)
                     else:
                         client.sink.write(data)
-            else:
-                deliver(chat, env, origin, capture)
-        except Exception:
-            # A rendering bug costs this item, not the rest of the command's output.
-            log.exception("could not deliver %r", env)
-    if capture is not None and origin is not None:
-        if not capture:
-            # A labeled command that normally has no answer gets ACK (IRCv3 labeled-response).
-            ack = Envelope(Ack(), client=origin)
-            ack.time = now
-            data = origin.dialect.render(ack, origin)
-            if data:
-                capture.append(data)
-        origin.sink.write(origin.dialect.labeled(capture, label, origin))
+            except Exception:
+                # A rendering bug costs this item, not the rest of the command's output.
+                log.exception("could not deliver %r", env)
+        if capture is not None and origin is not None:
+            _respond(origin, capture, label, now)
+    finally:
+        # Even after a failure: a client left open here would never be closed.
+        if out.closing:
+            for client in out.closing:
+                client.sink.close()
+
+
+def _respond(origin: Client, capture: list[bytes], label: str, now: float) -> None:
+    """Send what a labeled command produced as its one labeled response."""
+    if not capture:
+        # A labeled command that normally has no answer gets ACK (IRCv3 labeled-response).
+        ack = Envelope(Ack(), client=origin)
+        ack.time = now
+        data = origin.dialect.render(ack, origin)
+        if data:
+            capture.append(data)
+    origin.sink.write(origin.dialect.labeled(capture, label, origin))
 
 
 def deliver(
@@ -160,9 +180,6 @@ def deliver(
             origin_wants = capture is not None and not echo_refused
         echo_owed = env.echo and not echo_refused
     audience = env.audience
-    if isinstance(audience, ToSelf) and origin is not None and origin.user.uid == audience.uid:
-        _deliver_to_self(env, origin, capture)
-        return
     if isinstance(audience, ToRoom) and not audience.status and not audience.exclude:
         room = chat.rooms.by_key(audience.room)
         if room is not None:
@@ -186,6 +203,9 @@ def deliver(
         recipients: list[Client] = []
         for uid in audience.also:
             recipients.extend(_clients_of(chat.users.by_uid(uid)))
+    elif isinstance(audience, ToSelf) and origin is not None and origin.user.uid == audience.uid:
+        _deliver_to_self(env, origin, capture)
+        return
     elif isinstance(audience, ToUsers):
         # Private messages: a target and the sender, looked up by uid.
         by_uid = chat.users.by_uid

@@ -27,7 +27,7 @@ from ircish.core.dispatch import COMMANDS
 from ircish.core.handlers.server import help_lines
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
-from ircish.protocol.message import Message, MessageParseError, escape_tag_value
+from ircish.protocol.message import Message, MessageParseError, escape_tag_value, split_line
 
 if TYPE_CHECKING:
     from ircish.core.chat import Chat
@@ -187,10 +187,10 @@ class IrcDialect:
         if not line.strip():
             return IGNORE
         try:
-            msg = Message.parse(line)
+            verb, params, _, tags = split_line(line)
         except MessageParseError:
             return IGNORE
-        return Command(msg.verb, msg.params, msg.tags)
+        return Command(verb, params, tags)
 
     # -- rendering ------------------------------------------------------------
 

@@ -65,6 +65,41 @@ def format_tags(tags: dict[str, str]) -> str:
     return ";".join(f"{k}={escape_tag_value(v)}" if v else k for k, v in tags.items())
 
 
+def split_line(line: str) -> tuple[str, tuple[str, ...], str | None, dict[str, str]]:
+    """A line's verb (upper case), parameters, source and tags: ``Message.parse`` in parts.
+
+    The server's parser uses the parts directly: one object fewer per line.
+    """
+    tags: dict[str, str] = {}
+    rest = line
+    if rest.startswith("@"):
+        end = rest.find(" ")
+        if end < 0:
+            raise MessageParseError("message has tags but no command")
+        tags = parse_tags(rest[1:end])
+        rest = rest[end:]
+    rest = rest.lstrip(" ")
+    source = None
+    if rest.startswith(":"):
+        end = rest.find(" ")
+        if end < 0:
+            raise MessageParseError("message has a source but no command")
+        source = rest[1:end]
+        rest = rest[end:].lstrip(" ")
+    # str methods beat a character loop: " :" starts the trailing parameter,
+    # since a middle parameter may contain a colon but never start with one.
+    trail = rest.find(" :")
+    head = rest if trail < 0 else rest[:trail]
+    params = head.split(" ")
+    if "" in params:
+        params = [p for p in params if p]
+    if trail >= 0:
+        params.append(rest[trail + 2 :])
+    if not params or not params[0]:
+        raise MessageParseError("message has no command")
+    return params[0].upper(), tuple(params[1:]), source, tags
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     """One IRC line, parsed."""
@@ -77,34 +112,7 @@ class Message:
     @classmethod
     def parse(cls, line: str) -> Message:
         """Parse one line (without its line ending)."""
-        tags: dict[str, str] = {}
-        rest = line
-        if rest.startswith("@"):
-            end = rest.find(" ")
-            if end < 0:
-                raise MessageParseError("message has tags but no command")
-            tags = parse_tags(rest[1:end])
-            rest = rest[end:]
-        rest = rest.lstrip(" ")
-        source = None
-        if rest.startswith(":"):
-            end = rest.find(" ")
-            if end < 0:
-                raise MessageParseError("message has a source but no command")
-            source = rest[1:end]
-            rest = rest[end:].lstrip(" ")
-        # str methods beat a character loop: " :" starts the trailing parameter,
-        # since a middle parameter may contain a colon but never start with one.
-        trail = rest.find(" :")
-        head = rest if trail < 0 else rest[:trail]
-        params = head.split(" ")
-        if "" in params:
-            params = [p for p in params if p]
-        if trail >= 0:
-            params.append(rest[trail + 2 :])
-        if not params or not params[0]:
-            raise MessageParseError("message has no command")
-        return cls(params[0].upper(), tuple(params[1:]), source, tags)
+        return cls(*split_line(line))
 
     def format(self) -> str:
         """Format for the wire (without the line ending).
