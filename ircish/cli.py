@@ -10,6 +10,7 @@ import sys
 from ircish import __version__
 from ircish.config import ConfigError, load_config
 from ircish.core.passwords import hash_password
+from ircish.errors import StorageError
 from ircish.logs import setup_logging
 
 log = logging.getLogger("ircish")
@@ -74,7 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(config.logging.level)
     from ircish.net.server import Server  # noqa: PLC0415 - keep --help fast
 
-    server = Server(config)
+    try:
+        server = Server(config)
+    except StorageError as exc:
+        print(f"ircish-server: storage error: {exc}", file=sys.stderr)
+        return 2
     try:
         server.bind()
     except OSError as exc:

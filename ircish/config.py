@@ -89,6 +89,55 @@ class LoggingConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class StorageConfig:
+    """Where accounts, registered rooms and history live."""
+
+    #: An SQLite file (relative to the working directory); ":memory:" keeps nothing
+    #: after exit; "" turns storage, and with it accounts and history, off.
+    path: str = "ircish.db"
+    #: "normal" survives a crash of the process; "full" also a power loss (slower).
+    synchronous: Literal["normal", "full"] = "normal"
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryConfig:
+    """What is kept, for how long, and who gets it back."""
+
+    enabled: bool = True
+    #: Lines a room replays on join to netcat users and IRC clients without chathistory.
+    replay_lines: int = field(default=20, metadata=_range(0, 1000))
+    #: Whether IRC clients without draft/chathistory get the replay too.
+    replay_irc: bool = True
+    #: Private messages: "account" keeps them when either party has an account,
+    #: "always" for everyone (readable only by the same connection then), "off" never.
+    private: Literal["account", "always", "off"] = "account"
+    #: Who may read a room's history: "members" only, or anyone for rooms that are not +s/+p/+k.
+    readers: Literal["members", "public"] = "members"
+    #: Most events one CHATHISTORY request returns (ISUPPORT CHATHISTORY).
+    max_request: int = field(default=100, metadata=_range(1, 10000))
+    #: Days an event is kept; 0 keeps it forever.
+    max_age_days: float = field(default=0.0, metadata=_range(0, 36500))
+    #: Events kept per room or conversation; 0 means no limit.
+    max_per_target: int = field(default=0, metadata=_range(0, 100_000_000))
+
+
+@dataclass(frozen=True, slots=True)
+class AccountsConfig:
+    """Accounts: who may register, and how registered nicknames are protected."""
+
+    #: Whether new accounts may be registered (/register, REGISTER, NickServ REGISTER).
+    registration: bool = True
+    #: Seconds someone using a registered nickname has to log in before being renamed.
+    nick_grace: float = field(default=30.0, metadata=_range(0, 3600))
+    #: Nicknames of renamed users: this prefix and a number.
+    guest_prefix: str = "Guest"
+    #: Failed logins allowed per account and per address within a minute.
+    login_attempts_per_minute: int = field(default=3, metadata=_range(1, 1000))
+    #: Shortest password accepted at registration.
+    min_password_length: int = field(default=8, metadata=_range(1, 200))
+
+
+@dataclass(frozen=True, slots=True)
 class OperatorConfig:
     """One server operator: who may become one with ``OPER <name> <password>``."""
 
@@ -107,6 +156,9 @@ class Config:
     listeners: tuple[ListenerConfig, ...] = (ListenerConfig(),)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    history: HistoryConfig = field(default_factory=HistoryConfig)
+    accounts: AccountsConfig = field(default_factory=AccountsConfig)
     #: ``[[operators]]``: none by default, so nobody can OPER.
     operators: tuple[OperatorConfig, ...] = field(default=(), metadata={"min_items": 0})
 

@@ -21,3 +21,7 @@ class CommandError(IrcishError):
         self.params = params
         self.text = ERROR_TEXT.get(code, "Error") if text is None else text
         super().__init__(code, *params, self.text)
+
+
+class StorageError(IrcishError):
+    """The database cannot be used (at start): the message names the path and why."""

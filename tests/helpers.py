@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from ircish.config import Config, ListenerConfig
+from ircish.config import Config, ListenerConfig, StorageConfig
 from ircish.core.chat import Chat
 from ircish.dialects import Dialects
 from ircish.net.server import Server
@@ -212,6 +212,9 @@ class RunningServer:
 
     def __init__(self, config: Config | None = None) -> None:
         config = config or Config()
+        if config.storage == StorageConfig():
+            # Tests keep nothing on disk unless they ask for a file.
+            config = replace(config, storage=StorageConfig(path=":memory:"))
         listener = replace(config.listeners[0], host="127.0.0.1", port=0)
         self.config = replace(config, listeners=(listener, *config.listeners[1:]))
         self.server = Server(self.config)

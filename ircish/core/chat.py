@@ -17,6 +17,7 @@ No sockets and no disk here: storage and publishing plug in as the
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +26,7 @@ from typing import Any, TypeVar
 
 from ircish import __version__
 from ircish.config import Config
-from ircish.core import pipeline, state
+from ircish.core import history, pipeline, state
 from ircish.core.clients import Client, Sink
 from ircish.core.command import Command
 from ircish.core.dialect import Dialect
@@ -33,6 +34,7 @@ from ircish.core.dispatch import dispatch
 from ircish.core.events import Audience, Closing, Envelope, Event, Numeric, StandardReply
 from ircish.core.pipeline import Hook, MsgIdMinter, Outbox
 from ircish.core.rooms import RoomRegistry
+from ircish.core.storage import Storage
 from ircish.core.users import User, UserRegistry
 from ircish.errors import CommandError
 
@@ -41,6 +43,8 @@ log = logging.getLogger("ircish.core")
 T = TypeVar("T")
 #: Runs ``work()`` off the loop, then ``done(result)`` back on the loop thread.
 Offloader = Callable[[Callable[[], Any], Callable[[Any], None]], None]
+#: ``scheduler(delay, callback)``: run ``callback()`` on the loop thread after ``delay`` seconds.
+Scheduler = Callable[[float, Callable[[], None]], None]
 
 
 class Chat:
@@ -65,14 +69,29 @@ class Chat:
         self.monitors: dict[str, set[Client]] = {}
         #: Recent users who left or changed nick, newest last (WHOWAS).
         self.whowas = state.new_whowas()
-        #: The history issue plugs storage in here, the cluster issue publishing.
+        #: Pipeline hooks: history (set by ``attach_storage``) and, later, other processes.
         self.store: Hook | None = None
         self.publish: Hook | None = None
+        #: Accounts, registered rooms and history (``ircish.core.storage``); None: all off.
+        self.storage: Storage | None = None
+        #: Set by the network layer: run a callback after a delay, on the loop thread.
+        self.scheduler: Scheduler | None = None
         #: Set by the network layer to run slow work on a worker thread (``offload``).
         self.offloader: Offloader | None = None
         #: Clients whose OPER password check is running (one at a time each).
         self.oper_pending: set[Client] = set()
         self._out: Outbox | None = None
+
+    def attach_storage(self, storage: Storage) -> None:
+        """Use ``storage`` for accounts and rooms, and for history when it is enabled."""
+        self.storage = storage
+        if self.config.history.enabled:
+            self.store = functools.partial(history.record, self)
+
+    def later(self, delay: float, callback: Callable[[], None]) -> None:
+        """Run ``callback`` on the loop thread in ``delay`` seconds (never, without a loop)."""
+        if self.scheduler is not None:
+            self.scheduler(delay, callback)
 
     @property
     def server_name(self) -> str:

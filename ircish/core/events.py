@@ -21,8 +21,8 @@ the same ``render_key``. Events that mention the recipient (numerics,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import astuple, dataclass, fields
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from ircish.core.clients import Client
@@ -160,6 +160,8 @@ class Privmsg(Event):
 @dataclass(frozen=True, slots=True)
 class TagMsg(Event):
     """IRCv3 ``TAGMSG``: only tags (typing indicators, reactions); humans never see it."""
+
+    persist: ClassVar[bool] = True
 
     source: str
     nick: str
@@ -385,3 +387,37 @@ class ToSelf(Audience):
 @dataclass(frozen=True, slots=True)
 class Ack(Event):
     """IRCv3 labeled-response ``ACK``: a labeled command had nothing to answer."""
+
+
+# -- persistence ----------------------------------------------------------------
+
+
+def persistent_types() -> dict[str, type[Event]]:
+    """The event types history keeps, by class name (their name in storage)."""
+    # From the module, not Event.__subclasses__(): a slots dataclass replaces
+    # its class, and the replaced one would still be listed there.
+    return {
+        name: value
+        for name, value in globals().items()
+        if isinstance(value, type) and issubclass(value, Event) and value.persist
+    }
+
+
+def encode_event(event: Event) -> tuple[str, list[Any]]:
+    """An event as (type name, field values): what storage writes (as JSON)."""
+    return type(event).__name__, list(astuple(event))
+
+
+def decode_event(kind: str, values: list[Any]) -> Event:
+    """The event ``encode_event`` gave; tuples come back as tuples. Raises ValueError."""
+    cls = _PERSISTENT.get(kind)
+    if cls is None:
+        raise ValueError(f"unknown stored event type {kind!r}")
+    names = [f.name for f in fields(cls)]
+    if len(values) != len(names):
+        raise ValueError(f"stored {kind} has {len(values)} fields, not {len(names)}")
+    args = [tuple(v) if isinstance(v, list) else v for v in values]
+    return cls(*args)
+
+
+_PERSISTENT = persistent_types()

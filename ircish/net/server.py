@@ -50,6 +50,7 @@ from ircish.dialects import Dialects
 from ircish.net.connection import Connection
 from ircish.net.workers import WorkerPool
 from ircish.session import Session
+from ircish.storage.sqlite import open_storage
 
 if TYPE_CHECKING:
     from _typeshed import FileDescriptorLike
@@ -123,6 +124,11 @@ class Server:
         #: Slow pure work (OPER's password check) runs here, never on the loop thread.
         self.workers = WorkerPool(self.call_soon)
         self.chat.offloader = self.workers.offload
+        self.chat.scheduler = self.call_later
+        #: Committed once per pass, before that pass's output is sent (group commit).
+        self.storage = open_storage(config.storage)
+        if self.storage is not None:
+            self.chat.attach_storage(self.storage)
 
     # -- setup ----------------------------------------------------------------
 
@@ -410,7 +416,11 @@ class Server:
                 self._lose(conn, f"SendQ exceeded ({self.config.limits.sendq_bytes} bytes)")
 
     def _flush_dirty(self) -> None:
+        storage = self.storage
         while self.dirty:
+            if storage is not None:
+                # What a client receives must be on disk first.
+                storage.commit()
             batch = self.dirty
             self.dirty = set()
             for conn in batch:
@@ -472,6 +482,8 @@ class Server:
             self.run_once(timeout=remaining)
         for conn in list(self.connections.values()):
             self.close_connection(conn)
+        if self.storage is not None:
+            self.storage.close()
         self.selector.close()
         self._wake_r.close()
         self._wake_w.close()

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -123,7 +124,10 @@ def cli_env() -> dict[str, str]:
 class ServerProcess:
     """``python -m ircish`` running in a subprocess; stderr (the log) is collected."""
 
-    def __init__(self, *args: str, start_timeout: float = 15.0) -> None:
+    def __init__(self, *args: str, start_timeout: float = 15.0, cwd: Path | None = None) -> None:
+        #: The working directory, where the default ``ircish.db`` goes: a fresh one
+        #: unless given (a restart test passes the same one twice).
+        self.cwd = cwd or Path(tempfile.mkdtemp(prefix="ircish-server-"))
         # A port found free can be taken before the server binds it: try a few.
         for _attempt in range(5):
             self.port = free_port()
@@ -141,7 +145,7 @@ class ServerProcess:
         self._eof = False
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "ircish", *args],
-            cwd=REPO,
+            cwd=self.cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

@@ -12,12 +12,15 @@ import pytest
 
 from ircish import cli
 from ircish.config import (
+    AccountsConfig,
     Config,
     ConfigError,
+    HistoryConfig,
     LimitsConfig,
     ListenerConfig,
     LoggingConfig,
     ServerConfig,
+    StorageConfig,
     config_from_dict,
     default_value,
     load_config,
@@ -31,6 +34,9 @@ SECTIONS: dict[str, type] = {
     "listeners": ListenerConfig,
     "limits": LimitsConfig,
     "logging": LoggingConfig,
+    "storage": StorageConfig,
+    "history": HistoryConfig,
+    "accounts": AccountsConfig,
 }
 
 

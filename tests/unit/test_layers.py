@@ -16,8 +16,22 @@ PACKAGE = Path(__file__).resolve().parents[2] / "ircish"
 
 #: Layer -> the ircish modules it must never import (at module level or below).
 FORBIDDEN = {
-    "protocol": ("ircish.core", "ircish.dialects", "ircish.session", "ircish.net", "ircish.client"),
-    "core": ("ircish.dialects", "ircish.session", "ircish.net", "ircish.client"),
+    "protocol": (
+        "ircish.core",
+        "ircish.dialects",
+        "ircish.session",
+        "ircish.net",
+        "ircish.client",
+        "ircish.storage",
+    ),
+    "core": (
+        "ircish.dialects",
+        "ircish.session",
+        "ircish.net",
+        "ircish.client",
+        "ircish.storage",
+    ),
+    "storage": ("ircish.dialects", "ircish.session", "ircish.net", "ircish.client"),
     "dialects": ("ircish.session", "ircish.net", "ircish.client"),
     "client": ("ircish.core", "ircish.dialects", "ircish.session", "ircish.net"),
 }

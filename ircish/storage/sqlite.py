@@ -1,0 +1,462 @@
+"""The embedded storage: one SQLite file (stdlib ``sqlite3``), WAL, group commit.
+
+Theory of operation: the connection runs in autocommit mode and this class
+opens one transaction at the first write of a loop pass and commits it in
+``commit``, which the network layer calls once per pass before any output is
+sent (see ``ircish.core.storage``). History events are collected in a list
+and inserted with one ``executemany`` at commit time, or earlier when a read
+needs them. WAL with ``synchronous=NORMAL`` makes a commit cost no fsync
+while keeping every committed transaction across a process crash (``FULL``
+also across a power loss).
+
+A write that fails at run time (disk full, I/O error) is logged once; the
+transaction is rolled back, ``available`` turns False and later writes are
+dropped, so the chat keeps going without history.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Literal
+
+from ircish.config import StorageConfig
+from ircish.core.events import decode_event, encode_event
+from ircish.core.storage import Account, ListEntry, RoomRecord, StoredEvent
+from ircish.errors import StorageError
+
+log = logging.getLogger("ircish.storage")
+
+#: The schema this code writes; older files are migrated at start.
+SCHEMA_VERSION = 1
+
+
+def open_storage(config: StorageConfig) -> SqliteStorage | None:
+    """The configured storage, or None when ``[storage] path`` is empty. Raises StorageError."""
+    if not config.path:
+        return None
+    return SqliteStorage(config.path, synchronous=config.synchronous)
+
+
+def _ms(t: float) -> int:
+    return round(t * 1000)
+
+
+def fts_query(text: str) -> str:
+    """User text as an FTS5 query: every word must appear, nothing is syntax."""
+    return " ".join('"' + word.replace('"', '""') + '"' for word in text.split())
+
+
+_MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            msgid TEXT NOT NULL,
+            time INTEGER NOT NULL,
+            owner TEXT NOT NULL,
+            target TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            nick TEXT NOT NULL,
+            account TEXT NOT NULL,
+            text TEXT NOT NULL,
+            data TEXT NOT NULL,
+            tags TEXT NOT NULL
+        )""",
+        "CREATE INDEX events_by_target ON events (owner, target, time)",
+        "CREATE INDEX events_by_msgid ON events (msgid)",
+        "CREATE INDEX events_by_time ON events (time)",
+        "CREATE VIRTUAL TABLE events_text USING fts5 (text, content='events', content_rowid='id')",
+        """CREATE TRIGGER events_text_add AFTER INSERT ON events WHEN new.text != '' BEGIN
+            INSERT INTO events_text (rowid, text) VALUES (new.id, new.text);
+        END""",
+        """CREATE TRIGGER events_text_del AFTER DELETE ON events WHEN old.text != '' BEGIN
+            INSERT INTO events_text (events_text, rowid, text) VALUES ('delete', old.id, old.text);
+        END""",
+        "CREATE TABLE accounts (folded TEXT PRIMARY KEY, data TEXT NOT NULL)",
+        "CREATE TABLE rooms (folded TEXT PRIMARY KEY, data TEXT NOT NULL)",
+        """CREATE TABLE read_markers (
+            account TEXT NOT NULL, target TEXT NOT NULL, time INTEGER NOT NULL,
+            PRIMARY KEY (account, target)
+        )""",
+    ],
+}
+
+
+def _text_of(values: list[Any], kind: str) -> str:
+    # Only what people wrote is searchable: messages (and multiline batches).
+    if kind == "Privmsg":
+        return str(values[3])
+    if kind == "Multiline":
+        return "\n".join(values[3])
+    return ""
+
+
+class SqliteStorage:
+    """``ircish.core.storage.Storage`` on one SQLite database."""
+
+    def __init__(self, path: str, *, synchronous: Literal["normal", "full"] = "normal") -> None:
+        self.path = path
+        self.available = True
+        self._pending: list[tuple[Any, ...]] = []
+        self._in_txn = False
+        try:
+            if path != ":memory:":
+                parent = Path(path).expanduser().resolve().parent
+                if not parent.is_dir():
+                    raise StorageError(f"{path}: directory {parent} does not exist")
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            db = self._db
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+            db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise StorageError(f"{path}: {exc}") from exc
+
+    # -- schema -------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        db = self._db
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        version = 0
+        if "meta" in tables:
+            row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+        elif tables:
+            raise StorageError(f"{self.path}: not an ircish database (tables: {sorted(tables)})")
+        if version > SCHEMA_VERSION:
+            raise StorageError(
+                f"{self.path}: schema version {version} is newer than this ircish "
+                f"({SCHEMA_VERSION}); upgrade ircish"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if version == 0:
+                db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS[step]:
+                    db.execute(statement)
+                log.info("storage %s: migrated to schema version %d", self.path, step)
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def schema_version(self) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0])
+
+    # -- durability ---------------------------------------------------------------
+
+    def _write(self, sql: str, params: Iterable[Any] = ()) -> None:
+        if not self.available:
+            return
+        try:
+            self._begin()
+            self._db.execute(sql, tuple(params))
+        except sqlite3.Error as exc:
+            self._failed(exc)
+
+    def _begin(self) -> None:
+        if not self._in_txn:
+            self._db.execute("BEGIN")
+            self._in_txn = True
+
+    def _flush_events(self) -> None:
+        if not self._pending or not self.available:
+            self._pending.clear()
+            return
+        rows, self._pending = self._pending, []
+        try:
+            self._begin()
+            self._db.executemany(
+                "INSERT INTO events (msgid, time, owner, target, kind, nick, account, text,"
+                " data, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        except sqlite3.Error as exc:
+            self._failed(exc)
+
+    def commit(self) -> None:
+        self._flush_events()
+        if not self._in_txn:
+            return
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._failed(exc)
+        finally:
+            self._in_txn = False
+
+    def _failed(self, exc: sqlite3.Error) -> None:
+        if self.available:
+            log.error("storage %s failed: %s; history is unavailable from now on", self.path, exc)
+        self.available = False
+        self._pending.clear()
+        try:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+        self._in_txn = False
+
+    def close(self) -> None:
+        self.commit()
+        try:
+            self._db.close()
+        except sqlite3.Error as exc:
+            log.warning("storage %s: %s while closing", self.path, exc)
+
+    def _read(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        self._flush_events()
+        try:
+            return self._db.execute(sql, tuple(params)).fetchall()
+        except sqlite3.Error as exc:
+            log.error("storage %s: read failed: %s", self.path, exc)
+            return []
+
+    # -- history ------------------------------------------------------------------
+
+    def append(self, events: list[StoredEvent]) -> None:
+        if not self.available:
+            return
+        for item in events:
+            kind, values = encode_event(item.event)
+            nick = getattr(item.event, "nick", "") or ""
+            self._pending.append(
+                (
+                    item.msgid,
+                    _ms(item.time),
+                    item.owner,
+                    item.target,
+                    kind,
+                    nick.casefold(),
+                    item.account,
+                    _text_of(values, kind),
+                    json.dumps(values, separators=(",", ":")),
+                    json.dumps(item.tags, separators=(",", ":")) if item.tags else "",
+                )
+            )
+
+    @staticmethod
+    def _event(row: tuple[Any, ...]) -> StoredEvent | None:
+        msgid, time, owner, target, kind, account, data, tags = row
+        try:
+            event = decode_event(kind, json.loads(data))
+            tag_pairs = tuple((str(k), str(v)) for k, v in json.loads(tags)) if tags else ()
+        except (ValueError, TypeError) as exc:
+            log.warning("skipping unreadable stored event %s: %s", msgid, exc)
+            return None
+        return StoredEvent(msgid, time / 1000, owner, target, event, tag_pairs, account)
+
+    def _events(self, rows: list[Any]) -> list[StoredEvent]:
+        out = []
+        for row in rows:
+            item = self._event(row)
+            if item is not None:
+                out.append(item)
+        return out
+
+    _COLUMNS = "msgid, time, owner, target, kind, account, data, tags"
+
+    def time_of(self, owner: str, target: str, msgid: str) -> float | None:
+        rows = self._read(
+            "SELECT time FROM events WHERE msgid = ? AND owner = ? AND target = ? LIMIT 1",
+            (msgid, owner, target),
+        )
+        return rows[0][0] / 1000 if rows else None
+
+    def query(
+        self,
+        owner: str,
+        target: str,
+        *,
+        after: float | None = None,
+        before: float | None = None,
+        limit: int,
+        latest: bool,
+    ) -> list[StoredEvent]:
+        where = "owner = ? AND target = ?"
+        params: list[Any] = [owner, target]
+        if after is not None:
+            where += " AND time > ?"
+            params.append(_ms(after))
+        if before is not None:
+            where += " AND time < ?"
+            params.append(_ms(before))
+        order = "DESC" if latest else "ASC"
+        rows = self._read(
+            f"SELECT {self._COLUMNS} FROM events WHERE {where} ORDER BY time {order}, id {order}"
+            " LIMIT ?",
+            (*params, max(0, limit)),
+        )
+        if latest:
+            rows.reverse()
+        return self._events(rows)
+
+    def targets(
+        self, owner: str, rooms: list[str], after: float, before: float, limit: int
+    ) -> list[tuple[str, float]]:
+        found: list[tuple[str, float]] = []
+        lo, hi = _ms(after), _ms(before)
+        if owner:
+            rows = self._read(
+                "SELECT target, MAX(time) FROM events WHERE owner = ? AND time > ? AND time < ?"
+                " GROUP BY target",
+                (owner, lo, hi),
+            )
+            found.extend((t, ms / 1000) for t, ms in rows)
+        for room in rooms:
+            rows = self._read(
+                "SELECT MAX(time) FROM events WHERE owner = '' AND target = ? AND time > ?"
+                " AND time < ?",
+                (room, lo, hi),
+            )
+            if rows and rows[0][0] is not None:
+                found.append((room, rows[0][0] / 1000))
+        found.sort(key=lambda item: item[1])
+        return found[-limit:] if limit > 0 else []
+
+    def search(
+        self,
+        owner: str,
+        rooms: list[str],
+        text: str,
+        *,
+        target: str | None = None,
+        nick: str | None = None,
+        limit: int,
+    ) -> list[StoredEvent]:
+        query = fts_query(text)
+        if not query:
+            return []
+        where = ["events_text MATCH ?"]
+        params: list[Any] = [query]
+        if target is not None:
+            room = target.startswith(("#", "&"))
+            where.append("e.owner = ? AND e.target = ?")
+            params += ["" if room else owner, target]
+        else:
+            marks = ",".join("?" * len(rooms))
+            scopes = [f"(e.owner = '' AND e.target IN ({marks}))"]
+            params += rooms
+            if owner:
+                scopes.append("e.owner = ?")
+                params.append(owner)
+            where.append("(" + " OR ".join(scopes) + ")")
+        if nick is not None:
+            where.append("e.nick = ?")
+            params.append(nick.casefold())
+        cols = ", ".join("e." + c.strip() for c in self._COLUMNS.split(","))
+        rows = self._read(
+            f"SELECT {cols} FROM events_text JOIN events e ON e.id = events_text.rowid"
+            f" WHERE {' AND '.join(where)} ORDER BY e.time DESC LIMIT ?",
+            (*params, max(0, limit)),
+        )
+        rows.reverse()
+        return self._events(rows)
+
+    def prune(self, now: float, max_age: float, max_per_target: int, batch: int) -> int:
+        if not self.available or batch <= 0:
+            return 0
+        self._flush_events()
+        deleted = 0
+        try:
+            self._begin()
+            if max_age > 0:
+                cur = self._db.execute(
+                    "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ?"
+                    " ORDER BY time LIMIT ?)",
+                    (_ms(now - max_age), batch),
+                )
+                deleted += max(0, cur.rowcount)
+            if max_per_target > 0 and deleted < batch:
+                over = self._db.execute(
+                    "SELECT owner, target, COUNT(*) - ? FROM events GROUP BY owner, target"
+                    " HAVING COUNT(*) > ? LIMIT 16",
+                    (max_per_target, max_per_target),
+                ).fetchall()
+                for owner, target, extra in over:
+                    take = min(extra, batch - deleted)
+                    if take <= 0:
+                        break
+                    cur = self._db.execute(
+                        "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE owner = ?"
+                        " AND target = ? ORDER BY time, id LIMIT ?)",
+                        (owner, target, take),
+                    )
+                    deleted += max(0, cur.rowcount)
+        except sqlite3.Error as exc:
+            self._failed(exc)
+        return deleted
+
+    # -- accounts -----------------------------------------------------------------
+
+    def account(self, folded: str) -> Account | None:
+        rows = self._read("SELECT data FROM accounts WHERE folded = ?", (folded,))
+        if not rows:
+            return None
+        return Account(**json.loads(rows[0][0]))
+
+    def save_account(self, folded: str, account: Account) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO accounts (folded, data) VALUES (?, ?)",
+            (folded, json.dumps(asdict(account))),
+        )
+
+    def delete_account(self, folded: str) -> None:
+        self._write("DELETE FROM accounts WHERE folded = ?", (folded,))
+        self._write("DELETE FROM read_markers WHERE account = ?", (folded,))
+        self._flush_events()
+        self._write("DELETE FROM events WHERE owner = ?", ("a:" + folded,))
+
+    # -- registered rooms -----------------------------------------------------------
+
+    @staticmethod
+    def _room(data: str) -> RoomRecord:
+        raw = json.loads(data)
+        lists = {
+            letter: [ListEntry(**entry) for entry in entries]
+            for letter, entries in raw.pop("lists", {}).items()
+        }
+        return RoomRecord(**raw, lists=lists)
+
+    def room(self, folded: str) -> RoomRecord | None:
+        rows = self._read("SELECT data FROM rooms WHERE folded = ?", (folded,))
+        return self._room(rows[0][0]) if rows else None
+
+    def rooms(self) -> list[RoomRecord]:
+        return [self._room(r[0]) for r in self._read("SELECT data FROM rooms ORDER BY folded")]
+
+    def save_room(self, folded: str, room: RoomRecord) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO rooms (folded, data) VALUES (?, ?)",
+            (folded, json.dumps(asdict(room))),
+        )
+
+    def delete_room(self, folded: str) -> None:
+        self._write("DELETE FROM rooms WHERE folded = ?", (folded,))
+
+    # -- read markers ---------------------------------------------------------------
+
+    def read_marker(self, account: str, target: str) -> float | None:
+        rows = self._read(
+            "SELECT time FROM read_markers WHERE account = ? AND target = ?", (account, target)
+        )
+        return rows[0][0] / 1000 if rows else None
+
+    def set_read_marker(self, account: str, target: str, time: float) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO read_markers (account, target, time) VALUES (?, ?, ?)",
+            (account, target, _ms(time)),
+        )
