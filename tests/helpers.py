@@ -23,6 +23,7 @@ from ircish.dialects import Dialects
 from ircish.net.server import Server
 from ircish.protocol.message import Message
 from ircish.session import Session
+from ircish.storage.sqlite import SqliteStorage
 
 DEFAULT_TIMEOUT = 5.0
 
@@ -93,11 +94,35 @@ def drain(*clients: MemoryClient) -> None:
 class MemoryNetwork:
     """A chat core with sessions wired to lists, and a hand-moved clock."""
 
-    def __init__(self, config: Config | None = None) -> None:
+    def __init__(self, config: Config | None = None, *, storage: bool = False) -> None:
         self.now = 1_000_000.0
         self.config = config or Config()
         self.chat = Chat(self.config, clock=lambda: self.now)
         self.dialects = Dialects.from_config(self.config)
+        #: (due time, order, callback) of ``chat.later``; run by ``advance``.
+        self.timers: list[tuple[float, int, Callable[[], None]]] = []
+        self.chat.scheduler = self._schedule
+        #: With ``storage=True``: a real SQLite store in memory (accounts, history).
+        self.storage: SqliteStorage | None = None
+        if storage:
+            self.storage = SqliteStorage(":memory:")
+            self.chat.attach_storage(self.storage)
+
+    def _schedule(self, delay: float, callback: Callable[[], None]) -> None:
+        self.timers.append((self.now + delay, len(self.timers), callback))
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock on, running every ``chat.later`` callback that falls due, in order."""
+        end = self.now + seconds
+        while True:
+            due = sorted(t for t in self.timers if t[0] <= end)
+            if not due:
+                break
+            first = due[0]
+            self.timers.remove(first)
+            self.now = max(self.now, first[0])
+            first[2]()
+        self.now = end
 
     def connect(self, dialect: str = "plain", host: str = "127.0.0.1") -> MemoryClient:
         return MemoryClient(self, dialect, host)

@@ -316,6 +316,14 @@ class ServerNotice(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceReply(Event):
+    """A reply from a built-in service (``NickServ``, ``ChanServ``) to one user."""
+
+    service: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Closing(Event):
     """The server is closing this connection (IRC ``ERROR``)."""
 

@@ -279,6 +279,9 @@ class IrcDialect:
                 )
             case ev.ServerNotice(text=text):
                 return f"{self._prefix} NOTICE {client.user.nick} :{text}"
+            case ev.ServiceReply(service=service, text=text):
+                src = f"{service}!{service}@services.{self.server}"
+                return f":{src} NOTICE {client.user.nick} :{text}"
             case ev.Closing(reason=reason):
                 return f"ERROR :Closing Link: {client.user.host} ({reason})"
             case ev.Ping(token=token):

@@ -687,6 +687,8 @@ class PlainDialect:
                 return None  # The closing line that follows names the killer and the reason.
             case ev.ServerNotice(text=text):
                 return f"*** {clean(text)}"
+            case ev.ServiceReply(service=service, text=text):
+                return f"-{service}- {clean(text)}"
             case ev.Closing(reason=reason):
                 return f"*** Closing connection: {clean(reason)}"
             case ev.Pong(token=token):
