@@ -397,6 +397,14 @@ class Report:
                 f"{fmt(mine, 4)} vs {fmt(v('rooms', peer, 'ref_cpu'), 4)} = {fmt(r)}x",
                 None if math.isnan(r) else r <= limit,
             )
+        if "ircish-history" in self.present():
+            stored = v("rooms", "ircish-history", "ref_cpu")
+            r = ratio(stored, mine)
+            check(
+                "rooms: CPU/1k with history ≤ 1.25x without",
+                f"{fmt(stored, 4)} vs {fmt(mine, 4)} = {fmt(r)}x",
+                None if math.isnan(r) else r <= 1.25,
+            )
         big = self.big_fanout
         for key, where in (("ref_cpu", "reference step"), ("high_cpu", "high-load step")):
             if key == "high_cpu" and big not in HIGH_REF:

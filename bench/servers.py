@@ -9,6 +9,7 @@ installed is reported as missing with the reason, never silently dropped.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import shutil
@@ -46,6 +47,8 @@ class ServerSpec:
     #: The source tree whose ``ircish`` package an ircish server runs: it goes first on
     #: the server's PYTHONPATH (``run --ircish-path`` measures another checkout).
     source: Path = REPO
+    #: ircish with storage and history on, in a fresh SQLite file in the scratch directory.
+    history: bool = False
 
     def env(self) -> dict[str, str]:
         """The environment a server process starts with."""
@@ -97,12 +100,13 @@ class ServerSpec:
 
     def command(self, port: int, workdir: Path) -> list[str]:
         if self.name.startswith("ircish"):
+            config = _history_config(workdir, port) if self.history else PEERS / "ircish.toml"
             return [
                 sys.executable,
                 "-m",
                 "ircish",
                 "--config",
-                str(PEERS / "ircish.toml"),
+                str(config),
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -132,6 +136,11 @@ SERVERS: dict[str, ServerSpec] = {
             "ircish-mixed",
             "ircish with half of the clients on the plain (netcat) dialect",
             plain_fraction=0.5,
+        ),
+        ServerSpec(
+            "ircish-history",
+            "ircish storing every event in SQLite (WAL, synchronous=normal)",
+            history=True,
         ),
         ServerSpec("threaded", "classic thread per client, blocking send to each member"),
         ServerSpec(
@@ -169,6 +178,21 @@ def _render(template: Path, workdir: Path, port: int) -> Path:
     out.write_text(text)
     # ngIRCd drops root for "nobody" and then writes its PID file here.
     workdir.chmod(0o777)
+    return out
+
+
+def _history_config(workdir: Path, port: int) -> Path:
+    """ircish.toml with storage on, in a database of its own (a fresh one every start)."""
+    db = workdir / f"ircish-history-{port}.db"
+    for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    text = (PEERS / "ircish.toml").read_text()
+    off = '\npath = ""\n'
+    assert text.count(off) == 1, "bench/peers/ircish.toml has no [storage] path to replace"
+    # A JSON string is a TOML basic string.
+    text = text.replace(off, f"\npath = {json.dumps(str(db))}\n")
+    out = workdir / f"ircish-history-{port}.toml"
+    out.write_text(text)
     return out
 
 

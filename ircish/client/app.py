@@ -114,7 +114,8 @@ class ScrollbackControl(UIControl):
         rows[:0] = [[] for _ in range(height - len(rows))]
         return UIContent(get_line=lambda i: rows[i], line_count=len(rows), show_cursor=False)
 
-    def page_up(self) -> None:
+    def page_up(self) -> bool:
+        """Scroll back a page; True if the view now shows the buffer's first line."""
         buf = self.model.current
         end = len(buf.lines) - buf.scroll
         top, _ = self._visible(end, *self.size)
@@ -122,6 +123,8 @@ class ScrollbackControl(UIControl):
         new_end = min(top + 1, end - 1)
         if new_end >= 1:
             buf.scroll = len(buf.lines) - new_end
+        top, _ = self._visible(len(buf.lines) - buf.scroll, *self.size)
+        return top == 0
 
     def page_down(self) -> None:
         buf = self.model.current
@@ -242,6 +245,8 @@ class ChatApp:
                     out.append(("class:status.unread", f" {num}:{name}({buf.unread})"))
         if model.current.scroll:
             out += [("", " │ "), ("class:status.more", f"-- more ({model.current.scroll}) --")]
+        if model.current.history_pending:
+            out += [("", " │ "), ("class:status.more", "loading history")]
         return out
 
     def _paste_text(self) -> StyleAndTextTuples:
@@ -300,6 +305,11 @@ class ChatApp:
             self.model.info(f"Paste of {len(lines)} lines cancelled")
         self.invalidate()
 
+    def page_up(self) -> None:
+        """PageUp; at the top of the buffer, older lines are asked of the server's history."""
+        if self.scrollback.page_up() and self.client.fetch_older(self.model.current):
+            self.connection.flush()
+
     def _set_input(self, text: str | None) -> None:
         if text is not None:
             self.input.document = Document(text, len(text))
@@ -334,7 +344,7 @@ class ChatApp:
 
         @kb.add("pageup")
         def _pageup(event: KeyPressEvent) -> None:
-            self.scrollback.page_up()
+            self.page_up()
 
         @kb.add("pagedown")
         def _pagedown(event: KeyPressEvent) -> None:
@@ -462,9 +472,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="rooms to join, comma-separated (default #lobby; '' for none)",
     )
     parser.add_argument(
+        "--account",
+        default=os.environ.get("IRCISH_ACCOUNT"),
+        metavar="NAME",
+        help="log in to this account with SASL (or set IRCISH_ACCOUNT)",
+    )
+    parser.add_argument(
         "--password",
         default=os.environ.get("IRCISH_PASSWORD"),
-        help="server password (or set IRCISH_PASSWORD)",
+        help="the account's password with --account (asked if not given), else the"
+        " server password; better set IRCISH_PASSWORD, out of the shell history",
     )
     parser.add_argument("--version", action="version", version=f"ircish {__version__}")
     return parser
@@ -512,13 +529,25 @@ def build(
     nick: str,
     rooms: tuple[str, ...],
     password: str | None = None,
+    account: str | None = None,
     **app_kw: object,
 ) -> ChatApp:
-    """A ready ``ChatApp`` for ``host:port`` (tests pass input/output/backoff in ``app_kw``)."""
+    """A ready ``ChatApp`` for ``host:port`` (tests pass input/output/backoff in ``app_kw``).
+
+    With an ``account``, ``password`` is the account's (SASL), not the server's.
+    """
     label = f"{host}:{port}"
     model = Model(nick, label)
     username = re.sub(r"[^A-Za-z0-9]", "", nick)[:10] or "ircish"
-    client = IrcClient(model, username=username, realname=nick, password=password, autojoin=rooms)
+    client = IrcClient(
+        model,
+        username=username,
+        realname=nick,
+        password=None if account else password,
+        autojoin=rooms,
+        account=account or None,
+        account_password=password if account else None,
+    )
     return ChatApp(client, tcp_connector(host, port), label=label, **app_kw)  # type: ignore[arg-type]
 
 
@@ -553,7 +582,18 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     rooms = parse_rooms(args.join)
+    password = args.password
+    if args.account and password is None:
+        if not sys.stdin.isatty():
+            print("ircish: --account needs a password: set IRCISH_PASSWORD", file=sys.stderr)
+            return 2
+        try:
+            password = getpass.getpass(f"Password for {args.account}: ")
+        except (EOFError, KeyboardInterrupt):
+            return 130
     try:
-        return asyncio.run(_run(host, port, lambda: build(host, port, nick, rooms, args.password)))
+        return asyncio.run(
+            _run(host, port, lambda: build(host, port, nick, rooms, password, args.account))
+        )
     except KeyboardInterrupt:
         return 130

@@ -8,10 +8,25 @@ typed.
 
 Registration follows the Modern IRC client protocol with IRCv3 capability
 negotiation: ``CAP LS 302``, (``PASS``), ``NICK``, ``USER``; once the server
-lists its capabilities we ``CAP REQ`` the ones we use (``server-time``,
-``echo-message``, ``multi-prefix``) and send ``CAP END``. A server without CAP
-simply registers us. A taken nickname during registration is retried with the
-next free variant (``alice_``, ``alice2``, ...).
+lists its capabilities we ``CAP REQ`` the ones we use (``WANTED_CAPS``) and
+send ``CAP END``. A server without CAP simply registers us. A taken nickname
+during registration is retried with the next free variant (``alice_``,
+``alice2``, ...).
+
+With an account (``--account``), ``sasl`` is requested too and ``CAP END``
+waits for the login: ``AUTHENTICATE PLAIN``, the server's ``AUTHENTICATE +``,
+then base64 of ``\0account\0password`` in 400-byte pieces (IRCv3 SASL 3.1).
+903 ends it; 904-907 end it with a clear line, and the connection carries on
+without an account. The password is only ever written to the server.
+
+History (IRCv3 ``draft/chathistory``, when the server offers it with
+``batch``): joining a room asks for its latest messages (``LATEST * 50``);
+rejoining one we already have lines of (a reconnect, a kick) asks only for
+what came after our newest msgid; scrolling to the top asks for the page
+before the oldest one (``fetch_older``). One request per buffer is in flight
+at a time. The ``chathistory`` batch is collected whole, then
+``Model.insert_history`` puts it in time order and drops what the buffer
+already has (same msgid).
 
 Until the server welcomes us (001), user lines are held in a pending queue;
 after 001 we join the rooms we want to be in (on a reconnect: the rooms we were
@@ -23,16 +38,33 @@ Answers that come as a series of numerics (``/who``, ``/whois``, ``/list``,
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ircish import __version__
-from ircish.client.model import Buffer, BufferKind, LineKind, Model, Table, casefolder
+from ircish.client.model import Buffer, BufferKind, Line, LineKind, Model, Table, casefolder
 from ircish.protocol import numerics as n
 from ircish.protocol.message import Message, MessageParseError
 
-#: Capabilities the client asks for when the server offers them.
-WANTED_CAPS = ("server-time", "echo-message", "multi-prefix")
+#: Capabilities the client asks for when the server offers them (``sasl`` too, with an account).
+WANTED_CAPS = (
+    "server-time",
+    "echo-message",
+    "multi-prefix",
+    "batch",
+    "message-tags",
+    "draft/chathistory",
+)
+#: What chathistory needs: without batches the client could not tell history from live lines.
+HISTORY_CAPS = frozenset({"draft/chathistory", "batch"})
+#: Messages asked for on joining a room, per page when scrolling up, and to catch up.
+HISTORY_ON_JOIN = 50
+HISTORY_PAGE = 50
+HISTORY_MISSED = 100
+#: AUTHENTICATE carries at most this many bytes of base64 per line.
+SASL_CHUNK = 400
 #: Bytes a server may add around our text when it relays a message
 #: (":nick!~user@host PRIVMSG target :" and CR LF); hosts can be 63 bytes.
 RELAY_OVERHEAD = 100
@@ -45,6 +77,33 @@ TEXT_ONLY_NUMERICS = frozenset({"250", n.RPL_LOCALUSERS, n.RPL_GLOBALUSERS})
 WHOIS_CODES = ("311", "312", "313", "317", "319", "320", "330", "338", "378", "671", "276")
 
 Handler = Callable[[Message], None]
+
+
+@dataclass(slots=True)
+class HistoryRequest:
+    """A CHATHISTORY request waiting for its batch."""
+
+    limit: int
+    #: The catch-up after a reconnect: its lines count as unread.
+    missed: bool = False
+    #: A request for older lines: fewer than ``limit`` means the history starts there.
+    older: bool = False
+    #: Asked by scrolling up: tell the user when nothing older exists.
+    scrolled: bool = False
+    #: The msgid the answer follows (a catch-up).
+    after: str = ""
+
+
+@dataclass(slots=True)
+class Batch:
+    """An open IRCv3 batch; only ``chathistory`` ones are collected."""
+
+    kind: str
+    params: tuple[str, ...]
+    lines: list[Line] = field(default_factory=list)
+    #: Messages received in it (also those not shown, such as TAGMSG).
+    count: int = 0
+
 
 #: Friendlier wording for common errors: code -> text with {0}, {1} for the params.
 ERROR_TEXTS: dict[str, str] = {
@@ -114,11 +173,17 @@ class IrcClient:
         realname: str | None = None,
         password: str | None = None,
         autojoin: tuple[str, ...] = (),
+        account: str | None = None,
+        account_password: str | None = None,
     ) -> None:
         self.model = model
         self.username = username or model.nick
         self.realname = realname or model.nick
+        #: The server password (PASS), not the account's.
         self.password = password
+        #: The account to log in to with SASL PLAIN, and its password.
+        self.account = account
+        self.account_password = account_password
         #: Rooms to be in after every (re)registration: folded name -> (name, key).
         self.channels: dict[str, tuple[str, str]] = {}
         for room in autojoin:
@@ -132,7 +197,16 @@ class IrcClient:
         self.fatal: str | None = None
         self.caps: set[str] = set()
         self._offered: set[str] = set()
+        self._sasl_mechs: set[str] = set()
+        #: SASL progress: "" (not tried), "started" (AUTHENTICATE PLAIN sent), "sent", "done".
+        self._sasl = ""
         self._cap_done = False
+        #: Open batches by reference (nested ones in a chathistory batch share its entry).
+        self._batches: dict[str, Batch] = {}
+        #: History requests in flight, by folded target.
+        self._requests: dict[str, HistoryRequest] = {}
+        #: The ISUPPORT CHATHISTORY limit (0: none announced).
+        self.history_limit = 0
         self._nick_base = model.nick
         self._nick_attempt = 0
         self._out: list[str] = []
@@ -161,6 +235,9 @@ class IrcClient:
             "MODE": self._on_mode,
             "INVITE": self._on_invite,
             "AWAY": lambda msg: None,
+            "AUTHENTICATE": self._on_authenticate,
+            "BATCH": self._on_batch,
+            "FAIL": self._on_fail,
         }
         self._numerics: dict[str, Handler] = {
             n.RPL_WELCOME: self._on_welcome,
@@ -188,6 +265,14 @@ class IrcClient:
             n.ERR_NICKNAMEINUSE: self._on_nick_error,
             n.ERR_ERRONEUSNICKNAME: self._on_nick_error,
             n.ERR_PASSWDMISMATCH: self._on_bad_password,
+            n.RPL_LOGGEDIN: self._on_loggedin,
+            n.RPL_LOGGEDOUT: self._on_loggedout,
+            n.RPL_SASLSUCCESS: self._on_sasl_end,
+            n.ERR_SASLFAIL: self._on_sasl_failed,
+            n.ERR_SASLTOOLONG: self._on_sasl_failed,
+            n.ERR_SASLABORTED: self._on_sasl_failed,
+            n.ERR_SASLALREADY: self._on_sasl_end,
+            n.RPL_SASLMECHS: self._on_saslmechs,
         }
         for code in WHOIS_CODES:
             self._numerics[code] = self._whois_row
@@ -204,7 +289,12 @@ class IrcClient:
         self.registered = False
         self.caps = set()
         self._offered = set()
+        self._sasl_mechs = set()
+        self._sasl = ""
         self._cap_done = False
+        self._batches.clear()
+        self._requests.clear()
+        self.history_limit = 0
         self._nick_base = self.model.nick
         self._nick_attempt = 0
         self._names.clear()
@@ -221,6 +311,11 @@ class IrcClient:
         self.connected = False
         self.registered = False
         self._out.clear()
+        self._batches.clear()
+        self._requests.clear()
+        self.model.account = None
+        for buf in self.model.buffers:
+            buf.history_pending = False
         for buf in self.model.rooms():
             if buf.joined:
                 buf.joined = False
@@ -236,6 +331,11 @@ class IrcClient:
         try:
             msg = Message.parse(line)
         except MessageParseError:
+            return
+        ref = msg.tags.get("batch")
+        batch = self._batches.get(ref) if ref is not None else None
+        if batch is not None and batch.kind == "chathistory" and msg.verb != "BATCH":
+            self._history_message(batch, msg)
             return
         handler = self._handlers.get(msg.verb)
         if handler is None and msg.verb.isdigit():
@@ -320,18 +420,82 @@ class IrcClient:
         caps = {c.split("=", 1)[0] for c in msg.params[-1].split()}
         if sub == "LS":
             self._offered |= caps
+            for token in msg.params[-1].split():
+                if token.startswith("sasl="):
+                    self._sasl_mechs |= {m.upper() for m in token[5:].split(",") if m}
             if more:
                 return
             wanted = [c for c in WANTED_CAPS if c in self._offered]
+            if self.account and not self.registered and self._sasl_possible():
+                wanted.append("sasl")
             if wanted and not self.registered:
                 self._write("CAP", "REQ", " ".join(wanted))
             else:
                 self._cap_end()
         elif sub == "ACK":
-            self.caps |= {c for c in caps if not c.startswith("-")}
+            acked = {c for c in caps if not c.startswith("-")}
+            self.caps |= acked
+            if "sasl" in acked and self.account and not self.registered and not self._sasl:
+                self._sasl = "started"
+                self._write("AUTHENTICATE", "PLAIN")
+                return  # CAP END once the login is over
             self._cap_end()
         elif sub == "NAK":
+            if self.account and "sasl" in caps:
+                self._login_failed("the server refused the sasl capability")
             self._cap_end()
+
+    def _sasl_possible(self) -> bool:
+        """Whether the server offers SASL PLAIN; if not, say why we will not log in."""
+        if "sasl" not in self._offered:
+            self._login_failed("the server does not offer SASL")
+            return False
+        if self._sasl_mechs and "PLAIN" not in self._sasl_mechs:
+            offered = ", ".join(sorted(self._sasl_mechs))
+            self._login_failed(f"the server offers only {offered}, not PLAIN")
+            return False
+        return True
+
+    def _login_failed(self, why: str) -> None:
+        self._sasl = "done"
+        text = f"Not logged in as {self.account}: {why}; connected without an account"
+        self.model.error(text, self.server)
+
+    def _on_authenticate(self, msg: Message) -> None:
+        """``AUTHENTICATE +``: the server is ready for our credentials."""
+        if self._sasl != "started" or msg.params[0] != "+":
+            return
+        self._sasl = "sent"
+        raw = f"\0{self.account}\0{self.account_password or ''}".encode()
+        payload = base64.b64encode(raw).decode("ascii")
+        for i in range(0, len(payload), SASL_CHUNK):
+            self._write("AUTHENTICATE", payload[i : i + SASL_CHUNK])
+        if len(payload) % SASL_CHUNK == 0:
+            self._write("AUTHENTICATE", "+")  # an exact multiple: say it is over
+
+    def _on_loggedin(self, msg: Message) -> None:
+        self.model.account = msg.params[2]
+        self.model.info(msg.params[-1], self.server)
+
+    def _on_loggedout(self, msg: Message) -> None:
+        self.model.account = None
+        self.model.info(msg.params[-1], self.server)
+
+    def _on_sasl_end(self, msg: Message) -> None:
+        """903 (success; 900 told the account) or 907 (already logged in)."""
+        self._sasl = "done"
+        self._cap_end()
+
+    def _on_sasl_failed(self, msg: Message) -> None:
+        """904 wrong credentials, 905 too long, 906 aborted."""
+        if self._sasl in ("started", "sent"):
+            self._login_failed(msg.params[-1])
+        else:
+            self._on_numeric(msg)
+        self._cap_end()
+
+    def _on_saslmechs(self, msg: Message) -> None:
+        self._sasl_mechs = {m.upper() for m in msg.params[1].split(",") if m}
 
     def _cap_end(self) -> None:
         if not self._cap_done and not self.registered:
@@ -353,6 +517,10 @@ class IrcClient:
             self._write("JOIN", *((names, ",".join(keys)) if keys else (names,)))
         pending, self._pending = self._pending, []
         self._out.extend(pending)
+        # Private conversations have no JOIN: catch up on them now (rooms do on their JOIN).
+        for buf in model.buffers:
+            if buf.kind is BufferKind.QUERY and buf.newest_msgid():
+                self._fetch_recent(buf)
 
     def _on_isupport(self, msg: Message) -> None:
         model = self.model
@@ -364,6 +532,8 @@ class IrcClient:
                 model.chantypes = value
             elif key == "NETWORK" and value:
                 model.server.name = value
+            elif key == "CHATHISTORY" and value.isdigit():
+                self.history_limit = int(value)
             elif key == "PREFIX" and value.startswith("("):
                 modes, _, chars = value[1:].partition(")")
                 model.prefixes = chars
@@ -407,6 +577,7 @@ class IrcClient:
         target, text = msg.params[0], msg.params[1]
         notice = msg.verb == "NOTICE"
         when = parse_time(msg.tags.get("time"))
+        msgid = msg.tags.get("msgid", "")
         # STATUSMSG targets such as "@#room" still belong to the room.
         room = target if model.is_room_name(target) else target.lstrip(model.prefixes)
         if model.is_room_name(room):
@@ -425,7 +596,7 @@ class IrcClient:
             self._on_ctcp(msg, buf, nick, text.strip(CTCP), when)
             return
         kind = LineKind.NOTICE if notice else LineKind.MESSAGE
-        model.message(buf, nick or (msg.source or self.server.name), text, kind, when)
+        model.message(buf, nick or (msg.source or self.server.name), text, kind, when, msgid)
 
     def _on_ctcp(
         self, msg: Message, buf: Buffer, nick: str, body: str, when: datetime | None
@@ -433,7 +604,7 @@ class IrcClient:
         verb, _, arg = body.partition(" ")
         verb = verb.upper()
         if verb == "ACTION":
-            self.model.message(buf, nick, arg, LineKind.ACTION, when)
+            self.model.message(buf, nick, arg, LineKind.ACTION, when, msg.tags.get("msgid", ""))
         elif msg.verb == "NOTICE":
             self.model.info(f"CTCP {verb} reply from {nick}: {arg}", self.model.current)
         else:
@@ -441,6 +612,135 @@ class IrcClient:
             reply = {"VERSION": f"ircish {__version__}", "PING": arg}.get(verb)
             if reply is not None and self.registered:
                 self._write("NOTICE", nick, f"{CTCP}{verb} {reply}{CTCP}")
+
+    # -- history ------------------------------------------------------------------------
+
+    @property
+    def has_history(self) -> bool:
+        """Whether the server answers CHATHISTORY on this connection."""
+        return self.registered and self.caps >= HISTORY_CAPS
+
+    def fetch_older(self, buf: Buffer) -> bool:
+        """The user reached the top of ``buf``: ask for the page before its oldest message.
+
+        Nothing is sent while a request for the buffer is in flight, once the
+        server said there is nothing older, or when the buffer is full anyway.
+        """
+        if (
+            not self.has_history
+            or buf.kind is BufferKind.SERVER
+            or buf.history_pending
+            or buf.history_start
+            or buf.full
+            or (buf.is_room and not buf.joined)
+        ):
+            return False
+        oldest = buf.oldest_msgid()
+        selector = f"msgid={oldest}" if oldest else "*"
+        sub = "BEFORE" if oldest else "LATEST"
+        self._request(
+            buf, sub, selector, HISTORY_PAGE, HistoryRequest(0, older=True, scrolled=True)
+        )
+        return True
+
+    def _fetch_recent(self, buf: Buffer) -> None:
+        """After a JOIN (or, for a query, a reconnect): the latest lines, or what we missed."""
+        if not self.has_history or buf.history_pending:
+            return
+        newest = buf.newest_msgid()
+        if newest:
+            req = HistoryRequest(0, missed=True, after=newest)
+            self._request(buf, "LATEST", f"msgid={newest}", HISTORY_MISSED, req)
+        else:
+            self._request(buf, "LATEST", "*", HISTORY_ON_JOIN, HistoryRequest(0, older=True))
+
+    def _request(
+        self, buf: Buffer, sub: str, selector: str, limit: int, req: HistoryRequest
+    ) -> None:
+        if self.history_limit:
+            limit = min(limit, self.history_limit)
+        req.limit = limit
+        buf.history_pending = True
+        self._requests[self.model.fold(buf.name)] = req
+        self._write("CHATHISTORY", sub, buf.name, selector, str(limit))
+
+    def _on_batch(self, msg: Message) -> None:
+        ref = msg.params[0]
+        if ref.startswith("+") and len(msg.params) > 1:
+            outer = self._batches.get(msg.tags.get("batch", ""))
+            if outer is not None and outer.kind == "chathistory":
+                self._batches[ref[1:]] = outer  # a batch inside history is history too
+            else:
+                self._batches[ref[1:]] = Batch(msg.params[1].lower(), msg.params[2:])
+        elif ref.startswith("-"):
+            batch = self._batches.pop(ref[1:], None)
+            # Only the outer batch's end finishes it, not that of one nested in it.
+            if (
+                batch is not None
+                and batch.kind == "chathistory"
+                and not any(open_ is batch for open_ in self._batches.values())
+            ):
+                self._history_done(batch)
+
+    def _history_message(self, batch: Batch, msg: Message) -> None:
+        """One message of a chathistory batch: kept until the batch ends."""
+        batch.count += 1
+        if msg.verb not in ("PRIVMSG", "NOTICE") or len(msg.params) < 2:
+            return  # TAGMSG (reactions, typing) and events we did not ask for
+        text = msg.params[1]
+        kind = LineKind.NOTICE if msg.verb == "NOTICE" else LineKind.MESSAGE
+        if text.startswith(CTCP):
+            verb, _, arg = text.strip(CTCP).partition(" ")
+            if verb.upper() != "ACTION":
+                return
+            kind, text = LineKind.ACTION, arg
+        nick = msg.nick or msg.source or self.server.name
+        when = parse_time(msg.tags.get("time"))
+        msgid = msg.tags.get("msgid", "")
+        batch.lines.append(self.model.make_message(nick, text, kind, when, msgid, history=True))
+
+    def _history_done(self, batch: Batch) -> None:
+        model = self.model
+        target = batch.params[0] if batch.params else ""
+        req = self._requests.pop(model.fold(target), None) if target else None
+        buf = model.find(target) if target and not target.isdigit() else None
+        if buf is None or buf is self.server:
+            if not batch.lines:
+                return
+            buf = model.open(
+                target, BufferKind.ROOM if model.is_room_name(target) else BufferKind.QUERY
+            )
+        buf.history_pending = False
+        if req is None:
+            model.insert_history(buf, batch.lines)
+        else:
+            model.insert_history(buf, batch.lines, missed=req.missed, after=req.after)
+        if req is not None and req.older and batch.count < req.limit:
+            buf.history_start = True
+            if req.scrolled and buf.lines:
+                start = Line(
+                    buf.lines[0].time, LineKind.INFO, f"Start of the history of {buf.name}"
+                )
+                buf.lines.appendleft(start)
+
+    def _on_fail(self, msg: Message) -> None:
+        """IRCv3 standard replies: ``FAIL <command> <code> [<context>...] :<text>``."""
+        if msg.params[0].upper() != "CHATHISTORY":
+            self.model.info(" ".join(msg.params), self.server)
+            return
+        model = self.model
+        # FAIL CHATHISTORY <code> <subcommand> <target> :text names the target; others may not.
+        target = msg.params[3] if len(msg.params) > 4 else ""
+        keys = (
+            [model.fold(target)] if model.fold(target) in self._requests else list(self._requests)
+        )
+        for key in keys:
+            self._requests.pop(key, None)
+            for buf in model.buffers:
+                if model.fold(buf.name) == key:
+                    buf.history_pending = False
+        where = f" of {target}" if target else ""
+        model.info(f"No history{where}: {msg.params[-1]}", self.server)
 
     # -- membership ---------------------------------------------------------------------
 
@@ -459,6 +759,7 @@ class IrcClient:
                 self._switch_to.discard(key)
                 model.switch(buf)
             model.line(buf, LineKind.JOIN, f"You joined {room}", nick, own=True)
+            self._fetch_recent(buf)
             return
         buf = model.open(room, BufferKind.ROOM)
         model.add_member(buf, nick)

@@ -11,11 +11,21 @@ raises its highlight count and rings the bell.
 
 Buffers are numbered from 1 in the order they were opened, like irssi windows
 and WeeChat buffers; buffer 1 is the server buffer and cannot be closed.
+
+Server history (IRCv3 ``draft/chathistory``) arrives as whole batches of
+messages, older than or interleaved with what the buffer already shows.
+``Model.insert_history`` puts them in time order (a stable sort, so lines with
+the same time keep the server's order) and drops every message whose msgid the
+buffer already has, so live lines, their echoes and overlapping history
+requests never show twice. Only messages carry a msgid in the buffer: they are
+what chathistory returns, so the oldest and newest msgid are valid selectors
+for the next request.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +36,10 @@ from enum import Enum
 MAX_LINES = 2000
 #: Characters IRC allows in nicknames besides letters and digits.
 NICK_SPECIALS = "[]\\`_^{|}-"
+
+
+def _time(line: Line) -> datetime:
+    return line.time
 
 
 class LineKind(Enum):
@@ -71,6 +85,10 @@ class Line:
     own: bool = False
     mention: bool = False
     table: Table | None = None
+    #: The server's msgid (messages only): the key for dropping duplicates.
+    msgid: str = ""
+    #: Fetched from the server's history (shown with its date when not from today).
+    history: bool = False
     #: Rendering cache owned by ``render.py``: (width, rows).
     cache: tuple[int, list[object]] | None = field(default=None, repr=False)
 
@@ -99,6 +117,25 @@ class Buffer:
     joined: bool = False
     #: Lines hidden below the view; 0 follows new lines.
     scroll: int = 0
+    #: msgid -> line, for every line of ``lines`` that has one.
+    msgids: dict[str, Line] = field(default_factory=dict)
+    #: A history request for this buffer is waiting for its answer.
+    history_pending: bool = False
+    #: The server has no older history for this buffer (or the user cleared it).
+    history_start: bool = False
+    #: The newest msgid when the buffer was last cleared: where a catch-up starts.
+    cleared_msgid: str = ""
+
+    @property
+    def full(self) -> bool:
+        return len(self.lines) == self.lines.maxlen
+
+    def oldest_msgid(self) -> str:
+        return next((line.msgid for line in self.lines if line.msgid), "")
+
+    def newest_msgid(self) -> str:
+        newest = (line.msgid for line in reversed(self.lines) if line.msgid)
+        return next(newest, self.cleared_msgid)
 
     @property
     def is_room(self) -> bool:
@@ -173,6 +210,8 @@ class Model:
         self.clock = clock or (lambda: datetime.now().astimezone())
         self.on_bell = on_bell
         self.away: str | None = None
+        #: The account we are logged in to (RPL_LOGGEDIN), or None.
+        self.account: str | None = None
         #: Shown in the status line: "connecting", "registering", "connected", "reconnecting".
         self.state = "disconnected"
         #: When (time.monotonic) the next connection attempt is due, while waiting for it.
@@ -272,31 +311,113 @@ class Model:
     # -- lines ------------------------------------------------------------------
 
     def add(self, buf: Buffer, line: Line) -> Line:
-        """Append ``line`` to ``buf`` and account for it as activity."""
+        """Append ``line`` to ``buf`` and account for it as activity.
+
+        A message whose msgid the buffer already shows is not added again: the
+        line already there is returned.
+        """
+        if line.msgid:
+            if (seen := buf.msgids.get(line.msgid)) is not None:
+                return seen
+            buf.msgids[line.msgid] = line
+        if buf.full:
+            self._evict(buf)
         buf.lines.append(line)
+        if buf is self.current and buf.scroll:
+            buf.scroll += 1  # keep the view still while the user reads back
+        self._count(buf, line)
+        return line
+
+    def _evict(self, buf: Buffer) -> None:
+        """Drop the oldest line of a full buffer (and forget its msgid)."""
+        old = buf.lines.popleft()
+        if old.msgid:
+            buf.msgids.pop(old.msgid, None)
+
+    def _count(self, buf: Buffer, line: Line, *, bell: bool = True) -> None:
+        """Activity accounting for a line that just arrived in ``buf``."""
         if line.kind in ACTIVITY_KINDS and line.nick and not line.own:
             buf.spoke[self.fold(line.nick)] = self._said = self._said + 1
         if buf is self.current:
-            if buf.scroll:
-                buf.scroll += 1  # keep the view still while the user reads back
-            return line
+            return
         if line.kind in ACTIVITY_KINDS and not line.own:
             buf.unread += 1
             if line.mention or buf.kind is BufferKind.QUERY:
                 buf.highlights += 1
-                if self.on_bell is not None:
+                if bell and self.on_bell is not None:
                     self.on_bell()
         elif line.kind is LineKind.KICK and line.mention:
             buf.highlights += 1
-        return line
+
+    def insert_history(
+        self, buf: Buffer, lines: list[Line], *, missed: bool = False, after: str = ""
+    ) -> int:
+        """Put history lines into ``buf`` in time order; returns how many were new.
+
+        Messages already in the buffer (same msgid) are dropped. ``missed``
+        lines (the catch-up after a reconnect) count as unread activity, with
+        at most one bell for the batch; older history never does.
+
+        Server time has millisecond precision, so a burst shares one time: the
+        batch keeps the server's order, a new line goes before buffer lines of
+        the same time (a batch answers with what precedes what we have), and
+        never before a line the batch itself already placed, nor before the
+        buffer's copy of a message the batch repeats, nor before the message
+        with msgid ``after`` (what the request asked for lines after). A line that lands below the
+        bottom of a scrolled-back view scrolls it, so the view stays still.
+        """
+        added = 0
+        rang = False
+        lo = 0
+        if after in buf.msgids:
+            lo = buf.lines.index(buf.msgids[after]) + 1
+        for line in sorted(lines, key=lambda x: x.time):
+            seen = buf.msgids.get(line.msgid) if line.msgid else None
+            if seen is not None:
+                lo = max(lo, buf.lines.index(seen) + 1)
+                continue
+            index = bisect_left(buf.lines, line.time, lo=min(lo, len(buf.lines)), key=_time)
+            if buf.full:
+                if index == 0:
+                    continue  # older than everything the buffer can keep
+                self._evict(buf)
+                index -= 1
+            below_view = index > len(buf.lines) - buf.scroll
+            buf.lines.insert(index, line)
+            lo = index + 1
+            if line.msgid:
+                buf.msgids[line.msgid] = line
+            added += 1
+            if buf.scroll and below_view:
+                buf.scroll += 1
+            if missed:
+                before = buf.highlights
+                self._count(buf, line, bell=not rang)
+                rang = rang or buf.highlights > before
+        return added
 
     def line(
         self, buf: Buffer, kind: LineKind, text: str = "", nick: str = "", **kw: object
     ) -> Line:
-        """Build a line stamped now and add it (``kw``: own, mention, table, time)."""
+        """Build a line stamped now and add it (``kw``: own, mention, table, time, msgid)."""
         when = kw.pop("time", None) or self.clock()
         made = Line(when, kind, text, nick, **kw)  # type: ignore[arg-type]
         return self.add(buf, made)
+
+    def make_message(
+        self,
+        nick: str,
+        text: str,
+        kind: LineKind = LineKind.MESSAGE,
+        time: datetime | None = None,
+        msgid: str = "",
+        history: bool = False,
+    ) -> Line:
+        """A message line, not yet in any buffer: marks own lines and mentions."""
+        own = self.is_me(nick)
+        mention = not own and self.mentions_me(text)
+        when = time or self.clock()
+        return Line(when, kind, text, nick, own, mention, msgid=msgid, history=history)
 
     def info(self, text: str, buf: Buffer | None = None) -> Line:
         return self.line(buf or self.current, LineKind.INFO, text)
@@ -311,14 +432,17 @@ class Model:
         text: str,
         kind: LineKind = LineKind.MESSAGE,
         time: datetime | None = None,
+        msgid: str = "",
     ) -> Line:
         """A message, action or notice: marks own lines and mentions of the user."""
-        own = self.is_me(nick)
-        mention = not own and self.mentions_me(text)
-        return self.line(buf, kind, text, nick, own=own, mention=mention, time=time)
+        return self.add(buf, self.make_message(nick, text, kind, time, msgid))
 
     def clear(self, buf: Buffer) -> None:
+        """Empty the buffer; scrolling up does not fetch the cleared history again."""
+        buf.cleared_msgid = buf.newest_msgid()
+        buf.history_start = True
         buf.lines.clear()
+        buf.msgids.clear()
         buf.scroll = 0
 
     # -- members ----------------------------------------------------------------

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from datetime import datetime
 from io import StringIO
 from typing import cast
 
@@ -173,7 +174,10 @@ def _join(*parts: tuple[str, Style | None]) -> Text:
 
 def _prefix(line: Line) -> tuple[Text, Style | None]:
     """The part before the text (time, nick or arrow) and the style of the text."""
-    stamp = (line.time.strftime("%H:%M") + " ", TIME_STYLE)
+    # History from another day says which day, or "14:02" would read as today.
+    when = line.time
+    older = line.history and when.date() != datetime.now(when.tzinfo).date()
+    stamp = (when.strftime("%b %d %H:%M" if older else "%H:%M") + " ", TIME_STYLE)
     nick = strip_controls(line.nick)
     nick_style = OWN_NICK_STYLE if line.own else Style(color=nick_color(nick))
     if line.mention:

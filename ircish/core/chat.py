@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from ircish import __version__
 from ircish.config import Config
-from ircish.core import history, pipeline, state
+from ircish.core import accounts, history, pipeline, registered, state
 from ircish.core.clients import Client, Sink
 from ircish.core.command import Command
 from ircish.core.dialect import Dialect
@@ -45,6 +45,12 @@ T = TypeVar("T")
 Offloader = Callable[[Callable[[], Any], Callable[[Any], None]], None]
 #: ``scheduler(delay, callback)``: run ``callback()`` on the loop thread after ``delay`` seconds.
 Scheduler = Callable[[float, Callable[[], None]], None]
+#: Retention (``[history] max_age_days``, ``max_per_target``) deletes at most PRUNE_BATCH
+#: events every PRUNE_EVERY seconds, so the loop never waits on one long delete; after a
+#: full batch it goes on after PRUNE_AGAIN seconds, letting the chat run in between.
+PRUNE_EVERY = 10.0
+PRUNE_AGAIN = 0.2
+PRUNE_BATCH = 500
 
 
 class Chat:
@@ -74,19 +80,35 @@ class Chat:
         self.publish: Hook | None = None
         #: Accounts, registered rooms and history (``ircish.core.storage``); None: all off.
         self.storage: Storage | None = None
+        #: Folded names of the registered rooms (``ircish.core.registered``); empty without storage.
+        self.registered_rooms: set[str] = set()
         #: Set by the network layer: run a callback after a delay, on the loop thread.
         self.scheduler: Scheduler | None = None
         #: Set by the network layer to run slow work on a worker thread (``offload``).
         self.offloader: Offloader | None = None
         #: Clients whose OPER password check is running (one at a time each).
         self.oper_pending: set[Client] = set()
+        #: Logins, throttling and nick protection in progress (``ircish.core.accounts``).
+        self.accounts = accounts.AccountState()
         self._out: Outbox | None = None
 
     def attach_storage(self, storage: Storage) -> None:
         """Use ``storage`` for accounts and rooms, and for history when it is enabled."""
         self.storage = storage
+        registered.load(self)
         if self.config.history.enabled:
             self.store = functools.partial(history.record, self)
+        retention = self.config.history
+        if retention.max_age_days or retention.max_per_target:
+            self.later(PRUNE_EVERY, self._prune)
+
+    def _prune(self) -> None:
+        """Retention, one small batch; the next comes sooner while batches come back full."""
+        deleted = 0
+        try:
+            deleted = history.prune(self, PRUNE_BATCH)
+        finally:
+            self.later(PRUNE_AGAIN if deleted >= PRUNE_BATCH else PRUNE_EVERY, self._prune)
 
     def later(self, delay: float, callback: Callable[[], None]) -> None:
         """Run ``callback`` on the loop thread in ``delay`` seconds (never, without a loop)."""
@@ -139,9 +161,10 @@ class Chat:
         *,
         tags: tuple[tuple[str, str], ...] = (),
         echo: bool = False,
+        account: str = "",
     ) -> None:
-        """Add an event for an audience to the open outbox."""
-        env = Envelope(event, audience, None, tags, echo)
+        """Add an event for an audience to the open outbox (``account``: the sender's)."""
+        env = Envelope(event, audience, None, tags, echo, account)
         out = self._out
         if out is not None:
             out.items.append(env)
@@ -228,6 +251,7 @@ class Chat:
         with self.outbox(client):
             user = client.user
             state.detach(self, client)
+            accounts.client_gone(self, client)
             if user.registered and not user.clients:
                 state.quit(self, user, reason)
                 # %r: the reason is the user's text, and a log file must not carry their escapes.
@@ -264,6 +288,7 @@ class Chat:
         telling their room-mates would cost O(N * room size) on the way out.
         """
         closing = Closing(reason)
+        accounts.shutdown(self)
         with self.outbox():
             for client in list(self.clients):
                 client.quitting = True

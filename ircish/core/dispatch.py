@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 
 from ircish.core.command import Command
 from ircish.core.handlers import (
+    accounts,
     batch,
+    history,
     info,
     messaging,
     modes,
@@ -24,6 +26,7 @@ from ircish.core.handlers import (
     registration,
     rooms,
     server,
+    services,
     users,
 )
 from ircish.errors import CommandError
@@ -87,6 +90,22 @@ COMMANDS: dict[str, CommandSpec] = {
     "MONITOR": CommandSpec(monitor.handle_monitor, 1),
     "SETNAME": CommandSpec(users.handle_setname, 1),
     "CHGHOST": CommandSpec(users.handle_chghost, 2),
+    "AUTHENTICATE": CommandSpec(accounts.handle_authenticate, 1, usable_pre_registration=True),
+    "REGISTER": CommandSpec(accounts.handle_register, 3, usable_pre_registration=True),
+    "VERIFY": CommandSpec(accounts.handle_verify, 2, usable_pre_registration=True),
+    "LOGIN": CommandSpec(accounts.handle_login, 1),
+    "LOGOUT": CommandSpec(accounts.handle_logout, 0),
+    "PASSWD": CommandSpec(accounts.handle_passwd, 2),
+    "UNREGISTER": CommandSpec(accounts.handle_unregister, 1),
+    "GHOST": CommandSpec(accounts.handle_ghost, 1),
+    "NS": CommandSpec(services.handle_ns, 0),
+    "NICKSERV": CommandSpec(services.handle_ns, 0),
+    "CS": CommandSpec(services.handle_cs, 0),
+    "CHANSERV": CommandSpec(services.handle_cs, 0),
+    "CHATHISTORY": CommandSpec(history.handle_chathistory, 0),
+    "HISTORY": CommandSpec(history.handle_history, 1),
+    "SEARCH": CommandSpec(history.handle_search, 1),
+    "MARKREAD": CommandSpec(history.handle_markread, 0),
 }
 
 

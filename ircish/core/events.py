@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from ircish.core.clients import Client
+    from ircish.core.storage import StoredEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,7 @@ class Envelope:
     ``msgid`` once; nothing changes them afterwards.
     """
 
-    __slots__ = ("audience", "client", "echo", "event", "msgid", "tags", "time")
+    __slots__ = ("account", "audience", "client", "echo", "event", "msgid", "tags", "time")
 
     def __init__(
         self,
@@ -102,6 +103,7 @@ class Envelope:
         client: Client | None = None,
         tags: tuple[tuple[str, str], ...] = (),
         echo: bool = False,
+        account: str = "",
     ) -> None:
         self.event = event
         self.audience = audience
@@ -111,6 +113,8 @@ class Envelope:
         self.tags = tags
         #: A message: the sending client gets it only with ``echo-message``.
         self.echo = echo
+        #: The sender's account ("" for none): the IRCv3 ``account`` tag (account-tag).
+        self.account = account
         self.time = 0.0
         self.msgid = ""
 
@@ -324,6 +328,32 @@ class ServiceReply(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class AccountChange(Event):
+    """A user logged in to ``account``, or out (""): IRCv3 account-notify."""
+
+    source: str
+    nick: str
+    account: str
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticate(Event):
+    """One ``AUTHENTICATE`` line of a SASL exchange from the server (``+``: empty)."""
+
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountReply(Event):
+    """A success line of IRCv3 account-registration: ``REGISTER SUCCESS <account> :text``."""
+
+    command: str
+    status: str
+    account: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Closing(Event):
     """The server is closing this connection (IRC ``ERROR``)."""
 
@@ -379,6 +409,36 @@ class Kill(Event):
     nick: str
     target: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class History(Event):
+    """Events given back from history to one client, each with its original msgid and time.
+
+    IRC clients get the original lines, inside a ``batch`` of type ``batch``
+    (``chathistory``) naming ``target`` when they negotiated ``batch`` (an empty
+    ``batch``: never in one); netcat users get one line per event marked with
+    where and when it happened (``[#rust 14:02] <bob> hi``).
+    """
+
+    target: str
+    items: tuple[StoredEvent, ...]
+    batch: str = "chathistory"
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryTargets(Event):
+    """``CHATHISTORY TARGETS``: conversations with activity, and the time of the latest."""
+
+    targets: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadMarker(Event):
+    """IRCv3 ``draft/read-marker``: how far an account has read a conversation (None: unknown)."""
+
+    target: str
+    time: float | None
 
 
 @dataclass(frozen=True, slots=True)

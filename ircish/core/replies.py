@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ircish.config import Config
+from ircish.core import replay
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
 
@@ -25,13 +26,16 @@ ROOM_MODES_WITH_PARAM = "beIklov"
 
 def isupport_tokens(chat: Chat) -> tuple[str, ...]:
     """The ISUPPORT (005) tokens; each one describes something implemented."""
-    return _isupport_tokens(chat.config)
+    return _isupport_tokens(chat.config, replay.history_storage(chat) is not None)
 
 
 @functools.lru_cache(maxsize=8)
-def _isupport_tokens(config: Config) -> tuple[str, ...]:
+def _isupport_tokens(config: Config, history: bool = True) -> tuple[str, ...]:
     # Cached: every registration sends these, and the config never changes under a Chat.
     lim = config.limits
+    # draft/chathistory: the most events one request returns, and the selectors it takes.
+    chathistory = (f"CHATHISTORY={config.history.max_request}",) if history else ()
+    msgreftypes = ("MSGREFTYPES=msgid,timestamp",) if history else ()
     return (
         f"AWAYLEN={lim.max_topic_length}",
         "BOT=B",
@@ -40,6 +44,7 @@ def _isupport_tokens(config: Config) -> tuple[str, ...]:
         "CHANMODES=beI,k,l,imnst",
         f"CHANNELLEN={lim.max_room_name_length}",
         "CHANTYPES=#",
+        *chathistory,
         "ELIST=CMNTU",
         "EXCEPTS=e",
         "INVEX=I",
@@ -48,6 +53,7 @@ def _isupport_tokens(config: Config) -> tuple[str, ...]:
         "MAXTARGETS=4",
         "MODES=4",
         f"MONITOR={MONITOR_LIMIT}",
+        *msgreftypes,
         f"NAMELEN={MAX_REALNAME}",
         f"NETWORK={config.server.network}",
         f"NICKLEN={lim.max_nick_length}",

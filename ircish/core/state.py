@@ -13,6 +13,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ircish.core import registered
 from ircish.core.events import (
     AwayChange,
     HostChange,
@@ -123,10 +124,18 @@ def _remember(chat: Chat, user: User) -> None:
 
 
 def join(chat: Chat, user: User, name: str) -> Room:
-    """Put ``user`` in room ``name``, creating it (its creator is an operator)."""
+    """Put ``user`` in room ``name``, creating it (its creator is an operator).
+
+    A registered room created again gets back what it kept, and its creator
+    no operator status: that comes from its access list (``registered``).
+    """
     room, created = chat.rooms.get_or_create(name, chat.clock())
+    status = "o" if created else ""
+    if created and room.folded in chat.registered_rooms:
+        registered.restore(chat, room)
+        status = ""
     room.invited.pop(user.uid, None)
-    room.add_member(user, "o" if created else "")
+    room.add_member(user, status)
     chat.emit(
         Join(user.mask, user.nick, room.name, user.account or "*", user.realname),
         ToRoom(room.folded),
@@ -181,6 +190,8 @@ def set_topic(chat: Chat, user: User, room: Room, text: str) -> None:
     # The full mask, as ergo sends it: clients show "set by nick [user@host]".
     room.topic_by = user.mask
     room.topic_time = chat.clock()
+    if room.folded in chat.registered_rooms:
+        registered.save(chat, room)
     chat.emit(Topic(user.mask, user.nick, room.name, text), room.audience, tags=bot_tags(user))
 
 
@@ -245,6 +256,8 @@ def change_room_modes(chat: Chat, user: User, room: Room, changes: list[RoomChan
             applied.append((sign, letter, None))
     if not applied:
         return
+    if room.folded in chat.registered_rooms and any(c[1] not in "ov" for c in applied):
+        registered.save(chat, room)
     letters = ""
     last = ""
     args: list[str] = []

@@ -42,6 +42,8 @@ MAX_CLIENT_TAG_DATA = 4094
 #: Capabilities that change how a broadcast is rendered (see ``render_key``).
 _RENDER_CAPS = frozenset(
     {
+        "account-notify",
+        "account-tag",
         "away-notify",
         "batch",
         "chghost",
@@ -198,6 +200,10 @@ class IrcDialect:
         if isinstance(env.event, ev.Multiline):
             # Its lines carry different tags (msgid once), so it is tagged line by line.
             return self._multiline(env.event, env, client.caps)
+        if isinstance(env.event, ev.History):
+            return self._history(env.event, client)
+        if isinstance(env.event, ev.HistoryTargets):
+            return self._history_targets(env.event, client)
         line = self.render_line(env, client)
         if line is None:
             return b""
@@ -205,9 +211,11 @@ class IrcDialect:
         tags = ""
         if "server-time" in caps:
             tags = "time=" + server_time(env.time)
+        if env.msgid and "message-tags" in caps:
+            tags += (";msgid=" if tags else "msgid=") + env.msgid
+        if env.account and "account-tag" in caps:
+            tags += (";account=" if tags else "account=") + escape_tag_value(env.account)
         if "message-tags" in caps:
-            if env.msgid:
-                tags += (";msgid=" if tags else "msgid=") + env.msgid
             for key, value in env.tags:
                 item = f"{key}={escape_tag_value(value)}" if value else key
                 tags += (";" + item) if tags else item
@@ -266,6 +274,14 @@ class IrcDialect:
                 if "chghost" not in caps:
                     return None
                 return f":{src} CHGHOST {username} {host}"
+            case ev.AccountChange(source=src, account=account):
+                if "account-notify" not in caps:
+                    return None
+                return f":{src} ACCOUNT {account or '*'}"
+            case ev.Authenticate(data=data):
+                return f"AUTHENTICATE {data}"
+            case ev.AccountReply(command=command, status=status, account=account, text=text):
+                return f"{self._prefix} {command} {status} {_middle(account)} :{text}"
             case ev.Wallops(source=src, text=text):
                 return f":{src} WALLOPS :{text}"
             case ev.Kill(source=src, target=target, reason=reason):
@@ -288,6 +304,9 @@ class IrcDialect:
                 return f"PING :{token}"
             case ev.Ack():
                 return f"{self._prefix} ACK"
+            case ev.ReadMarker(target=target, time=when):
+                marker = "*" if when is None else "timestamp=" + server_time(when)
+                return f"{self._prefix} MARKREAD {target} {marker}"
             case ev.Pong(token=token):
                 return f"{self._prefix} PONG {self.server} :{token}"
             case ev.CapReply(subcommand=sub, caps=listed, more=more):
@@ -308,6 +327,9 @@ class IrcDialect:
         if "message-tags" in caps:
             msgid = "msgid=" + env.msgid if env.msgid else ""
             extra = ";".join(f"{k}={escape_tag_value(v)}" if v else k for k, v in env.tags)
+        if env.account and "account-tag" in caps:
+            account = "account=" + escape_tag_value(env.account)
+            extra = account + ";" + extra if extra else account
         if "draft/multiline" in caps and "batch" in caps:
             ref = _batch_ref(env)
             # The message's tags go on the batch start; its lines carry only batch tags.
@@ -325,6 +347,44 @@ class IrcDialect:
                     lines.append(_tagged(head + text, timed, msgid, extra))
                     msgid = ""
         return "".join(x + "\r\n" for x in lines).encode("utf-8", "replace")
+
+    def _history_targets(self, found: ev.HistoryTargets, client: Client) -> bytes:
+        """The ``draft/chathistory-targets`` batch (plain lines without ``batch``)."""
+        batched = "batch" in client.caps
+        ref = f"h{next(_batch_ids)}"
+        tag = f"@batch={ref} " if batched else ""
+        out = [f"{self._prefix} BATCH +{ref} draft/chathistory-targets"] if batched else []
+        out += [
+            f"{tag}{self._prefix} CHATHISTORY TARGETS {name} {server_time(when)}"
+            for name, when in found.targets
+        ]
+        if batched:
+            out.append(f"{self._prefix} BATCH -{ref}")
+        return "".join(x + "\r\n" for x in out).encode("utf-8", "replace")
+
+    def _history(self, hist: ev.History, client: Client) -> bytes:
+        """Stored events as their original lines (msgid, time), in a batch when possible."""
+        caps = client.caps
+        batched = bool(hist.batch) and "batch" in caps
+        ref = f"h{next(_batch_ids)}".encode()
+        out: list[bytes] = []
+        if batched:
+            head = f"{self._prefix} BATCH +{ref.decode()} {hist.batch}"
+            out.append((head + (f" {hist.target}" if hist.target else "")).encode())
+        for item in hist.items:
+            # The original envelope again: same msgid, same time, same client tags.
+            env = ev.Envelope(item.event, tags=item.tags)
+            env.account = item.account
+            env.time = item.time
+            env.msgid = item.msgid
+            lines = [x for x in self.render(env, client).split(b"\r\n") if x]
+            if batched:
+                # A nested batch (multiline) keeps its own tags; its start and end join this one.
+                lines = [x if _has_batch_tag(x) else _add_tag(x, b"batch=" + ref) for x in lines]
+            out.extend(lines)
+        if batched:
+            out.append(f"{self._prefix} BATCH -{ref.decode()}".encode())
+        return b"".join(x + b"\r\n" for x in out)
 
     def labeled(self, chunks: list[bytes], label: str, client: Client) -> bytes:
         """IRCv3 labeled-response: one labeled line or batch, or a labeled-response batch."""

@@ -12,6 +12,7 @@ would obey escape sequences that another user typed.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,13 +22,14 @@ from ircish.config import Config
 from ircish.core import events as ev
 from ircish.core.command import IGNORE, Command, Ignore
 from ircish.core.handlers.server import GENERAL_TOPICS, general_help
-from ircish.core.names import canonical_mask, is_room_name
+from ircish.core.names import canonical_mask, fold, is_room_name
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
 
 if TYPE_CHECKING:
     from ircish.core.chat import Chat
     from ircish.core.clients import Client
+    from ircish.core.storage import StoredEvent
 
 #: C0, DEL and C1: terminals obey C1 controls sent as UTF-8 too (U+009B is a CSI).
 _CONTROLS = {c: None for c in (*range(0x20), *range(0x7F, 0xA0))}
@@ -206,6 +208,35 @@ def _whowas(args: str, client: Client) -> Command:
     return Command("WHOWAS", tuple(words))
 
 
+def _history(args: str, client: Client) -> Command:
+    """``/history [#room|NICK] [N]``: the current room by default."""
+    words = args.split()
+    if len(words) > 2 or (len(words) == 2 and not words[1].isdigit()):
+        raise _usage("history")
+    if words and words[0].isdigit():
+        return Command("HISTORY", (_current(client), words[0]))
+    target = words[0] if words else _current(client)
+    return Command("HISTORY", (target, *words[1:]))
+
+
+def _search(args: str, client: Client) -> Command:
+    """``/search TEXT [in #room] [from NICK]`` as ``SEARCH TEXT in:#room from:NICK``."""
+    words = args.split()
+    filters: list[str] = []
+    # The filters are the trailing "in X" / "from X" pairs, in either order.
+    while len(words) >= 3 and words[-2].lower() in ("in", "from"):
+        kind = words[-2].lower()
+        if kind == "in" and not is_room_name(words[-1]):
+            break
+        filters.append(f"{kind}:{words[-1]}")
+        del words[-2:]
+    if not words:
+        raise _usage("search")
+    # Words of the text that look like filters must not become filters.
+    text = [w if ":" not in w else w.replace(":", " ") for w in words]
+    return Command("SEARCH", (" ".join(text), *filters))
+
+
 def _info(args: str, client: Client) -> Command:
     return Command("INFO", ())
 
@@ -305,6 +336,56 @@ def _chghost(args: str, client: Client) -> Command:
     return Command("CHGHOST", tuple(words))
 
 
+def _register(args: str, client: Client) -> Command:
+    words = args.split()
+    if len(words) not in (1, 2):
+        raise _usage("register")
+    # IRCv3 account-registration: "*" is the current nickname (and no e-mail).
+    return Command("REGISTER", ("*", words[1] if len(words) == 2 else "*", words[0]))
+
+
+def _login(args: str, client: Client) -> Command:
+    words = args.split()
+    if len(words) not in (1, 2):
+        raise _usage("login")
+    return Command("LOGIN", tuple(words))
+
+
+def _logout(args: str, client: Client) -> Command:
+    if args:
+        raise _usage("logout")
+    return Command("LOGOUT", ())
+
+
+def _passwd(args: str, client: Client) -> Command:
+    words = args.split()
+    if len(words) != 2:
+        raise _usage("passwd")
+    return Command("PASSWD", tuple(words))
+
+
+def _unregister(args: str, client: Client) -> Command:
+    words = args.split()
+    if len(words) != 1:
+        raise _usage("unregister")
+    return Command("UNREGISTER", tuple(words))
+
+
+def _ghost(args: str, client: Client) -> Command:
+    words = args.split()
+    if len(words) != 1:
+        raise _usage("ghost")
+    return Command("GHOST", tuple(words))
+
+
+def _ns(args: str, client: Client) -> Command:
+    return Command("NS", tuple(args.split()))
+
+
+def _cs(args: str, client: Client) -> Command:
+    return Command("CS", tuple(args.split()))
+
+
 _MONITOR_WORDS = {"": "L", "list": "L", "status": "S", "clear": "C"}
 
 
@@ -359,6 +440,18 @@ SLASH_COMMANDS: dict[str, SlashCommand] = {
     "unban": SlashCommand(_unban, "/unban [#room] NICK|MASK ...", "lift bans"),
     "mode": SlashCommand(_mode, "/mode [#room|NICK] [+-modes [args]]", "show or change modes"),
     "invite": SlashCommand(_invite, "/invite NICK [#room]", "invite someone into a room"),
+    "register": SlashCommand(
+        _register, "/register PASSWORD [EMAIL]", "register your nickname as an account"
+    ),
+    "login": SlashCommand(_login, "/login [NAME] PASSWORD", "log in to your account"),
+    "logout": SlashCommand(_logout, "/logout", "log out of your account"),
+    "passwd": SlashCommand(_passwd, "/passwd OLD NEW", "change your account's password"),
+    "unregister": SlashCommand(
+        _unregister, "/unregister PASSWORD", "delete your account (give its password)"
+    ),
+    "ghost": SlashCommand(_ghost, "/ghost NICK", "disconnect a stale connection using your nick"),
+    "ns": SlashCommand(_ns, "/ns COMMAND ...", "talk to NickServ (/ns help)"),
+    "cs": SlashCommand(_cs, "/cs COMMAND ...", "talk to ChanServ: register rooms (/cs help)"),
     "oper": SlashCommand(_oper, "/oper NAME PASSWORD", "become a server operator"),
     "kill": SlashCommand(_kill, "/kill NICK REASON", "disconnect a user (server operators)"),
     "wallops": SlashCommand(_wallops, "/wallops TEXT", "message users with mode +w (operators)"),
@@ -368,6 +461,12 @@ SLASH_COMMANDS: dict[str, SlashCommand] = {
         "/pass PASSWORD",
         "give the server password (before your nickname)",
         pre_registration=True,
+    ),
+    "history": SlashCommand(
+        _history, "/history [#room|NICK] [N]", "show the last N messages (default 20)"
+    ),
+    "search": SlashCommand(
+        _search, "/search TEXT [in #room] [from NICK]", "search the messages you may read"
     ),
     "info": SlashCommand(_info, "/info", "what this server is"),
     "help": SlashCommand(_help, "/help [COMMAND]", "this help", pre_registration=True),
@@ -387,6 +486,9 @@ ALIASES: dict[str, str] = {
     "helpop": "help",
     "notify": "monitor",
     "realname": "setname",
+    "identify": "login",
+    "nickserv": "ns",
+    "chanserv": "cs",
 }
 
 
@@ -525,6 +627,10 @@ NUMERIC_FORMATS: dict[str, NumericFormatter] = {
         f"! Your monitor list is full ({p[0]} nicknames): not added: {_nicks_of(p[1])}"
     ),
     n.RPL_YOUREOPER: lambda p: "*** You are now an IRC operator",
+    n.RPL_WHOISACCOUNT: lambda p: f"*** {p[0]} is logged in as {p[1]}",
+    # The command's own answer says it in words (netcat users never use SASL).
+    n.RPL_LOGGEDIN: lambda p: None,
+    n.RPL_LOGGEDOUT: lambda p: None,
     n.RPL_WHOISOPERATOR: lambda p: f"*** {p[0]} is an IRC operator",
     n.ERR_NOPRIVILEGES: lambda p: "! Only server operators can do that (see /oper)",
     n.ERR_CANTKILLSERVER: lambda p: "! You cannot kill the server",
@@ -625,6 +731,10 @@ class PlainDialect:
         return parse_plain(line, client)
 
     def render(self, env: ev.Envelope, client: Client) -> bytes:
+        if isinstance(env.event, ev.History):
+            lines = [self._history_line(item, env.time, client) for item in env.event.items]
+            shown = [x for x in lines if x is not None]
+            return "".join(x + "\r\n" for x in shown).encode("utf-8", "replace")
         text = self.render_text(env.event, client)
         if text is None:
             return b""
@@ -632,6 +742,27 @@ class PlainDialect:
 
     def labeled(self, chunks: list[bytes], label: str, client: Client) -> bytes:
         return b"".join(chunks)
+
+    def _history_line(self, item: StoredEvent, now: float, client: Client) -> str | None:
+        """One event from history, marked with where and when: ``[#rust 14:02] <bob> hi``."""
+        event = item.event
+        when = history_time(item.time, now)
+        target: str = getattr(event, "target", "") or getattr(event, "room", "")
+        if item.owner:
+            # A private conversation: whose side of it the line is.
+            nick: str = getattr(event, "nick", "")
+            where = f"[private {when}] " if fold(nick) == item.target else f"[to {target} {when}] "
+        else:
+            where = f"[{target or item.target} {when}] "
+        match event:
+            case ev.Privmsg(nick=nick, text=text, notice=notice):
+                return _message_line(where, nick, text, notice)
+            case ev.Multiline(nick=nick, lines=lines, notice=notice):
+                return "\r\n".join(_message_line(where, nick, x, notice) for x in lines if x)
+        shown = self.render_text(event, client)
+        if shown is None:
+            return None
+        return "\r\n".join(where + x for x in shown.split("\r\n"))
 
     def render_text(self, event: ev.Event, client: Client) -> str | None:
         """The lines (without the final line ending) a human sees, or None."""
@@ -689,6 +820,8 @@ class PlainDialect:
                 return f"*** {clean(text)}"
             case ev.ServiceReply(service=service, text=text):
                 return f"-{service}- {clean(text)}"
+            case ev.AccountReply(text=text):
+                return f"*** {clean(text)}"
             case ev.Closing(reason=reason):
                 return f"*** Closing connection: {clean(reason)}"
             case ev.Pong(token=token):
@@ -749,9 +882,22 @@ class PlainDialect:
         return "\r\n".join(lines)
 
 
+def history_time(when: float, now: float) -> str:
+    """The server's local time of a past event: ``14:02``, with the date when not today."""
+    then = time.localtime(when)
+    if time.localtime(now)[:3] == then[:3]:
+        return time.strftime("%H:%M", then)
+    return time.strftime("%Y-%m-%d %H:%M", then)
+
+
 def _render_message(nick: str, target: str, text: str, notice: bool) -> str:
     # ``@#room``/``+#room``: a STATUSMSG to the room's operators or voiced members.
     where = f"[{target}] " if is_room_name(target.lstrip("@+")) else "[private] "
+    return _message_line(where, nick, text, notice)
+
+
+def _message_line(where: str, nick: str, text: str, notice: bool) -> str:
+    """A message as a human reads it, after ``where`` (``[#room] ``)."""
     if text.startswith(ACTION_PREFIX):
         return f"{where}* {nick} {clean(text[len(ACTION_PREFIX) :])}"
     if text.startswith("\x01"):

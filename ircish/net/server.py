@@ -432,6 +432,10 @@ class Server:
                     self._lose(conn, "Internal server error")
             # Closing one connection can make more output (quits) for others.
             self._reap_overflowed()
+        if storage is not None:
+            # Writes of a pass with no output (a retention batch, a message no one else
+            # gets) are committed too, rather than held open until some output comes.
+            storage.commit()
 
     def request_stop(self) -> None:
         """Ask the loop to shut down; safe from signal handlers and other threads."""

@@ -70,6 +70,16 @@ RPL_MONOFFLINE: Final = "731"
 RPL_MONLIST: Final = "732"
 RPL_ENDOFMONLIST: Final = "733"
 ERR_MONLISTFULL: Final = "734"
+RPL_WHOISACCOUNT: Final = "330"
+RPL_LOGGEDIN: Final = "900"
+RPL_LOGGEDOUT: Final = "901"
+ERR_NICKLOCKED: Final = "902"
+RPL_SASLSUCCESS: Final = "903"
+ERR_SASLFAIL: Final = "904"
+ERR_SASLTOOLONG: Final = "905"
+ERR_SASLABORTED: Final = "906"
+ERR_SASLALREADY: Final = "907"
+RPL_SASLMECHS: Final = "908"
 RPL_HELPSTART: Final = "704"
 RPL_HELPTXT: Final = "705"
 RPL_ENDOFHELP: Final = "706"
@@ -156,4 +166,9 @@ ERROR_TEXT: Final[dict[str, str]] = {
     ERR_INVALIDKEY: "Key is not well-formed",
     ERR_INVALIDMODEPARAM: "Invalid mode parameter",
     ERR_MONLISTFULL: "Monitor list is full",
+    ERR_NICKLOCKED: "You must use a nick assigned to you",
+    ERR_SASLFAIL: "SASL authentication failed",
+    ERR_SASLTOOLONG: "SASL message too long",
+    ERR_SASLABORTED: "SASL authentication aborted",
+    ERR_SASLALREADY: "You have already authenticated using SASL",
 }

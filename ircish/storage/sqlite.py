@@ -42,6 +42,22 @@ def open_storage(config: StorageConfig) -> SqliteStorage | None:
     return SqliteStorage(config.path, synchronous=config.synchronous)
 
 
+def _check_location(path: str) -> None:
+    """Fail early, naming the reason, when the file's directory cannot hold it."""
+    file = Path(path).expanduser()
+    parent = file.absolute().parent
+    # The nearest existing ancestor says why: missing, or a file where a directory should be.
+    ancestor = parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise StorageError(f"{path}: {ancestor} is not a directory")
+    if ancestor != parent:
+        raise StorageError(f"{path}: directory {parent} does not exist")
+    if file.is_dir():
+        raise StorageError(f"{path}: is a directory")
+
+
 def _ms(t: float) -> int:
     return round(t * 1000)
 
@@ -103,19 +119,34 @@ class SqliteStorage:
         self.available = True
         self._pending: list[tuple[Any, ...]] = []
         self._in_txn = False
+        #: Where the per-target retention sweep goes on: the last (owner, target) it checked.
+        self._sweep: tuple[str, str] = ("", "")
+        #: Whether the sweep starts at ``_sweep`` itself (it was cut short by the batch size).
+        self._sweep_again = False
+        file = path
+        if path != ":memory:":
+            _check_location(path)
+            file = str(Path(path).expanduser())
         try:
-            if path != ":memory:":
-                parent = Path(path).expanduser().resolve().parent
-                if not parent.is_dir():
-                    raise StorageError(f"{path}: directory {parent} does not exist")
-            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._db = sqlite3.connect(file, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StorageError(f"{path}: cannot open: {exc}") from exc
+        try:
             db = self._db
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"PRAGMA synchronous={synchronous.upper()}")
             db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
+            # A file we can read but not write (read-only file or mount) fails here, at
+            # start, rather than at the first message.
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("ROLLBACK")
         except sqlite3.Error as exc:
+            db.close()
             raise StorageError(f"{path}: {exc}") from exc
+        except StorageError:
+            db.close()
+            raise
 
     # -- schema -------------------------------------------------------------------
 
@@ -125,7 +156,9 @@ class SqliteStorage:
         version = 0
         if "meta" in tables:
             row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            version = int(row[0]) if row else 0
+            if row is None or not str(row[0]).isdigit():
+                raise StorageError(f"{self.path}: not an ircish database (no schema version)")
+            version = int(row[0])
         elif tables:
             raise StorageError(f"{self.path}: not an ircish database (tables: {sorted(tables)})")
         if version > SCHEMA_VERSION:
@@ -366,6 +399,9 @@ class SqliteStorage:
         rows.reverse()
         return self._events(rows)
 
+    #: Conversations the per-target sweep looks at in one ``prune`` call.
+    SWEEP_TARGETS = 32
+
     def prune(self, now: float, max_age: float, max_per_target: int, batch: int) -> int:
         if not self.available or batch <= 0:
             return 0
@@ -374,6 +410,7 @@ class SqliteStorage:
         try:
             self._begin()
             if max_age > 0:
+                # Oldest first through the time index: at most ``batch`` rows are touched.
                 cur = self._db.execute(
                     "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ?"
                     " ORDER BY time LIMIT ?)",
@@ -381,23 +418,49 @@ class SqliteStorage:
                 )
                 deleted += max(0, cur.rowcount)
             if max_per_target > 0 and deleted < batch:
-                over = self._db.execute(
-                    "SELECT owner, target, COUNT(*) - ? FROM events GROUP BY owner, target"
-                    " HAVING COUNT(*) > ? LIMIT 16",
-                    (max_per_target, max_per_target),
-                ).fetchall()
-                for owner, target, extra in over:
-                    take = min(extra, batch - deleted)
-                    if take <= 0:
-                        break
-                    cur = self._db.execute(
-                        "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE owner = ?"
-                        " AND target = ? ORDER BY time, id LIMIT ?)",
-                        (owner, target, take),
-                    )
-                    deleted += max(0, cur.rowcount)
+                deleted += self._prune_targets(max_per_target, batch - deleted)
         except sqlite3.Error as exc:
             self._failed(exc)
+        return deleted
+
+    def _prune_targets(self, keep: int, budget: int) -> int:
+        """Trim a few conversations to their newest ``keep`` events, resuming a sweep.
+
+        No query counts the whole table: each step seeks the next (owner, target)
+        in the index after the last one checked, and finds its cutoff by skipping
+        ``keep`` index entries. A full sweep of T conversations takes T / 32 calls.
+        """
+        db = self._db
+        deleted = 0
+        for _ in range(self.SWEEP_TARGETS):
+            after = ">=" if self._sweep_again else ">"
+            self._sweep_again = False
+            row = db.execute(
+                f"SELECT owner, target FROM events WHERE (owner, target) {after} (?, ?)"
+                " ORDER BY owner, target LIMIT 1",
+                self._sweep,
+            ).fetchone()
+            if row is None:
+                self._sweep = ("", "")
+                break
+            owner, target = self._sweep = (row[0], row[1])
+            cutoff = db.execute(
+                "SELECT time, id FROM events WHERE owner = ? AND target = ?"
+                " ORDER BY time DESC, id DESC LIMIT 1 OFFSET ?",
+                (owner, target, keep),
+            ).fetchone()
+            if cutoff is None:
+                continue
+            cur = db.execute(
+                "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE owner = ?"
+                " AND target = ? AND (time, id) <= (?, ?) ORDER BY time, id LIMIT ?)",
+                (owner, target, cutoff[0], cutoff[1], budget - deleted),
+            )
+            deleted += max(0, cur.rowcount)
+            if deleted >= budget:
+                # This conversation may still be over its limit: look at it again first.
+                self._sweep_again = True
+                break
         return deleted
 
     # -- accounts -----------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -80,6 +81,19 @@ def test_rooms(settings: Settings) -> None:
     assert result["clients"] == 30
     assert_ladder_delivered(result, 30)
     assert result["steps"][0]["expected"] == 30 * 9 * 1
+    # The plain variant runs without storage, as the figures before history did.
+    assert not list(settings.workdir.glob("*.db*"))
+
+
+def test_rooms_with_history_stores_every_message(settings: Settings) -> None:
+    result = rooms(SERVERS["ircish-history"], settings, lambda _: None, "history rooms")
+    assert_ladder_delivered(result, 30)
+    [db] = settings.workdir.glob("ircish-history-*.db")
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute("SELECT COUNT(*) FROM events WHERE kind = 'Privmsg'").fetchone()[0]
+    conn.close()
+    # Every message went to a room of 10: 9 deliveries, one row.
+    assert stored * 9 == sum(step["expected"] for step in result["steps"])
 
 
 def test_idle_connections_are_held(settings: Settings) -> None:

@@ -203,6 +203,8 @@ def handle_whois(chat: Chat, client: Client, cmd: Command) -> None:
         chat.numeric(
             client, n.RPL_WHOISBOT, other.nick, f"is a Bot on {chat.config.server.network}"
         )
+    if other.account:
+        chat.numeric(client, n.RPL_WHOISACCOUNT, other.nick, other.account, "is logged in as")
     if other.away is not None:
         chat.numeric(client, n.RPL_AWAY, other.nick, other.away)
     idle = max(0, int(chat.clock() - other.last_active()))

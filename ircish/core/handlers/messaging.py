@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from ircish.core import state
 from ircish.core.command import Command
 from ircish.core.events import Event, Multiline, Privmsg, TagMsg, ToRoom, ToSelf, ToUsers
-from ircish.core.handlers import batch
+from ircish.core.handlers import batch, services
 from ircish.core.names import is_room_name
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
@@ -79,6 +79,11 @@ def _message(chat: Chat, client: Client, cmd: Command, *, notice: bool) -> None:
     tags = client_tags(cmd)
     targets = [t for t in cmd.params[0].split(",") if t]
     for target in targets[:MAX_TARGETS]:
+        service = services.is_service(target)
+        if service is not None:
+            # Never delivered, stored or logged: it may carry a password.
+            services.message(chat, client, service, text, notice=notice)
+            continue
         try:
             deliver(
                 chat,
@@ -135,7 +140,7 @@ def deliver(
         check_can_speak(chat, user, room)
         shown = (target[0] + room.name) if status else room.name
         audience = ToRoom(room.folded, status=status) if status else room.audience
-        chat.emit(make(shown), audience, tags=tags, echo=True)
+        chat.emit(make(shown), audience, tags=tags, echo=True, account=user.account)
         return
     other = chat.users.get(target)
     if other is None:
@@ -143,9 +148,9 @@ def deliver(
     event = make(other.nick)
     if other is user:
         # Delivered to all of one's clients, and echoed as well (IRCv3 labeled-response).
-        chat.emit(event, ToSelf(user.uid), tags=tags, echo=True)
+        chat.emit(event, ToSelf(user.uid), tags=tags, echo=True, account=user.account)
     else:
-        chat.emit(event, ToUsers((other.uid, user.uid)), tags=tags, echo=True)
+        chat.emit(event, ToUsers((other.uid, user.uid)), tags=tags, echo=True, account=user.account)
     if other.away is not None and not notice and isinstance(event, (Privmsg, Multiline)):
         chat.numeric(client, n.RPL_AWAY, other.nick, other.away)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from ircish.core import replies, state
-from ircish.core.caps import CAPABILITIES
+from ircish.core import accounts, replay, replies, state
+from ircish.core.caps import offered
 from ircish.core.command import Command
 from ircish.core.events import CapReply, Pong
 from ircish.core.handlers.rooms import join_room
-from ircish.core.names import normalize, valid_nick
+from ircish.core.names import fold, normalize, valid_nick
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
 
@@ -24,9 +24,15 @@ log = logging.getLogger("ircish.core")
 _CAP_CHUNK = 380
 
 
+def offered_caps(chat: Chat) -> dict[str, str]:
+    """The capabilities this server offers now (history ones only with history on)."""
+    return offered(chat.storage is not None, replay.history_storage(chat) is not None)
+
+
 def _cap_ls(chat: Chat, client: Client) -> None:
     values = client.cap_version >= 302
-    items = [f"{k}={v}" if values and v else k for k, v in CAPABILITIES.items()]
+    caps = offered_caps(chat)
+    items = [f"{k}={v}" if values and v else k for k, v in caps.items()]
     chunks: list[list[str]] = [[]]
     size = 0
     for item in items:
@@ -57,9 +63,10 @@ def handle_cap(chat: Chat, client: Client, cmd: Command) -> None:
             client.cap_negotiating = True
         wanted = cmd.params[1] if len(cmd.params) > 1 else ""
         caps = set(client.caps)
+        available = offered_caps(chat)
         for item in wanted.split():
             name = item.removeprefix("-")
-            if name not in CAPABILITIES:
+            if name not in available:
                 chat.reply(client, CapReply("NAK", wanted))
                 return
             if item.startswith("-"):
@@ -91,7 +98,7 @@ def handle_nick(chat: Chat, client: Client, cmd: Command) -> None:
     nick = normalize(cmd.params[0])
     if not valid_nick(nick, chat.config.limits.max_nick_length):
         raise CommandError(n.ERR_ERRONEUSNICKNAME, nick)
-    if chat.users.taken(nick, by=user):
+    if chat.users.taken(nick, by=user) or fold(nick) in accounts.SERVICES:
         raise CommandError(n.ERR_NICKNAMEINUSE, nick)
     if not user.registered:
         user.set_nick(nick)
@@ -102,6 +109,7 @@ def handle_nick(chat: Chat, client: Client, cmd: Command) -> None:
     old = user.nick
     state.nick(chat, user, nick)
     log.info("%s is now known as %s", old, nick)
+    accounts.check_nick(chat, user)
 
 
 def handle_user(chat: Chat, client: Client, cmd: Command) -> None:
@@ -161,3 +169,4 @@ def try_register(chat: Chat, client: Client) -> None:
     room = chat.config.server.default_room
     if room and client.dialect.joins_default_room(chat):
         join_room(chat, client, room, "")
+    accounts.after_welcome(chat, client)

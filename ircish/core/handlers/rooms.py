@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from ircish.core import replies, state
+from ircish.core import registered, replay, replies, state
 from ircish.core.command import Command
 from ircish.core.events import Switched
+from ircish.core.handlers import history
 from ircish.core.handlers.server import ListQuery, safe_param
 from ircish.core.names import valid_room_name
 from ircish.errors import CommandError
@@ -64,11 +65,15 @@ def handle_join(chat: Chat, client: Client, cmd: Command) -> None:
             chat.error(client, exc)
 
 
-def check_can_join(chat: Chat, user: User, room: Room, key: str) -> None:
-    """Raise the numeric that keeps ``user`` out of an existing ``room``, if any."""
-    if user.uid in room.invited:
+def check_can_join(chat: Chat, user: User, room: Room, key: str, access: str = "") -> None:
+    """Raise the numeric that keeps ``user`` out of an existing ``room``, if any.
+
+    ``access``: the status a registered room's access list gives the user's
+    account; as in ergo, "o" passes every restriction and "v" passes +i.
+    """
+    if user.uid in room.invited or access == "o":
         return  # An invitation overrides every restriction, as in ergo.
-    if "i" in room.modes and not room.invite_excepted(user):
+    if "i" in room.modes and not access and not room.invite_excepted(user):
         raise CommandError(n.ERR_INVITEONLYCHAN, room.name)
     if room.key and key != room.key:
         raise CommandError(n.ERR_BADCHANNELKEY, room.name)
@@ -91,14 +96,26 @@ def join_room(chat: Chat, client: Client, name: str, key: str) -> None:
         return
     if len(user.rooms) >= limits.max_rooms_per_user:
         raise CommandError(n.ERR_TOOMANYCHANNELS, name)
+    if existing is None and chat.registered_rooms:
+        # A registered room with nobody in it keeps its key, limit and bans.
+        existing = registered.restored(chat, name)
+    access = ""
+    if user.account and chat.registered_rooms:
+        access = registered.access_of(chat, existing.folded if existing else "", user)
     if existing is not None:
-        check_can_join(chat, user, existing, key)
+        check_can_join(chat, user, existing, key, access)
     room = state.join(chat, user, name)
     client.current_room = room
+    if access:
+        registered.set_status(chat, room, [("+", access, user)])
     if room.topic:
         replies.send_topic(chat, client, room)
+    # IRCv3 read-marker: the room's marker comes before RPL_ENDOFNAMES.
+    history.markers_on_join(chat, client, room.name)
     if "no-implicit-names" not in client.caps:
         replies.send_names(chat, client, room)
+    # After the topic and names, as a client shows them: the room's recent messages.
+    replay.after_join(chat, client, room)
 
 
 def handle_part(chat: Chat, client: Client, cmd: Command) -> None:
