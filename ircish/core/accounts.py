@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import scramp
 
-from ircish.core import replay, state
+from ircish.core import registered, replay, state
 from ircish.core.events import AccountChange, ServerNotice, ServiceReply, ToPeers
 from ircish.core.names import fold, valid_nick
 from ircish.core.passwords import decoy_hash, hash_password, verify_password
@@ -310,6 +310,9 @@ def complete_login(chat: Chat, client: Client, account: Account, answer: Answer)
             ToPeers(user.uid, user.room_keys(), watchers=True),
             tags=state.bot_tags(user),
         )
+        for room in list(user.rooms.values()):
+            # Logging in inside a registered room gives the status its access list grants.
+            registered.apply_access(chat, room, user)
         replay.after_login(chat, client, account.last_seen)
     else:
         chat.accounts.welcome_replay[client] = account.last_seen
@@ -524,6 +527,8 @@ def unregister(chat: Chat, client: Client, password: str, answer: Answer) -> Non
             for each in other.clients:
                 chat.numeric(each, n.RPL_LOGGEDOUT, other.mask, "You are now logged out")
         storage.delete_account(folded)
+        # Whoever registers the name next must not inherit its rooms or access.
+        registered.forget_account(chat, account.name)
         log.info("%s deleted the account %s", client.user.mask, account.name)
         answer.ok(f"The account {account.name} has been deleted; you are logged out.")
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from ircish.values import value
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Command:
     """A parsed command: an IRC verb (upper case) and its parameters.
 
@@ -18,14 +20,14 @@ class Command:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ParseError:
     """The line could not be turned into a command; ``text`` says why, for the user."""
 
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Ignore:
     """The line needs no action (an empty line, say)."""
 

@@ -21,15 +21,17 @@ the same ``render_key``. Events that mention the recipient (numerics,
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass, fields
+from dataclasses import astuple, fields
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from ircish.values import value
 
 if TYPE_CHECKING:
     from ircish.core.clients import Client
     from ircish.core.storage import StoredEvent
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Event:
     """Base class; dispatch on ``type(event)``."""
 
@@ -40,12 +42,12 @@ class Event:
 # -- audiences ----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Audience:
     """Who an event is for; resolved to local clients at delivery."""
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ToRoom(Audience):
     """The members of a room (by folded name), plus users that just left it.
 
@@ -60,7 +62,7 @@ class ToRoom(Audience):
     exclude: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ToPeers(Audience):
     """Everyone sharing a room with user ``uid`` (rooms snapshotted when minted).
 
@@ -73,14 +75,14 @@ class ToPeers(Audience):
     watchers: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ToUsers(Audience):
     """Some users by uid (a private message: the target and the sender)."""
 
     uids: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ToUserMode(Audience):
     """Every user with a user mode (``"w"`` for WALLOPS, ``"o"`` for operators)."""
 
@@ -125,7 +127,7 @@ class Envelope:
 # -- events -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Numeric(Event):
     """A numeric reply; ``params`` follow the recipient's nickname."""
 
@@ -133,7 +135,7 @@ class Numeric(Event):
     params: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class StandardReply(Event):
     """IRCv3 standard replies: ``FAIL``/``WARN``/``NOTE <command> <code> [context...] :text``."""
 
@@ -144,7 +146,7 @@ class StandardReply(Event):
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Privmsg(Event):
     """A message (or notice) from a user to a room or a user.
 
@@ -161,7 +163,7 @@ class Privmsg(Event):
     notice: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class TagMsg(Event):
     """IRCv3 ``TAGMSG``: only tags (typing indicators, reactions); humans never see it."""
 
@@ -172,7 +174,7 @@ class TagMsg(Event):
     target: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Multiline(Event):
     """An IRCv3 ``draft/multiline`` message: several lines delivered as one.
 
@@ -190,7 +192,7 @@ class Multiline(Event):
     notice: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Join(Event):
     persist: ClassVar[bool] = True
 
@@ -202,7 +204,7 @@ class Join(Event):
     realname: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Part(Event):
     persist: ClassVar[bool] = True
 
@@ -212,7 +214,7 @@ class Part(Event):
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Quit(Event):
     persist: ClassVar[bool] = True
 
@@ -221,7 +223,7 @@ class Quit(Event):
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class NickChange(Event):
     persist: ClassVar[bool] = True
 
@@ -230,7 +232,7 @@ class NickChange(Event):
     new: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Topic(Event):
     persist: ClassVar[bool] = True
 
@@ -240,7 +242,7 @@ class Topic(Event):
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Kick(Event):
     persist: ClassVar[bool] = True
 
@@ -251,7 +253,7 @@ class Kick(Event):
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ModeChange(Event):
     """A mode change on a room or a user, e.g. ``modes="+o"``, ``args=("bob",)``."""
 
@@ -264,7 +266,7 @@ class ModeChange(Event):
     args: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Invite(Event):
     """An invitation to ``target``; with ``notify``, the copy room operators see."""
 
@@ -275,7 +277,7 @@ class Invite(Event):
     notify: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class AwayChange(Event):
     """A room-mate went away (``text``) or came back (``None``); IRCv3 away-notify."""
 
@@ -284,7 +286,7 @@ class AwayChange(Event):
     text: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class RealnameChange(Event):
     """IRCv3 ``setname``: a user changed their realname."""
 
@@ -293,7 +295,7 @@ class RealnameChange(Event):
     realname: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class HostChange(Event):
     """IRCv3 ``chghost``: a user's username or host changed."""
 
@@ -303,7 +305,7 @@ class HostChange(Event):
     host: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Wallops(Event):
     """A message to every user with mode +w, from an operator or the server."""
 
@@ -312,14 +314,14 @@ class Wallops(Event):
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ServerNotice(Event):
     """Text from the server itself (shutdown warnings, hints)."""
 
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ServiceReply(Event):
     """A reply from a built-in service (``NickServ``, ``ChanServ``) to one user."""
 
@@ -327,7 +329,7 @@ class ServiceReply(Event):
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class AccountChange(Event):
     """A user logged in to ``account``, or out (""): IRCv3 account-notify."""
 
@@ -336,14 +338,14 @@ class AccountChange(Event):
     account: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Authenticate(Event):
     """One ``AUTHENTICATE`` line of a SASL exchange from the server (``+``: empty)."""
 
     data: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class AccountReply(Event):
     """A success line of IRCv3 account-registration: ``REGISTER SUCCESS <account> :text``."""
 
@@ -353,24 +355,24 @@ class AccountReply(Event):
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Closing(Event):
     """The server is closing this connection (IRC ``ERROR``)."""
 
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Ping(Event):
     token: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Pong(Event):
     token: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class CapReply(Event):
     """A ``CAP`` subcommand reply (``LS``, ``ACK``, ``NAK``, ``LIST``, ``NEW``, ``DEL``)."""
 
@@ -379,21 +381,21 @@ class CapReply(Event):
     more: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Switched(Event):
     """A plain user's current room changed without a join (``/join`` of a joined room)."""
 
     room: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Help(Event):
     """The user asked for help; each dialect has its own help text."""
 
     topic: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Greeting(Event):
     """A new connection was recognised as a human; say how to pick a nickname."""
 
@@ -401,7 +403,7 @@ class Greeting(Event):
     password: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Kill(Event):
     """An operator is disconnecting ``target``; told to the victim before its ``Closing``."""
 
@@ -411,7 +413,7 @@ class Kill(Event):
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class History(Event):
     """Events given back from history to one client, each with its original msgid and time.
 
@@ -426,14 +428,14 @@ class History(Event):
     batch: str = "chathistory"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class HistoryTargets(Event):
     """``CHATHISTORY TARGETS``: conversations with activity, and the time of the latest."""
 
     targets: tuple[tuple[str, float], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ReadMarker(Event):
     """IRCv3 ``draft/read-marker``: how far an account has read a conversation (None: unknown)."""
 
@@ -441,7 +443,7 @@ class ReadMarker(Event):
     time: float | None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ToSelf(Audience):
     """A message user ``uid`` sent to themself: every one of their clients receives it.
 
@@ -452,7 +454,7 @@ class ToSelf(Audience):
     uid: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Ack(Event):
     """IRCv3 labeled-response ``ACK``: a labeled command had nothing to answer."""
 

@@ -9,8 +9,9 @@ turns each into the ``StoredEvent`` rows of every history it belongs to:
 - a quit or nick change (``ToPeers``): the history of every room the user was
   in when it happened;
 - a private message (``ToUsers``: the target, then the sender): one row per
-  party, owned by that party ("a:<account>" when logged in, "n:<nick>"
-  otherwise) with the other party's nick as target, kept as
+  party, owned by that party ("a:<account>" when logged in, otherwise
+  "u:<uid>": that connection's user only, so whoever takes the nickname later
+  cannot read it) with the other party's nick as target, kept as
   ``[history] private`` says;
 - a message to oneself (``ToSelf``): the sender's own conversation.
 
@@ -32,10 +33,15 @@ if TYPE_CHECKING:
 
 
 def owner_key(user: User) -> str:
-    """Whose private history a user reads and writes: their account, else their nick."""
+    """Whose private history a user reads and writes: their account, else this user only.
+
+    A uid is never reused (it names the process and a counter), so a party
+    without an account reads their side of a conversation for as long as
+    they stay connected, and no later holder of their nickname ever can.
+    """
     if user.account:
         return "a:" + fold(user.account)
-    return "n:" + user.folded
+    return "u:" + user.uid
 
 
 def account_of(chat: Chat, nick: str) -> str:

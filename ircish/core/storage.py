@@ -36,7 +36,7 @@ class StoredEvent:
     msgid: str
     #: Server time of the event, in seconds (millisecond precision).
     time: float
-    #: "" for a room's history; for private messages the owner's key ("a:account" or "n:nick").
+    #: "" for a room's history; for private messages the owner's key ("a:account" or "u:uid").
     owner: str
     #: Folded room name, or the correspondent's folded nick.
     target: str

@@ -129,6 +129,11 @@ class Server:
         self.storage = open_storage(config.storage)
         if self.storage is not None:
             self.chat.attach_storage(self.storage)
+            log.info(
+                "storage %s (history %s)",
+                self.storage.location,
+                "on" if config.history.enabled else "off",
+            )
 
     # -- setup ----------------------------------------------------------------
 

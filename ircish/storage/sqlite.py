@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
@@ -32,7 +33,11 @@ from ircish.errors import StorageError
 log = logging.getLogger("ircish.storage")
 
 #: The schema this code writes; older files are migrated at start.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Searchable rows are indexed once this many are waiting, or after this many seconds:
+#: FTS5 in every per-pass commit would make it cost four times as much.
+INDEX_BATCH = 256
+INDEX_DELAY = 2.0
 
 
 def open_storage(config: StorageConfig) -> SqliteStorage | None:
@@ -99,7 +104,29 @@ _MIGRATIONS: dict[int, list[str]] = {
             PRIMARY KEY (account, target)
         )""",
     ],
+    # Full-text indexing leaves the per-pass commit (FTS5 made each commit cost about
+    # 4x): rows are indexed in batches (``_index_text``), up to meta 'fts_upto'. The
+    # msgid and time indexes go too: a msgid carries its time, and retention by age
+    # walks the oldest rows by id.
+    2: [
+        "DROP TRIGGER events_text_add",
+        "DROP TRIGGER events_text_del",
+        "DROP INDEX events_by_msgid",
+        "DROP INDEX events_by_time",
+        """INSERT OR REPLACE INTO meta (key, value)
+            SELECT 'fts_upto', CAST(COALESCE(MAX(id), 0) AS TEXT) FROM events""",
+        # Only indexed rows may be deleted from the index (FTS5 external content).
+        """CREATE TRIGGER events_text_del AFTER DELETE ON events WHEN old.text != ''
+            AND old.id <= (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts_upto')
+        BEGIN
+            INSERT INTO events_text (events_text, rowid, text) VALUES ('delete', old.id, old.text);
+        END""",
+    ],
 }
+
+
+#: Event types whose text is searchable (see ``_text_of``).
+_SEARCHABLE = frozenset({"Privmsg", "Multiline"})
 
 
 def _text_of(values: list[Any], kind: str) -> str:
@@ -123,12 +150,22 @@ class SqliteStorage:
         self._sweep: tuple[str, str] = ("", "")
         #: Whether the sweep starts at ``_sweep`` itself (it was cut short by the batch size).
         self._sweep_again = False
+        #: Full-text indexing: rows up to this id are indexed; searchable rows waiting; when.
+        self._fts_upto = 0
+        self._unindexed = 0
+        self._indexed_at = 0.0
         file = path
         if path != ":memory:":
             _check_location(path)
             file = str(Path(path).expanduser())
+        #: What the start-up log names: the absolute file, or ":memory:".
+        self.location = file if path == ":memory:" else str(Path(file).resolve())
         try:
-            self._db = sqlite3.connect(file, isolation_level=None, check_same_thread=False)
+            # A short busy timeout: another process holding the write lock must not
+            # stall the loop for the default 5 s before storage gives up.
+            self._db = sqlite3.connect(
+                file, timeout=0.5, isolation_level=None, check_same_thread=False
+            )
         except sqlite3.Error as exc:
             raise StorageError(f"{path}: cannot open: {exc}") from exc
         try:
@@ -137,6 +174,7 @@ class SqliteStorage:
             db.execute(f"PRAGMA synchronous={synchronous.upper()}")
             db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
+            self._load_index_state()
             # A file we can read but not write (read-only file or mount) fails here, at
             # start, rather than at the first message.
             db.execute("BEGIN IMMEDIATE")
@@ -220,8 +258,43 @@ class SqliteStorage:
         except sqlite3.Error as exc:
             self._failed(exc)
 
+    def _load_index_state(self) -> None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'fts_upto'").fetchone()
+        self._fts_upto = int(row[0]) if row else 0
+        newest = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
+        # Rows a crash left unindexed are picked up by the next batch.
+        self._unindexed = int(newest > self._fts_upto)
+        self._indexed_at = time.monotonic()
+
+    def _index_text(self) -> None:
+        """Add every row newer than 'fts_upto' to the full-text index, in the open transaction."""
+        if not self._unindexed or not self.available:
+            return
+        try:
+            self._begin()
+            db = self._db
+            db.execute(
+                "INSERT INTO events_text (rowid, text)"
+                " SELECT id, text FROM events WHERE id > ? AND text != ''",
+                (self._fts_upto,),
+            )
+            newest = db.execute(
+                "SELECT COALESCE(MAX(id), ?) FROM events", (self._fts_upto,)
+            ).fetchone()[0]
+            db.execute("UPDATE meta SET value = ? WHERE key = 'fts_upto'", (str(newest),))
+        except sqlite3.Error as exc:
+            self._failed(exc)
+            return
+        self._fts_upto = newest
+        self._unindexed = 0
+        self._indexed_at = time.monotonic()
+
     def commit(self) -> None:
         self._flush_events()
+        if self._unindexed and (
+            self._unindexed >= INDEX_BATCH or time.monotonic() - self._indexed_at >= INDEX_DELAY
+        ):
+            self._index_text()
         if not self._in_txn:
             return
         try:
@@ -265,6 +338,8 @@ class SqliteStorage:
             return
         for item in events:
             kind, values = encode_event(item.event)
+            if kind in _SEARCHABLE:
+                self._unindexed += 1
             nick = getattr(item.event, "nick", "") or ""
             self._pending.append(
                 (
@@ -303,10 +378,24 @@ class SqliteStorage:
     _COLUMNS = "msgid, time, owner, target, kind, account, data, tags"
 
     def time_of(self, owner: str, target: str, msgid: str) -> float | None:
-        rows = self._read(
-            "SELECT time FROM events WHERE msgid = ? AND owner = ? AND target = ? LIMIT 1",
-            (msgid, owner, target),
-        )
+        # An ircish msgid starts with its millisecond (core.pipeline.MsgIdMinter), so the
+        # conversation's (owner, target, time) index finds it without an index of its own.
+        try:
+            ms = int(msgid[:11], 16) if len(msgid) == 29 else None
+        except ValueError:
+            ms = None
+        if ms is None:
+            # Not an ircish msgid (none is stored): the conversation is scanned.
+            rows = self._read(
+                "SELECT time FROM events WHERE owner = ? AND target = ? AND msgid = ? LIMIT 1",
+                (owner, target, msgid),
+            )
+        else:
+            rows = self._read(
+                "SELECT time FROM events WHERE owner = ? AND target = ?"
+                " AND time BETWEEN ? AND ? AND msgid = ? LIMIT 1",
+                (owner, target, ms - 1, ms + 1, msgid),
+            )
         return rows[0][0] / 1000 if rows else None
 
     def query(
@@ -373,6 +462,8 @@ class SqliteStorage:
         query = fts_query(text)
         if not query:
             return []
+        self._flush_events()
+        self._index_text()
         where = ["events_text MATCH ?"]
         params: list[Any] = [query]
         if target is not None:
@@ -393,7 +484,7 @@ class SqliteStorage:
         cols = ", ".join("e." + c.strip() for c in self._COLUMNS.split(","))
         rows = self._read(
             f"SELECT {cols} FROM events_text JOIN events e ON e.id = events_text.rowid"
-            f" WHERE {' AND '.join(where)} ORDER BY e.time DESC LIMIT ?",
+            f" WHERE {' AND '.join(where)} ORDER BY e.time DESC, e.id DESC LIMIT ?",
             (*params, max(0, limit)),
         )
         rows.reverse()
@@ -410,11 +501,11 @@ class SqliteStorage:
         try:
             self._begin()
             if max_age > 0:
-                # Oldest first through the time index: at most ``batch`` rows are touched.
+                # The oldest rows by id (ids grow with time): at most ``batch`` are looked at.
                 cur = self._db.execute(
-                    "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ?"
-                    " ORDER BY time LIMIT ?)",
-                    (_ms(now - max_age), batch),
+                    "DELETE FROM events WHERE id IN (SELECT id FROM"
+                    " (SELECT id, time FROM events ORDER BY id LIMIT ?) WHERE time < ?)",
+                    (batch, _ms(now - max_age)),
                 )
                 deleted += max(0, cur.rowcount)
             if max_per_target > 0 and deleted < batch:

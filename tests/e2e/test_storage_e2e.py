@@ -281,17 +281,19 @@ def test_kill_9_loses_no_message_any_client_received(
     procs.append(again)
     # ... and every message any client received is in the stored history.
     with sqlite3.connect(workdir / "ircish.db") as db:
-        stored = set(db.execute("SELECT owner, target, text FROM events WHERE kind = 'Privmsg'"))
+        stored = set(
+            db.execute("SELECT owner != '', target, text FROM events WHERE kind = 'Privmsg'")
+        )
     db.close()
     missing = []
     for token in sorted(got):
         sender = token.split("-")[0]
         target = sent[token]
         if target.startswith("#"):
-            wanted = [("", target, token)]
+            wanted = [(0, target, token)]
         else:
-            # Both parties' copies of the conversation.
-            wanted = [(f"n:{target}", sender, token), (f"n:{sender}", target, token)]
+            # Both parties' copies (each owned by that party, keyed by the other's nick).
+            wanted = [(1, sender, token), (1, target, token)]
         if any(w not in stored for w in wanted):
             missing.append(token)
     assert not missing, f"{len(missing)} of {len(got)} received messages lost: {missing[:5]}"

@@ -21,6 +21,7 @@ from ircish.core import chat
 from ircish.core.events import Join, Privmsg
 from ircish.core.storage import Account, ListEntry, RoomRecord, StoredEvent
 from ircish.errors import StorageError
+from ircish.storage import sqlite as sqlite_module
 from ircish.storage.sqlite import SCHEMA_VERSION, SqliteStorage
 from tests.helpers import MemoryNetwork
 
@@ -59,6 +60,58 @@ def store(db_path: Path) -> Iterator[SqliteStorage]:
 
 
 # -- schema and migrations ---------------------------------------------------------
+
+
+def _indexed(path: Path) -> set[int]:
+    """Rows the full-text index knows of (all test texts here contain "words")."""
+    with sqlite3.connect(path) as db:
+        found = {r[0] for r in db.execute("SELECT rowid FROM events_text('words')")}
+    db.close()
+    return found
+
+
+def test_a_version_1_file_is_migrated_and_stays_searchable(db_path: Path) -> None:
+    """Version 1 indexed text in a trigger; version 2 indexes in batches from 'fts_upto'."""
+    with sqlite3.connect(db_path, isolation_level=None) as db:
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        for statement in sqlite_module._MIGRATIONS[1]:
+            db.execute(statement)
+        db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+        db.execute(
+            "INSERT INTO events (msgid, time, owner, target, kind, nick, account, text, data,"
+            " tags) VALUES ('m1', 1, '', '#rust', 'Privmsg', 'bob', '', 'old words',"
+            ' \'["bob!u@h", "bob", "#rust", "old words", false]\', \'\')'
+        )
+    db.close()
+    store = SqliteStorage(str(db_path))
+    assert store.schema_version() == 2
+    store.append([msg(2, "new words")])
+    store.commit()
+    assert ids(store.search("", ["#rust"], "words", limit=10)) == ["m1", "m2"]
+    assert store.prune(T0 + 100, 1, 0, 10) == 2  # deleting indexed rows keeps FTS consistent
+    assert store.search("", ["#rust"], "words", limit=10) == []
+    store.close()
+
+
+def test_text_is_indexed_in_batches_not_in_every_commit(db_path: Path) -> None:
+    store = SqliteStorage(str(db_path))
+    store.append([msg(1, "first words")])
+    store.commit()
+    assert _indexed(db_path) == set(), "one message does not cost an FTS write per commit"
+    store.append([msg(n, f"words {n}") for n in range(2, 2 + sqlite_module.INDEX_BATCH)])
+    store.commit()
+    assert len(_indexed(db_path)) == 1 + sqlite_module.INDEX_BATCH
+    store.close()
+
+
+def test_rows_a_crash_left_unindexed_are_found_after_a_restart(db_path: Path) -> None:
+    store = SqliteStorage(str(db_path))
+    store.append([msg(1, "before the crash")])
+    store.commit()  # durable, not yet indexed; the process then dies (nothing closes it)
+    again = SqliteStorage(str(db_path))
+    assert ids(again.search("", ["#rust"], "crash", limit=5)) == ["m1"]
+    again.close()
+    store.close()
 
 
 def test_a_new_file_gets_the_schema_and_its_version(db_path: Path) -> None:
