@@ -21,7 +21,7 @@ the same ``render_key``. Events that mention the recipient (numerics,
 
 from __future__ import annotations
 
-from dataclasses import astuple, fields
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ircish.values import value
@@ -474,8 +474,16 @@ def persistent_types() -> dict[str, type[Event]]:
 
 
 def encode_event(event: Event) -> tuple[str, list[Any]]:
-    """An event as (type name, field values): what storage writes (as JSON)."""
-    return type(event).__name__, list(astuple(event))
+    """An event as (type name, field values): what storage writes (as JSON).
+
+    Fields are read by name, not with ``dataclasses.astuple``, which deep-copies
+    every value: this runs once per stored message.
+    """
+    cls = type(event)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return cls.__name__, [getattr(event, name) for name in names]
 
 
 def decode_event(kind: str, values: list[Any]) -> Event:
@@ -491,3 +499,4 @@ def decode_event(kind: str, values: list[Any]) -> Event:
 
 
 _PERSISTENT = persistent_types()
+_FIELD_NAMES: dict[type[Event], tuple[str, ...]] = {}

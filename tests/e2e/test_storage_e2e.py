@@ -103,6 +103,23 @@ def test_another_programs_database_stops_the_start(tmp_path: Path) -> None:
     )
 
 
+def test_a_second_server_on_the_same_database_stops_the_start(
+    tmp_path: Path, procs: list[ServerProcess]
+) -> None:
+    db = tmp_path / "ircish.db"
+    config = tmp_path / "first.toml"
+    config.write_text(f"[storage]\npath = {str(db)!r}\n", encoding="utf-8")
+    first = ServerProcess("--config", str(config))
+    procs.append(first)
+    assert fails_at_start(tmp_path, db) == (
+        f"ircish-server: storage error: {db}: in use by another ircish-server "
+        "(or another program): database is locked"
+    )
+    user = first.client()  # the first one is unaffected
+    user.expect(r"Type a nickname")
+    user.close()
+
+
 # -- kill -9 --------------------------------------------------------------------------
 
 
@@ -279,6 +296,8 @@ def test_kill_9_loses_no_message_any_client_received(
     # A restart on the crashed database works (WAL recovery) ...
     again = ServerProcess("--config", str(config), cwd=workdir)
     procs.append(again)
+    again.signal(signal.SIGTERM)  # the running server holds the file exclusively
+    assert again.wait() == 0
     # ... and every message any client received is in the stored history.
     with sqlite3.connect(workdir / "ircish.db") as db:
         stored = set(

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from ircish.config import Config
+from ircish.config import Config, StorageConfig
 from ircish.net.connection import Connection
 from ircish.net.outqueue import OutputQueue, Sendable
 from ircish.net.server import Server
@@ -167,7 +167,7 @@ def test_a_failing_callback_is_logged_and_the_loop_goes_on(
 @pytest.fixture
 def loop() -> Iterator[Server]:
     """A real Server driven by hand with ``run_once`` (no listener, no thread)."""
-    srv = Server(Config())
+    srv = Server(Config(storage=StorageConfig(path="")))
     yield srv
     srv.selector.close()
     srv._wake_r.close()

@@ -62,12 +62,12 @@ def store(db_path: Path) -> Iterator[SqliteStorage]:
 # -- schema and migrations ---------------------------------------------------------
 
 
-def _indexed(path: Path) -> set[int]:
-    """Rows the full-text index knows of (all test texts here contain "words")."""
-    with sqlite3.connect(path) as db:
-        found = {r[0] for r in db.execute("SELECT rowid FROM events_text('words')")}
-    db.close()
-    return found
+def _indexed(store: SqliteStorage) -> set[int]:
+    """Rows the full-text index knows of (all test texts here contain "words").
+
+    Read through the store's own connection: it holds the file exclusively.
+    """
+    return {r[0] for r in store._db.execute("SELECT rowid FROM events_text('words')")}
 
 
 def test_a_version_1_file_is_migrated_and_stays_searchable(db_path: Path) -> None:
@@ -97,21 +97,21 @@ def test_text_is_indexed_in_batches_not_in_every_commit(db_path: Path) -> None:
     store = SqliteStorage(str(db_path))
     store.append([msg(1, "first words")])
     store.commit()
-    assert _indexed(db_path) == set(), "one message does not cost an FTS write per commit"
+    assert _indexed(store) == set(), "one message does not cost an FTS write per commit"
     store.append([msg(n, f"words {n}") for n in range(2, 2 + sqlite_module.INDEX_BATCH)])
     store.commit()
-    assert len(_indexed(db_path)) == 1 + sqlite_module.INDEX_BATCH
+    assert len(_indexed(store)) == 1 + sqlite_module.INDEX_BATCH
     store.close()
 
 
 def test_rows_a_crash_left_unindexed_are_found_after_a_restart(db_path: Path) -> None:
     store = SqliteStorage(str(db_path))
     store.append([msg(1, "before the crash")])
-    store.commit()  # durable, not yet indexed; the process then dies (nothing closes it)
+    store.commit()  # durable, not yet indexed; then the process dies:
+    store._db.close()  # its connection goes away without SqliteStorage.close
     again = SqliteStorage(str(db_path))
     assert ids(again.search("", ["#rust"], "crash", limit=5)) == ["m1"]
     again.close()
-    store.close()
 
 
 def test_a_new_file_gets_the_schema_and_its_version(db_path: Path) -> None:
@@ -429,10 +429,9 @@ def test_accounts_round_trip(store: SqliteStorage, db_path: Path) -> None:
     store.save_account("alice", alice)
     assert store.account("alice") == alice
     assert store.account("bob") is None
-    store.commit()
-    again = SqliteStorage(str(db_path))
-    assert again.account("alice") == alice
-    again.close()
+    store.close()  # the file is the server's alone while open: reopen to read it back
+    store = SqliteStorage(str(db_path))
+    assert store.account("alice") == alice
     store.set_read_marker("alice", "#rust", T0)
     store.append([msg(1, owner="a:alice", target="bob"), msg(2, owner="a:bob", target="alice")])
     store.delete_account("alice")
@@ -440,6 +439,7 @@ def test_accounts_round_trip(store: SqliteStorage, db_path: Path) -> None:
     assert store.read_marker("alice", "#rust") is None
     assert store.query("a:alice", "bob", limit=10, latest=True) == []
     assert ids(store.query("a:bob", "alice", limit=10, latest=True)) == ["m2"]
+    store.close()
 
 
 def test_registered_rooms_round_trip(store: SqliteStorage, db_path: Path) -> None:
@@ -460,13 +460,13 @@ def test_registered_rooms_round_trip(store: SqliteStorage, db_path: Path) -> Non
     store.save_room("#go", RoomRecord("#go", "bob"))
     assert store.room("#rust") == room
     assert [r.name for r in store.rooms()] == ["#go", "#Rust"]
-    store.commit()
-    again = SqliteStorage(str(db_path))
-    assert again.room("#rust") == room
-    again.close()
+    store.close()
+    store = SqliteStorage(str(db_path))
+    assert store.room("#rust") == room
     store.delete_room("#go")
     assert store.room("#go") is None
     assert store.rooms() == [room]
+    store.close()
 
 
 def test_read_markers_round_trip(store: SqliteStorage) -> None:
@@ -482,31 +482,40 @@ def test_read_markers_round_trip(store: SqliteStorage) -> None:
 # -- durability -----------------------------------------------------------------------
 
 
-def other_reader(db_path: Path) -> sqlite3.Connection:
-    """Another process's view of the file (as after a crash: only what was committed)."""
-    return sqlite3.connect(db_path, isolation_level=None)
+def crash(store: SqliteStorage) -> None:
+    """The process dies: its connection goes without ``close`` (which would commit)."""
+    store._db.close()
 
 
-def test_reads_see_queued_writes_and_commit_makes_them_durable(
-    store: SqliteStorage, db_path: Path
-) -> None:
-    other = other_reader(db_path)
+def committed_msgids(db_path: Path) -> list[str]:
+    with sqlite3.connect(db_path) as db:
+        found = [r[0] for r in db.execute("SELECT msgid FROM events ORDER BY id")]
+    db.close()
+    return found
+
+
+def test_reads_see_queued_writes_and_commit_makes_them_durable(db_path: Path) -> None:
+    store = SqliteStorage(str(db_path))
     store.append([msg(1)])
     store.save_account("alice", Account("alice", "h", "s"))
-    # This connection sees its own queued writes at once ...
+    # The server's reads see its queued writes at once ...
     assert ids(store.query("", "#rust", limit=10, latest=True)) == ["m1"]
     assert store.account("alice") is not None
-    # ... another does not, until the commit.
-    assert other.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
-    assert other.execute("SELECT COUNT(*) FROM accounts").fetchone()[0] == 0
-    store.commit()
-    assert other.execute("SELECT msgid FROM events").fetchall() == [("m1",)]
-    assert other.execute("SELECT folded FROM accounts").fetchall() == [("alice",)]
-    store.append([msg(2)])
     store.commit()
     store.commit()  # nothing queued: a no-op
-    assert other.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 2
-    other.close()
+    store.append([msg(2)])  # ... and a crash loses only what was never committed.
+    crash(store)
+    assert committed_msgids(db_path) == ["m1"]
+    again = SqliteStorage(str(db_path))
+    assert again.account("alice") is not None
+    again.close()
+
+
+def test_a_second_server_on_the_same_file_is_refused(db_path: Path) -> None:
+    first = SqliteStorage(str(db_path))
+    with pytest.raises(StorageError, match="in use by another ircish-server"):
+        SqliteStorage(str(db_path))
+    first.close()
 
 
 def test_full_synchronous_is_applied(db_path: Path) -> None:
