@@ -31,8 +31,26 @@ if TYPE_CHECKING:
     from ircish.core.clients import Client
     from ircish.core.storage import StoredEvent
 
-#: C0, DEL and C1: terminals obey C1 controls sent as UTF-8 too (U+009B is a CSI).
-_CONTROLS = {c: None for c in (*range(0x20), *range(0x7F, 0xA0))}
+#: Removed from everything a netcat user is shown: C0, DEL and C1 (terminals obey C1
+#: controls sent as UTF-8 too: U+009B is a CSI); the bidirectional controls, which
+#: reorder what follows on the line (U+202E shows "evil.exe" as "exe.live"); the line
+#: and paragraph separators and the byte-order mark. Joiners and variation selectors
+#: stay: emoji sequences need them.
+_CONTROLS = {
+    c: None
+    for c in (
+        *range(0x20),
+        *range(0x7F, 0xA0),
+        0x061C,
+        0x200E,
+        0x200F,
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+        0x2028,
+        0x2029,
+        0xFEFF,
+    )
+}
 ACTION_PREFIX = "\x01ACTION "
 
 
@@ -53,6 +71,20 @@ def clean(text: str) -> str:
     if text.isprintable():
         return text
     return _SEQUENCES.sub("", text).translate(_CONTROLS)
+
+
+def _terminal_safe(text: str) -> bytes:
+    """The bytes of one rendering (lines joined by CR LF): every line ``clean``.
+
+    Every plain rendering leaves through here, so a rendering that forgets to
+    clean a user's text (a new numeric, say) still cannot reach a terminal
+    with a control sequence. Renderings clean their fields as well: cleaning
+    a field on its own removes an escape sequence whole without eating the
+    server's text after it.
+    """
+    if text.isprintable():
+        return (text + "\r\n").encode("utf-8", "replace")
+    return "".join(clean(line) + "\r\n" for line in text.split("\r\n")).encode("utf-8", "replace")
 
 
 # -- parsing ----------------------------------------------------------------
@@ -733,12 +765,12 @@ class PlainDialect:
     def render(self, env: ev.Envelope, client: Client) -> bytes:
         if isinstance(env.event, ev.History):
             lines = [self._history_line(item, env.time, client) for item in env.event.items]
-            shown = [x for x in lines if x is not None]
-            return "".join(x + "\r\n" for x in shown).encode("utf-8", "replace")
-        text = self.render_text(env.event, client)
+            text: str | None = "\r\n".join(x for x in lines if x is not None) or None
+        else:
+            text = self.render_text(env.event, client)
         if text is None:
             return b""
-        return (text + "\r\n").encode("utf-8", "replace")
+        return _terminal_safe(text)
 
     def labeled(self, chunks: list[bytes], label: str, client: Client) -> bytes:
         return b"".join(chunks)
