@@ -77,6 +77,14 @@ class LimitsConfig:
     #: How long an "auto" listener waits for an IRC client to speak first.
     detect_timeout: float = field(default=0.4, metadata=_range(0, 30))
     shutdown_grace: float = field(default=2.0, metadata=_range(0, 60))
+    #: Flood control: commands a registered connection may send at once; 0 turns it off.
+    flood_burst: int = field(default=5, metadata=_range(0, 10000))
+    #: Seconds per command after the burst (expensive ones such as LIST count more).
+    flood_interval: float = field(default=0.5, metadata=_range(0.001, 60))
+    #: Lines that may wait for flood control; more disconnects with "Excess Flood".
+    flood_backlog: int = field(default=400, metadata=_range(1, 100000))
+    #: Whether server operators are exempt from flood control.
+    flood_exempt_operators: bool = True
 
 
 @dataclass(frozen=True, slots=True)

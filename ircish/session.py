@@ -19,22 +19,42 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections import deque
+from typing import Protocol
 
 from ircish.core.chat import Chat
 from ircish.core.clients import Sink
 from ircish.core.command import Command
 from ircish.core.dialect import Dialect
+from ircish.core.dispatch import COMMANDS
 from ircish.core.events import Ping
 from ircish.core.users import User
 from ircish.dialects import Dialects
 from ircish.errors import CommandError
+from ircish.flood import FloodGate
 from ircish.protocol import numerics as n
-from ircish.protocol.framing import LineBuffer, TooLong
+from ircish.protocol.framing import Frame, LineBuffer, TooLong
 
 log = logging.getLogger("ircish.session")
 
 _ping_tokens = itertools.count(1)
 _DANGEROUS = {0: " ", 0x0D: " "}
+
+
+#: Lines one connection may have handled in one loop pass; the rest wait for the next.
+LINES_PER_PASS = 64
+
+
+class Transport(Protocol):
+    """What flood control needs of the connection (``net.connection.Connection``)."""
+
+    def pause_reading(self) -> None: ...
+
+    def resume_reading(self) -> None: ...
+
+    def wake_at(self, deadline: float) -> None:
+        """Call the session's ``check_timeouts`` at ``deadline`` (chat clock)."""
+        ...
 
 
 def _verb_of(line: str) -> str:
@@ -64,9 +84,13 @@ class Session:
         "client",
         "detecting",
         "dialects",
+        "flood",
         "framing",
         "guessed",
+        "paused",
         "ping_sent",
+        "transport",
+        "waiting",
     )
 
     def __init__(
@@ -77,8 +101,16 @@ class Session:
         host: str,
         dialect: str = "auto",
         now: float = 0.0,
+        transport: Transport | None = None,
     ) -> None:
         self.chat = chat
+        #: Reading paused and resumed, wake-ups asked for: flood control (None in tests).
+        self.transport = transport
+        #: The token bucket, from registration on (``ircish.flood``); None: not limited.
+        self.flood: FloodGate | None = None
+        #: Lines framed but not yet handled (flood control, the per-pass bound).
+        self.waiting: deque[Frame] = deque()
+        self.paused = False
         self.dialects = dialects
         self.accepted = now
         self.ping_sent = 0.0
@@ -110,23 +142,84 @@ class Session:
 
     def receive_data(self, data: bytes) -> None:
         """Handle bytes from the peer (any chunking)."""
+        frames = self.framing.feed(data)
+        if self.waiting:
+            # Behind lines that wait for flood control: keep the order.
+            self.waiting.extend(frames)
+            self._bound_backlog()
+            return
+        if frames:
+            self._run(deque(frames))
+
+    def _run(self, frames: deque[Frame]) -> None:
+        """Handle lines until they run out, flood control says wait, or this pass's share ends."""
         client = self.client
-        for frame in self.framing.feed(data):
+        handled = 0
+        while frames:
             if client.quitting:
                 return
-            # Lines framed in the same chunk as the detecting one were framed with the
-            # detection limit, so the chosen dialect's limit is checked here as well.
-            if isinstance(frame, TooLong) or len(frame) > self.framing.max_line:
-                if self.detecting:
-                    self._choose(self.dialects.plain)
-                with self.chat.outbox(client):
-                    self.chat.numeric(client, n.ERR_INPUTTOOLONG, n.ERROR_TEXT[n.ERR_INPUTTOOLONG])
-                continue
-            if self.detecting or self.guessed:
-                if not frame.strip():
-                    continue
-                self._detect(frame)
-            self.receive_line(frame)
+            gate = self._gate()
+            now = self.chat.clock() if gate is not None or handled >= LINES_PER_PASS else 0.0
+            if handled >= LINES_PER_PASS:
+                # One connection's pipelined lines must not hold the loop: the rest next pass.
+                self._defer(frames, now)
+                return
+            if gate is not None and not gate.ready(now):
+                self._defer(frames, gate.ready_at())
+                return
+            verb = self._frame(frames.popleft())
+            handled += 1
+            if gate is not None and verb:
+                spec = COMMANDS.get(verb)
+                gate.charge(spec.cost if spec is not None else 1)
+        if self.paused and self.transport is not None:
+            self.paused = False
+            self.transport.resume_reading()
+
+    def _gate(self) -> FloodGate | None:
+        limits = self.chat.config.limits
+        user = self.client.user
+        if not limits.flood_burst or not user.registered:
+            return None
+        if limits.flood_exempt_operators and "o" in user.modes:
+            return None
+        if self.flood is None:
+            self.flood = FloodGate(limits.flood_burst, limits.flood_interval, self.chat.clock())
+        return self.flood
+
+    def _defer(self, frames: deque[Frame], when: float) -> None:
+        """Keep ``frames`` for later (``check_timeouts`` at ``when``) and stop reading meanwhile."""
+        self.waiting = frames
+        if self.transport is not None:
+            if not self.paused:
+                self.paused = True
+                self.transport.pause_reading()
+            self.transport.wake_at(when)
+        self._bound_backlog()
+
+    def _bound_backlog(self) -> None:
+        # Without flood control the backlog is what one read brought (reading is paused).
+        if self._gate() is not None and len(self.waiting) > self.chat.config.limits.flood_backlog:
+            self.waiting.clear()
+            log.info("%s flooded; disconnecting", self.client.user.mask)
+            self.close("Excess Flood")
+
+    def _frame(self, frame: Frame) -> str:
+        """Handle one framed line; return the verb of the command it ran ("" for none)."""
+        client = self.client
+        # Lines framed in the same chunk as the detecting one were framed with the
+        # detection limit, so the chosen dialect's limit is checked here as well.
+        if isinstance(frame, TooLong) or len(frame) > self.framing.max_line:
+            if self.detecting:
+                self._choose(self.dialects.plain)
+            with self.chat.outbox(client):
+                self.chat.numeric(client, n.ERR_INPUTTOOLONG, n.ERROR_TEXT[n.ERR_INPUTTOOLONG])
+            return ""
+        if self.detecting or self.guessed:
+            if not frame.strip():
+                return ""
+            self._detect(frame)
+        return self.receive_line(frame)
 
     def _detect(self, first: bytes) -> None:
         dialect = self.dialects.detect(first)
@@ -141,8 +234,8 @@ class Session:
             user.update_mask()
             self._choose(dialect)
 
-    def receive_line(self, raw: bytes) -> None:
-        """Parse and run one line (without its line ending)."""
+    def receive_line(self, raw: bytes) -> str:
+        """Parse and run one line (without its line ending); return its verb ("*": refused)."""
         client = self.client
         chat = self.chat
         try:
@@ -158,7 +251,7 @@ class Session:
                         "INVALID_UTF8",
                         text="Message rejected: it is not valid UTF-8",
                     )
-                return
+                return "*"
         if "\r" in line or "\0" in line:
             # A bare CR would end the line early in some clients' parsers.
             line = line.translate(_DANGEROUS)
@@ -167,9 +260,11 @@ class Session:
         except CommandError as exc:
             with chat.outbox(client):
                 chat.error(client, exc)
-            return
+            return "*"
         if isinstance(command, Command):
             chat.handle(client, command)
+            return command.verb
+        return "*"
 
     def connection_lost(self, reason: str) -> None:
         """The peer went away (EOF, reset, or the server dropped it)."""
@@ -181,6 +276,15 @@ class Session:
 
     def check_timeouts(self, now: float) -> float | None:
         """Enforce deadlines; return the next time to call again, or None when closed."""
+        if self.waiting:
+            waiting, self.waiting = self.waiting, deque()
+            self._run(waiting)
+        deadline = self._deadline(now)
+        if self.waiting and self.flood is not None and deadline is not None:
+            return min(deadline, self.flood.ready_at())
+        return deadline
+
+    def _deadline(self, now: float) -> float | None:
         client = self.client
         if client.quitting:
             return None

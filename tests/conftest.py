@@ -17,11 +17,11 @@ def net() -> MemoryNetwork:
 
 @pytest.fixture
 def make_server() -> Iterator[Callable[..., RunningServer]]:
-    """Start real servers (stopped at teardown): ``make_server(config)``."""
+    """Start real servers (stopped at teardown): ``make_server(config, flood=False)``."""
     servers: list[RunningServer] = []
 
-    def start(config: Config | None = None) -> RunningServer:
-        srv = RunningServer(config)
+    def start(config: Config | None = None, *, flood: bool = False) -> RunningServer:
+        srv = RunningServer(config, flood=flood)
         servers.append(srv)
         return srv
 

@@ -91,12 +91,21 @@ def drain(*clients: MemoryClient) -> None:
         client.lines()
 
 
+def without_flood_control(config: Config, keep: bool = False) -> Config:
+    """Tests send lines far faster than people: flood control only where a test asks."""
+    if keep:
+        return config
+    return replace(config, limits=replace(config.limits, flood_burst=0))
+
+
 class MemoryNetwork:
     """A chat core with sessions wired to lists, and a hand-moved clock."""
 
-    def __init__(self, config: Config | None = None, *, storage: bool = False) -> None:
+    def __init__(
+        self, config: Config | None = None, *, storage: bool = False, flood: bool = False
+    ) -> None:
         self.now = 1_000_000.0
-        self.config = config or Config()
+        self.config = without_flood_control(config or Config(), flood)
         self.chat = Chat(self.config, clock=lambda: self.now)
         self.dialects = Dialects.from_config(self.config)
         #: (due time, order, callback) of ``chat.later``; run by ``advance``.
@@ -235,8 +244,8 @@ class LineClient:
 class RunningServer:
     """The real server loop in a background thread, on an ephemeral port."""
 
-    def __init__(self, config: Config | None = None) -> None:
-        config = config or Config()
+    def __init__(self, config: Config | None = None, *, flood: bool = False) -> None:
+        config = without_flood_control(config or Config(), flood)
         if config.storage == StorageConfig():
             # Tests keep nothing on disk unless they ask for a file.
             config = replace(config, storage=StorageConfig(path=":memory:"))

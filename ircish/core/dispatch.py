@@ -48,6 +48,8 @@ class CommandSpec:
     handler: Handler
     min_params: int = 0
     usable_pre_registration: bool = False
+    #: Flood-control tokens it takes (``ircish.flood``): more for what costs the server more.
+    cost: int = 1
 
 
 COMMANDS: dict[str, CommandSpec] = {
@@ -63,8 +65,8 @@ COMMANDS: dict[str, CommandSpec] = {
     "JOIN": CommandSpec(rooms.handle_join, 1),
     "PART": CommandSpec(rooms.handle_part, 1),
     "TOPIC": CommandSpec(rooms.handle_topic, 1),
-    "NAMES": CommandSpec(rooms.handle_names, 0),
-    "LIST": CommandSpec(rooms.handle_list, 0),
+    "NAMES": CommandSpec(rooms.handle_names, 0, cost=2),
+    "LIST": CommandSpec(rooms.handle_list, 0, cost=4),
     "KICK": CommandSpec(rooms.handle_kick, 2),
     "INVITE": CommandSpec(rooms.handle_invite, 2),
     "PRIVMSG": CommandSpec(messaging.handle_privmsg, 0),
@@ -73,21 +75,21 @@ COMMANDS: dict[str, CommandSpec] = {
     "BATCH": CommandSpec(batch.handle_batch, 1),
     "AWAY": CommandSpec(messaging.handle_away, 0),
     "MODE": CommandSpec(modes.handle_mode, 1),
-    "WHO": CommandSpec(info.handle_who, 0),
-    "WHOIS": CommandSpec(info.handle_whois, 1),
+    "WHO": CommandSpec(info.handle_who, 0, cost=2),
+    "WHOIS": CommandSpec(info.handle_whois, 1, cost=2),
     "USERHOST": CommandSpec(info.handle_userhost, 1),
     "ISON": CommandSpec(info.handle_ison, 1),
     "MOTD": CommandSpec(info.handle_motd, 0),
     "LUSERS": CommandSpec(info.handle_lusers, 0),
     "VERSION": CommandSpec(info.handle_version, 0),
     "TIME": CommandSpec(info.handle_time, 0),
-    "WHOWAS": CommandSpec(server.handle_whowas, 1),
+    "WHOWAS": CommandSpec(server.handle_whowas, 1, cost=2),
     "LINKS": CommandSpec(server.handle_links, 0),
     "INFO": CommandSpec(server.handle_info, 0),
     "OPER": CommandSpec(oper.handle_oper, 2),
     "KILL": CommandSpec(oper.handle_kill, 2),
     "WALLOPS": CommandSpec(oper.handle_wallops, 1),
-    "MONITOR": CommandSpec(monitor.handle_monitor, 1),
+    "MONITOR": CommandSpec(monitor.handle_monitor, 1, cost=2),
     "SETNAME": CommandSpec(users.handle_setname, 1),
     "CHGHOST": CommandSpec(users.handle_chghost, 2),
     "AUTHENTICATE": CommandSpec(accounts.handle_authenticate, 1, usable_pre_registration=True),
@@ -102,9 +104,9 @@ COMMANDS: dict[str, CommandSpec] = {
     "NICKSERV": CommandSpec(services.handle_ns, 0),
     "CS": CommandSpec(services.handle_cs, 0),
     "CHANSERV": CommandSpec(services.handle_cs, 0),
-    "CHATHISTORY": CommandSpec(history.handle_chathistory, 0),
-    "HISTORY": CommandSpec(history.handle_history, 1),
-    "SEARCH": CommandSpec(history.handle_search, 1),
+    "CHATHISTORY": CommandSpec(history.handle_chathistory, 0, cost=3),
+    "HISTORY": CommandSpec(history.handle_history, 1, cost=3),
+    "SEARCH": CommandSpec(history.handle_search, 1, cost=5),
     "MARKREAD": CommandSpec(history.handle_markread, 0),
 }
 

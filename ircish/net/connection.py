@@ -120,6 +120,10 @@ class Connection:
         """Read again; whatever the peer sent meanwhile waits in the kernel."""
         self.server.set_interest(self, read=True)
 
+    def wake_at(self, deadline: float) -> None:
+        """Have the session's ``check_timeouts`` run at ``deadline`` (flood control)."""
+        self.server.schedule_session(self, deadline)
+
     # -- driven by the loop -------------------------------------------------
 
     def on_readable(self) -> None:

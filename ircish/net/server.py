@@ -238,7 +238,7 @@ class Server:
             self._timers, (time.monotonic() + max(0.0, delay), next(self._timer_seq), callback)
         )
 
-    def _schedule_session(self, conn: Connection, deadline: float | None) -> None:
+    def schedule_session(self, conn: Connection, deadline: float | None) -> None:
         if deadline is None:
             return
         self.call_later(deadline - self.chat.clock(), lambda: self._session_timer(conn))
@@ -246,7 +246,7 @@ class Server:
     def _session_timer(self, conn: Connection) -> None:
         if conn.closed or conn.session is None:
             return
-        self._schedule_session(conn, conn.session.check_timeouts(self.chat.clock()))
+        self.schedule_session(conn, conn.session.check_timeouts(self.chat.clock()))
 
     def _run_timers(self) -> None:
         now = time.monotonic()
@@ -309,8 +309,10 @@ class Server:
         self.set_interest(conn)
         log.info("connection from %s:%d", ip, addr[1])
         now = self.chat.clock()
-        conn.session = Session(self.chat, self.dialects, conn, ip, listener.config.dialect, now=now)
-        self._schedule_session(conn, conn.session.check_timeouts(now))
+        conn.session = Session(
+            self.chat, self.dialects, conn, ip, listener.config.dialect, now=now, transport=conn
+        )
+        self.schedule_session(conn, conn.session.check_timeouts(now))
 
     def set_interest(
         self, conn: Connection, *, read: bool | None = None, write: bool | None = None

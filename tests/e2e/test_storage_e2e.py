@@ -229,7 +229,10 @@ def test_kill_9_loses_no_message_any_client_received(
     # Private messages are kept for users without accounts too ("always"), so
     # both rooms and conversations are covered without accounts.
     config = tmp_path / "ircish.toml"
-    config.write_text('[history]\nprivate = "always"\n', encoding="utf-8")
+    # The senders stream as fast as the server takes them: no flood control here.
+    config.write_text(
+        '[history]\nprivate = "always"\n\n[limits]\nflood_burst = 0\n', encoding="utf-8"
+    )
     workdir = tmp_path / "server"
     workdir.mkdir()
     server = ServerProcess("--config", str(config), cwd=workdir)
