@@ -138,6 +138,25 @@ def _middle(param: str) -> str:
     return "*" if _needs_trailing(param) else param
 
 
+#: An IRC line without its CR LF (tags are not counted: IRCv3 message-tags).
+MAX_LINE = 510
+
+
+def _fit(line: str) -> str:
+    """A relayed message line cut at a UTF-8 boundary to fit IRC's 512 bytes.
+
+    It was short enough coming in, but it goes out with the sender's whole mask,
+    and netcat users' lines may be longer than IRC's (invalid UTF-8 from them
+    even grows threefold). Netcat readers and history keep the whole text.
+    """
+    if len(line) <= MAX_LINE // 4:  # a character is at most 4 bytes: no need to count
+        return line
+    data = line.encode("utf-8")
+    if len(data) <= MAX_LINE:
+        return line
+    return data[:MAX_LINE].decode("utf-8", "ignore")
+
+
 def server_time(now: float) -> str:
     """An IRCv3 ``time`` tag value, millisecond precision, UTC."""
     # Whole milliseconds first: ``int((now - secs) * 1000)`` loses one to float error.
@@ -235,7 +254,7 @@ class IrcDialect:
         match env.event:
             case ev.Privmsg(source=src, target=target, text=text, notice=notice):
                 verb = "NOTICE" if notice else "PRIVMSG"
-                return f":{src} {verb} {target} :{text}"
+                return _fit(f":{src} {verb} {target} :{text}")
             case ev.Numeric(code=code, params=params):
                 return self._numeric(client.user.nick, code, params)
             case ev.TagMsg(source=src, target=target):
