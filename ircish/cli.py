@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"ircish-server: configuration error: {exc}", file=sys.stderr)
         return 2
-    setup_logging(config.logging.level)
+    setup_logging(config.logging.level, config.logging.format)
     from ircish.net.server import Server  # noqa: PLC0415 - keep --help fast
 
     try:

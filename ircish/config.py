@@ -92,6 +92,8 @@ class LoggingConfig:
     """What the server writes to its log."""
 
     level: Literal["debug", "info", "warning", "error"] = "info"
+    #: "auto": rich colours on a terminal, plain lines elsewhere; or "rich", "plain", "json".
+    format: Literal["auto", "rich", "plain", "json"] = "auto"
     #: Off by default: message contents are private.
     log_messages: bool = False
 

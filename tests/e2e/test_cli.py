@@ -7,6 +7,7 @@ and SIGINT (every user told why, exit status 0), and what the log holds.
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 from collections.abc import Iterator
@@ -170,3 +171,20 @@ def test_log_has_registrations_but_not_message_contents(
     assert "alice registered from 127.0.0.1 (plain)" in log
     assert "bob registered from 127.0.0.1 (plain)" in log
     assert secret not in log
+
+
+def test_logs_are_plain_lines_off_a_terminal_and_json_when_asked(
+    tmp_path: Path, procs: list[ServerProcess]
+) -> None:
+    # The server's stderr is a pipe here: "auto" means plain lines, no rich layout.
+    plain = ServerProcess()
+    procs.append(plain)
+    line = next(x for x in plain.log().splitlines() if "listening on" in x)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d INFO    listening on .+", line), line
+    config = tmp_path / "json.toml"
+    config.write_text('[logging]\nformat = "json"\n', encoding="utf-8")
+    as_json = ServerProcess("--config", str(config))
+    procs.append(as_json)
+    records = [json.loads(x) for x in as_json.log().splitlines() if x.startswith("{")]
+    listening = next(r for r in records if r["message"].startswith("listening on"))
+    assert (listening["level"], listening["logger"]) == ("info", "ircish.net")

@@ -199,7 +199,7 @@ def test_unknown_key_is_named(data: dict[str, Any], key: str) -> None:
 
 def test_unknown_key_lists_the_known_ones() -> None:
     message = config_error({"logging": {"lvl": "info"}})
-    assert message == "logging.lvl: unknown key (known keys here: level, log_messages)"
+    assert message == "logging.lvl: unknown key (known keys here: format, level, log_messages)"
 
 
 @pytest.mark.parametrize(
