@@ -66,6 +66,9 @@ class LimitsConfig:
     max_connections: int = field(default=20000, metadata=_range(1, 1000000))
     max_connections_per_ip: int = field(default=200, metadata=_range(1, 1000000))
     limit_loopback: bool = False
+    #: New connections one address (an IPv6 /64) may open per ``connect_window``; 0: no limit.
+    connect_rate: int = field(default=32, metadata=_range(0, 1000000))
+    connect_window: float = field(default=600.0, metadata=_range(1, 86400))
     sendq_bytes: int = field(default=1 << 20, metadata=_range(1024, 1 << 30))
     registration_timeout: float = field(default=60.0, metadata=_range(1, 3600))
     #: 0 turns the idle timeout off (the default for plain users).

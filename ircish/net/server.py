@@ -60,6 +60,20 @@ log = logging.getLogger("ircish.net")
 ACCEPTS_PER_PASS = 128
 
 
+#: Addresses whose recent connects are remembered before old ones are swept.
+MAX_THROTTLED = 100_000
+
+
+def _throttle_key(ip: str) -> str:
+    """What connection throttling counts: an IPv4 address, or an IPv6 /64 network."""
+    if ":" not in ip:
+        return ip
+    try:
+        return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
+    except ValueError:
+        return ip
+
+
 @functools.lru_cache(maxsize=4096)
 def _is_loopback(ip: str) -> bool:
     return ipaddress.ip_address(ip).is_loopback
@@ -102,6 +116,8 @@ class Server:
         self.listeners: list[Listener] = []
         self.connections: dict[int, Connection] = {}
         self.per_ip: Counter[str] = Counter()
+        #: Address (IPv6: /64) -> times of its recent connects (``[limits] connect_rate``).
+        self.connects: dict[str, deque[float]] = {}
         #: Connections that got output this pass and need a flush.
         self.dirty: set[Connection] = set()
         #: Connections whose send queue overflowed this pass.
@@ -298,6 +314,13 @@ class Server:
         if counted and self.per_ip[ip] >= limits.max_connections_per_ip:
             self._refuse(sock, ip, "Too many connections from your address")
             return
+        if counted and limits.connect_rate:
+            wait = self._connect_wait(ip, limits.connect_rate, limits.connect_window)
+            if wait:
+                self._refuse(
+                    sock, ip, f"Too many new connections from your address; try again in {wait}"
+                )
+                return
         if sock.family in (socket.AF_INET, socket.AF_INET6):
             # Chat lines are small and latency matters: no Nagle delay.
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -313,6 +336,30 @@ class Server:
             self.chat, self.dialects, conn, ip, listener.config.dialect, now=now, transport=conn
         )
         self.schedule_session(conn, conn.session.check_timeouts(now))
+
+    def _connect_wait(self, ip: str, rate: int, window: float) -> str:
+        """ "" if ``ip`` may connect now (and count it); else how long until it may."""
+        key = _throttle_key(ip)
+        now = time.monotonic()
+        recent = self.connects.get(key)
+        if recent is None:
+            if len(self.connects) >= MAX_THROTTLED:
+                self._forget_old_connects(now, window)
+            recent = self.connects[key] = deque()
+        while recent and recent[0] <= now - window:
+            recent.popleft()
+        if len(recent) >= rate:
+            seconds = int(recent[0] + window - now) + 1
+            if seconds <= 90:
+                return f"{seconds} seconds"
+            return f"{-(-seconds // 60)} minutes"  # rounded up
+        recent.append(now)
+        return ""
+
+    def _forget_old_connects(self, now: float, window: float) -> None:
+        # Bounded memory under a spread-out attack: addresses quiet for a window go.
+        for key in [k for k, times in self.connects.items() if times[-1] <= now - window]:
+            del self.connects[key]
 
     def set_interest(
         self, conn: Connection, *, read: bool | None = None, write: bool | None = None
