@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import signal
 import sys
 
 from ircish import __version__
@@ -80,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     except StorageError as exc:
         print(f"ircish-server: storage error: {exc}", file=sys.stderr)
         return 2
+    # Stop cleanly on a signal that arrives between "listening on" and the loop's start
+    # (serve_forever installs the same handlers again for its own run).
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda _signum, _frame: server.request_stop())
     try:
         server.bind()
     except OSError as exc:

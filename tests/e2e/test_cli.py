@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,15 +18,6 @@ from tests.e2e.e2e_support import REPO, ServerProcess, run_cli
 from tests.helpers import LineClient
 
 EXAMPLE = REPO / "config.example.toml"
-
-
-@pytest.fixture
-def procs() -> Iterator[list[ServerProcess]]:
-    """Append server processes here to have them killed at teardown if still running."""
-    started: list[ServerProcess] = []
-    yield started
-    for p in started:
-        p.stop_now()
 
 
 def register_plain(proc: ServerProcess, nick: str, opened: list[LineClient]) -> LineClient:

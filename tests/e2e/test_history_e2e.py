@@ -9,24 +9,12 @@ from __future__ import annotations
 
 import re
 import signal
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.e2e.e2e_support import ServerProcess, parse, sync, wait
 from tests.helpers import LineClient
 
 CH = "batch server-time message-tags draft/chathistory"
-
-
-@pytest.fixture
-def procs() -> Iterator[list[ServerProcess]]:
-    """Server processes to kill at teardown if still running."""
-    started: list[ServerProcess] = []
-    yield started
-    for p in started:
-        p.stop_now()
 
 
 def plain(proc: ServerProcess, nick: str, opened: list[LineClient]) -> LineClient:

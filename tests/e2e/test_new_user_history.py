@@ -10,7 +10,6 @@ holds its default ``ircish.db`` across the restart.
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,14 +47,6 @@ def workdir(tmp_path: Path) -> Path:
     path = tmp_path / "server"
     path.mkdir()
     return path
-
-
-@pytest.fixture
-def procs() -> Iterator[list[ServerProcess]]:
-    started: list[ServerProcess] = []
-    yield started
-    for proc in started:
-        proc.stop_now()
 
 
 def netcat(proc: ServerProcess, nick: str, opened: list[LineClient]) -> LineClient:

@@ -12,7 +12,7 @@ import re
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -234,14 +234,6 @@ def test_real_argon2_parameters(make_server: MakeServer, clients: list[LineClien
 
 
 # -- from --hash-password to a running server -------------------------------------------------
-
-
-@pytest.fixture
-def procs() -> Iterator[list[ServerProcess]]:
-    started: list[ServerProcess] = []
-    yield started
-    for p in started:
-        p.stop_now()
 
 
 def test_hash_password_then_oper_on_a_server_process(

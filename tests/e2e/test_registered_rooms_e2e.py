@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import re
 import signal
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from ircish.core.passwords import hash_password
 from ircish.core.storage import Account
@@ -25,15 +22,6 @@ from tests.helpers import LineClient
 PASSWORD = "correct-horse-battery"
 #: The default server name (no config file).
 SERVER = "ircish.local"
-
-
-@pytest.fixture
-def procs() -> Iterator[list[ServerProcess]]:
-    """Append server processes here to have them killed at teardown if still running."""
-    started: list[ServerProcess] = []
-    yield started
-    for p in started:
-        p.stop_now()
 
 
 def make_accounts(db: Path, *names: str) -> None:

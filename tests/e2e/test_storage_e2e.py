@@ -18,7 +18,7 @@ import signal
 import socket
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,15 +28,6 @@ from tests.e2e.e2e_support import ServerProcess, run_cli
 from tests.helpers import DEFAULT_TIMEOUT
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture
-def procs() -> Iterator[list[ServerProcess]]:
-    """Append server processes here to have them killed at teardown if still running."""
-    started: list[ServerProcess] = []
-    yield started
-    for p in started:
-        p.stop_now()
 
 
 # -- start errors ---------------------------------------------------------------------
@@ -299,7 +290,10 @@ def test_kill_9_loses_no_message_any_client_received(
     # A restart on the crashed database works (WAL recovery) ...
     again = ServerProcess("--config", str(config), cwd=workdir)
     procs.append(again)
-    again.signal(signal.SIGTERM)  # the running server holds the file exclusively
+    greeted = again.client()  # the loop runs (its signal handlers are installed) ...
+    greeted.expect(r"Type a nickname")
+    greeted.close()
+    again.signal(signal.SIGTERM)  # ... and stops: the running server holds the file exclusively
     assert again.wait() == 0
     # ... and every message any client received is in the stored history.
     with sqlite3.connect(workdir / "ircish.db") as db:
