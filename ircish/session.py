@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections import deque
+from collections.abc import Sequence
 from typing import Protocol
 
 from ircish.core.chat import Chat
@@ -85,6 +86,7 @@ class Session:
         "detecting",
         "dialects",
         "flood",
+        "flood_on",
         "framing",
         "guessed",
         "paused",
@@ -108,6 +110,7 @@ class Session:
         self.transport = transport
         #: The token bucket, from registration on (``ircish.flood``); None: not limited.
         self.flood: FloodGate | None = None
+        self.flood_on = chat.config.limits.flood_burst > 0
         #: Lines framed but not yet handled (flood control, the per-pass bound).
         self.waiting: deque[Frame] = deque()
         self.paused = False
@@ -149,37 +152,44 @@ class Session:
             self._bound_backlog()
             return
         if frames:
-            self._run(deque(frames))
+            self._run(frames)
 
-    def _run(self, frames: deque[Frame]) -> None:
+    def _run(self, frames: Sequence[Frame]) -> None:
         """Handle lines until they run out, flood control says wait, or this pass's share ends."""
         client = self.client
-        handled = 0
-        while frames:
+        gate = self._gate()
+        now = self.chat.clock() if gate is not None else 0.0
+        count = len(frames)
+        i = 0
+        while i < count:
             if client.quitting:
                 return
-            gate = self._gate()
-            now = self.chat.clock() if gate is not None or handled >= LINES_PER_PASS else 0.0
-            if handled >= LINES_PER_PASS:
+            if i >= LINES_PER_PASS:
                 # One connection's pipelined lines must not hold the loop: the rest next pass.
-                self._defer(frames, now)
+                self._defer(deque(frames[i:]), self.chat.clock())
                 return
             if gate is not None and not gate.ready(now):
-                self._defer(frames, gate.ready_at())
+                self._defer(deque(frames[i:]), gate.ready_at())
                 return
-            verb = self._frame(frames.popleft())
-            handled += 1
-            if gate is not None and verb:
+            verb = self._frame(frames[i])
+            i += 1
+            if gate is not None:
                 spec = COMMANDS.get(verb)
                 gate.charge(spec.cost if spec is not None else 1)
+            elif self.flood_on and client.user.registered:
+                # Registered by this line: the lines after it are limited.
+                gate = self._gate()
+                now = self.chat.clock()
         if self.paused and self.transport is not None:
             self.paused = False
             self.transport.resume_reading()
 
     def _gate(self) -> FloodGate | None:
+        if not self.flood_on:
+            return None
         limits = self.chat.config.limits
         user = self.client.user
-        if not limits.flood_burst or not user.registered:
+        if not user.registered:
             return None
         if limits.flood_exempt_operators and "o" in user.modes:
             return None
@@ -277,7 +287,7 @@ class Session:
     def check_timeouts(self, now: float) -> float | None:
         """Enforce deadlines; return the next time to call again, or None when closed."""
         if self.waiting:
-            waiting, self.waiting = self.waiting, deque()
+            waiting, self.waiting = list(self.waiting), deque()
             self._run(waiting)
         deadline = self._deadline(now)
         if self.waiting and self.flood is not None and deadline is not None:
