@@ -159,6 +159,8 @@ class Session:
         client = self.client
         gate = self._gate()
         now = self.chat.clock() if gate is not None else 0.0
+        # Only a line that completes registration can bring the gate in mid-run.
+        registering = self.flood_on and not client.user.registered
         count = len(frames)
         i = 0
         while i < count:
@@ -176,8 +178,9 @@ class Session:
             if gate is not None:
                 spec = COMMANDS.get(verb)
                 gate.charge(spec.cost if spec is not None else 1)
-            elif self.flood_on and client.user.registered:
+            elif registering and client.user.registered:
                 # Registered by this line: the lines after it are limited.
+                registering = False
                 gate = self._gate()
                 now = self.chat.clock()
         if self.paused and self.transport is not None:
