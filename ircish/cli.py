@@ -81,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     except StorageError as exc:
         print(f"ircish-server: storage error: {exc}", file=sys.stderr)
         return 2
+    except ConfigError as exc:
+        print(f"ircish-server: configuration error: {exc}", file=sys.stderr)
+        return 2
     # Stop cleanly on a signal that arrives between "listening on" and the loop's start
     # (serve_forever installs the same handlers again for its own run).
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -37,6 +37,13 @@ class ListenerConfig:
     port: int = field(default=6667, metadata=_range(0, 65535))
     #: "auto" tells netcat users from IRC clients by the first line.
     dialect: Literal["auto", "plain", "irc"] = "auto"
+    #: PEM certificate chain and private key: both set makes this a TLS listener.
+    tls_cert: str = ""
+    tls_key: str = ""
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.tls_cert)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +158,21 @@ class AccountsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class TlsConfig:
+    """Settings shared by every TLS listener."""
+
+    #: The oldest protocol version a client may use.
+    min_version: Literal["1.2", "1.3"] = "1.2"
+    #: Port of a TLS listener that plaintext IRC clients are told to move to
+    #: (IRCv3 ``sts``); 0 advertises nothing.
+    sts_port: int = field(default=0, metadata=_range(0, 65535))
+    #: How long, in seconds, a client keeps to TLS once it has seen the policy.
+    sts_duration: int = field(default=2_592_000, metadata=_range(0, 1 << 31))
+    #: Whether the policy may be put in clients' preload lists.
+    sts_preload: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class OperatorConfig:
     """One server operator: who may become one with ``OPER <name> <password>``."""
 
@@ -172,6 +194,7 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     history: HistoryConfig = field(default_factory=HistoryConfig)
     accounts: AccountsConfig = field(default_factory=AccountsConfig)
+    tls: TlsConfig = field(default_factory=TlsConfig)
     #: ``[[operators]]``: none by default, so nobody can OPER.
     operators: tuple[OperatorConfig, ...] = field(default=(), metadata={"min_items": 0})
 
@@ -288,6 +311,14 @@ def _validate_semantics(cfg: Config) -> None:
     if not cfg.server.name or " " in cfg.server.name:
         raise ConfigError(f"server.name: expected a name without spaces, got {cfg.server.name!r}")
     _validate_operators(cfg.operators)
+    _validate_tls(cfg)
+
+
+def _validate_tls(cfg: Config) -> None:
+    for i, lc in enumerate(cfg.listeners):
+        if bool(lc.tls_cert) != bool(lc.tls_key):
+            given, missing = ("tls_cert", "tls_key") if lc.tls_cert else ("tls_key", "tls_cert")
+            raise ConfigError(f"listeners[{i}].{missing}: missing ({given} is set; give both)")
 
 
 def _validate_operators(operators: tuple[OperatorConfig, ...]) -> None:

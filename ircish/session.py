@@ -104,6 +104,8 @@ class Session:
         dialect: str = "auto",
         now: float = 0.0,
         transport: Transport | None = None,
+        *,
+        secure: bool = False,
     ) -> None:
         self.chat = chat
         #: Reading paused and resumed, wake-ups asked for: flood control (None in tests).
@@ -121,7 +123,7 @@ class Session:
         #: Plain was chosen because the peer stayed silent; its first line may still say IRC.
         self.guessed = False
         first: Dialect = dialects.plain if self.detecting else dialects.by_name(dialect)
-        self.client = chat.connect(sink, host, first, now)
+        self.client = chat.connect(sink, host, first, now, secure=secure)
         limit = max(dialects.plain.max_line_bytes(chat), dialects.irc.max_line_bytes(chat))
         self.framing = LineBuffer(limit if self.detecting else first.max_line_bytes(chat))
         if not self.detecting:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -162,8 +163,18 @@ class MemoryNetwork:
 class LineClient:
     """A socket client that collects lines and waits for the ones it expects."""
 
-    def __init__(self, host: str, port: int, *, connect_timeout: float = DEFAULT_TIMEOUT) -> None:
-        self.sock = socket.create_connection((host, port), timeout=connect_timeout)
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        connect_timeout: float = DEFAULT_TIMEOUT,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        sock = socket.create_connection((host, port), timeout=connect_timeout)
+        if tls is not None:
+            sock = tls.wrap_socket(sock, server_hostname="localhost")
+        self.sock = sock
         self.sock.settimeout(0.05)
         self.buf = b""
         self.received: list[str] = []

@@ -25,6 +25,7 @@ import getpass
 import math
 import os
 import re
+import ssl
 import sys
 import time
 from collections.abc import Callable
@@ -462,7 +463,17 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         default="127.0.0.1:6667",
         metavar="HOST[:PORT]",
-        help="server to connect to (default 127.0.0.1:6667)",
+        help="server to connect to (default 127.0.0.1:6667); ircs://HOST[:PORT] for TLS",
+    )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="connect with TLS (default port 6697), verifying the server's certificate",
+    )
+    parser.add_argument(
+        "--tls-ca",
+        metavar="FILE",
+        help="trust the certificates in this PEM file instead of the system's (implies --tls)",
     )
     parser.add_argument("--nick", help="nickname (default: your user name)")
     parser.add_argument(
@@ -487,9 +498,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def parse_server(text: str) -> tuple[str, int]:
+def parse_url(text: str) -> tuple[str, bool | None]:
+    """``irc://x`` -> (x, False), ``ircs://x`` -> (x, True), ``x`` -> (x, None)."""
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return text, None
+    if scheme.lower() not in ("irc", "ircs"):
+        raise ValueError(f"bad address {text!r}: use irc:// or ircs://")
+    if rest.rstrip("/").count("/"):
+        raise ValueError(f"bad address {text!r}: only a host and a port, no path")
+    return rest.rstrip("/"), scheme.lower() == "ircs"
+
+
+def parse_server(text: str, default_port: int = 6667) -> tuple[str, int]:
     """``host``, ``host:port``, ``[v6]:port`` -> (host, port); ValueError with a reason."""
-    host, port_text = text, "6667"
+    host, port_text = text, str(default_port)
     if text.startswith("["):
         close = text.find("]")
         if close < 0:
@@ -530,6 +553,7 @@ def build(
     rooms: tuple[str, ...],
     password: str | None = None,
     account: str | None = None,
+    tls: ssl.SSLContext | None = None,
     **app_kw: object,
 ) -> ChatApp:
     """A ready ``ChatApp`` for ``host:port`` (tests pass input/output/backoff in ``app_kw``).
@@ -548,13 +572,16 @@ def build(
         account=account or None,
         account_password=password if account else None,
     )
-    return ChatApp(client, tcp_connector(host, port), label=label, **app_kw)  # type: ignore[arg-type]
+    connector = tcp_connector(host, port, tls)
+    return ChatApp(client, connector, label=label, **app_kw)  # type: ignore[arg-type]
 
 
-async def _run(host: str, port: int, make_app: Callable[[], ChatApp]) -> int:
+async def _run(
+    host: str, port: int, tls: ssl.SSLContext | None, make_app: Callable[[], ChatApp]
+) -> int:
     """Connect first, so a refused connection is one line on a normal terminal."""
     try:
-        first = await asyncio.wait_for(tcp_connector(host, port)(), 15)
+        first = await asyncio.wait_for(tcp_connector(host, port, tls)(), 15)
     except (OSError, TimeoutError) as exc:
         print(f"ircish: cannot connect to {host}:{port}: {describe_error(exc)}", file=sys.stderr)
         return 1
@@ -570,10 +597,23 @@ def main(argv: list[str] | None = None) -> int:
     """The ``ircish`` console command; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        host, port = parse_server(args.server)
+        address, secure = parse_url(args.server)
+        if secure is False and (args.tls or args.tls_ca):
+            raise ValueError(f"{args.server} says irc://, which is plaintext; use ircs:// for TLS")
+        use_tls = bool(secure or args.tls or args.tls_ca)
+        host, port = parse_server(address, 6697 if use_tls else 6667)
     except ValueError as exc:
         print(f"ircish: {exc}", file=sys.stderr)
         return 2
+    tls: ssl.SSLContext | None = None
+    if use_tls:
+        try:
+            tls = ssl.create_default_context(cafile=args.tls_ca)
+        except (OSError, ssl.SSLError) as exc:
+            print(
+                f"ircish: cannot use --tls-ca {args.tls_ca}: {describe_error(exc)}", file=sys.stderr
+            )
+            return 2
     nick = args.nick or default_nick()
     if not _NICK_RE.match(nick):
         print(
@@ -593,7 +633,12 @@ def main(argv: list[str] | None = None) -> int:
             return 130
     try:
         return asyncio.run(
-            _run(host, port, lambda: build(host, port, nick, rooms, password, args.account))
+            _run(
+                host,
+                port,
+                tls,
+                lambda: build(host, port, nick, rooms, password, args.account, tls),
+            )
         )
     except KeyboardInterrupt:
         return 130

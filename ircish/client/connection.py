@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 
@@ -257,6 +258,10 @@ class Connection:
 
 def describe(exc: BaseException) -> str:
     """A short human reason for a network error."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"the server's certificate is not trusted ({exc.verify_message})"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS failed ({exc.reason or exc})"
     if isinstance(exc, TimeoutError):
         return "timed out"
     if isinstance(exc, OSError) and exc.errno:
@@ -266,8 +271,12 @@ def describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def tcp_connector(host: str, port: int) -> Connector:
+def tcp_connector(host: str, port: int, tls: ssl.SSLContext | None = None) -> Connector:
+    """Connects to ``host:port``, through TLS when given a context (checked against ``host``)."""
+
     async def connect() -> Streams:
-        return await asyncio.open_connection(host, port)
+        if tls is None:
+            return await asyncio.open_connection(host, port)
+        return await asyncio.open_connection(host, port, ssl=tls, server_hostname=host)
 
     return connect

@@ -230,11 +230,19 @@ class Chat:
 
     # -- lifecycle ------------------------------------------------------------
 
-    def connect(self, sink: Sink, host: str, dialect: Dialect, now: float | None = None) -> Client:
+    def connect(
+        self,
+        sink: Sink,
+        host: str,
+        dialect: Dialect,
+        now: float | None = None,
+        *,
+        secure: bool = False,
+    ) -> Client:
         """A new connection; its user has no nickname yet."""
         when = self.clock() if now is None else now
         user = User(host, when)
-        client = Client(user, sink, dialect, when)
+        client = Client(user, sink, dialect, when, secure)
         user.clients.append(client)
         self.clients.add(client)
         return client

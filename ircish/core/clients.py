@@ -47,12 +47,17 @@ class Client:
         "password_ok",
         "quitting",
         "render_key",
+        "secure",
         "sink",
         "user",
     )
 
-    def __init__(self, user: User, sink: Sink, dialect: Dialect, now: float) -> None:
+    def __init__(
+        self, user: User, sink: Sink, dialect: Dialect, now: float, secure: bool = False
+    ) -> None:
         self.id = next(_ids)
+        #: Whether the connection is encrypted (TLS, or a TLS-terminating proxy later).
+        self.secure = secure
         self.user = user
         self.sink = sink
         self.quitting = False

@@ -660,6 +660,7 @@ NUMERIC_FORMATS: dict[str, NumericFormatter] = {
     ),
     n.RPL_YOUREOPER: lambda p: "*** You are now an IRC operator",
     n.RPL_WHOISACCOUNT: lambda p: f"*** {p[0]} is logged in as {p[1]}",
+    n.RPL_WHOISSECURE: lambda p: f"*** {p[0]} is using a secure connection",
     # The command's own answer says it in words (netcat users never use SASL).
     n.RPL_LOGGEDIN: lambda p: None,
     n.RPL_LOGGEDOUT: lambda p: None,

@@ -82,6 +82,11 @@ class Connection:
     def sendq_limit(self) -> int:
         return self.out.limit
 
+    @property
+    def has_output(self) -> bool:
+        """Whether anything is still waiting to be sent."""
+        return bool(self.out.chunks)
+
     # -- Sink ---------------------------------------------------------------
 
     def write(self, data: bytes) -> None:

@@ -37,6 +37,7 @@ import logging
 import selectors
 import signal
 import socket
+import ssl
 import threading
 import time
 from collections import Counter, deque
@@ -48,6 +49,7 @@ from ircish.config import Config, ListenerConfig
 from ircish.core.chat import Chat
 from ircish.dialects import Dialects
 from ircish.net.connection import Connection
+from ircish.net.tls import TlsConnection, load_context
 from ircish.net.workers import WorkerPool
 from ircish.session import Session
 from ircish.storage.sqlite import open_storage
@@ -80,11 +82,15 @@ def _is_loopback(ip: str) -> bool:
 
 
 class Listener:
-    __slots__ = ("address", "config", "sock")
+    __slots__ = ("address", "config", "context", "sock")
 
-    def __init__(self, sock: socket.socket, config: ListenerConfig) -> None:
+    def __init__(
+        self, sock: socket.socket, config: ListenerConfig, context: ssl.SSLContext | None
+    ) -> None:
         self.sock = sock
         self.config = config
+        #: The TLS context new connections get (replaced on reload); None: plaintext.
+        self.context = context
         host, port = sock.getsockname()[:2]
         self.address = (host, port)
 
@@ -141,6 +147,8 @@ class Server:
         self.workers = WorkerPool(self.call_soon)
         self.chat.offloader = self.workers.offload
         self.chat.scheduler = self.call_later
+        #: TLS contexts by listener index; loaded first, so a bad certificate stops the start.
+        self.tls_contexts = self._load_contexts(config)
         #: Committed once per pass, before that pass's output is sent (group commit).
         self.storage = open_storage(config.storage)
         if self.storage is not None:
@@ -153,9 +161,29 @@ class Server:
 
     # -- setup ----------------------------------------------------------------
 
+    @staticmethod
+    def _load_contexts(config: Config) -> dict[int, ssl.SSLContext]:
+        return {
+            i: load_context(lc, config.tls, f"listeners[{i}]")
+            for i, lc in enumerate(config.listeners)
+            if lc.tls
+        }
+
+    def reload_tls(self, config: Config) -> None:
+        """Give new connections the certificates now in the files (raises ``ConfigError``).
+
+        All or nothing: if one listener's files are bad, every listener keeps its
+        context. Established connections keep theirs.
+        """
+        contexts = self._load_contexts(config)
+        for i, listener in enumerate(self.listeners):
+            if i in contexts:
+                listener.context = contexts[i]
+        self.tls_contexts = contexts
+
     def bind(self) -> list[tuple[str, int]]:
         """Open every configured listener; return the bound (host, port) pairs."""
-        for lc in self.config.listeners:
+        for i, lc in enumerate(self.config.listeners):
             infos = socket.getaddrinfo(lc.host, lc.port, type=socket.SOCK_STREAM)
             family, _, _, _, sockaddr = infos[0]
             sock = socket.socket(family, socket.SOCK_STREAM)
@@ -163,15 +191,19 @@ class Server:
             sock.bind(sockaddr)
             sock.listen(1024)
             sock.setblocking(False)
-            listener = Listener(sock, lc)
+            listener = Listener(sock, lc, self.tls_contexts.get(i))
             self.listeners.append(listener)
             self._watch_listener(listener)
             log.info(
-                "listening on %s:%d (dialect %s)",
+                "listening on %s:%d (dialect %s%s)",
                 listener.address[0],
                 listener.address[1],
                 lc.dialect,
+                ", TLS" if lc.tls else "",
             )
+        sts = self.config.tls.sts_port
+        if sts and not any(lc.tls and lc.port == sts for lc in self.config.listeners):
+            log.warning("tls.sts_port %d is not a TLS listener here (a proxy's, hopefully)", sts)
         return [lst.address for lst in self.listeners]
 
     def _watch_listener(self, listener: Listener) -> None:
@@ -326,14 +358,25 @@ class Server:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             # Netcat users are never PINGed; keepalive finds their dead peers.
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-        conn = Connection(self, sock, addr, limits.sendq_bytes)
+        conn: Connection
+        if listener.context is None:
+            conn = Connection(self, sock, addr, limits.sendq_bytes)
+        else:
+            conn = TlsConnection(self, sock, addr, limits.sendq_bytes, listener.context)
         self.connections[conn.fd] = conn
         self.per_ip[ip] += 1
         self.set_interest(conn)
         log.info("connection from %s:%d", ip, addr[1])
         now = self.chat.clock()
         conn.session = Session(
-            self.chat, self.dialects, conn, ip, listener.config.dialect, now=now, transport=conn
+            self.chat,
+            self.dialects,
+            conn,
+            ip,
+            listener.config.dialect,
+            now=now,
+            transport=conn,
+            secure=listener.context is not None,
         )
         self.schedule_session(conn, conn.session.check_timeouts(now))
 
@@ -533,7 +576,7 @@ class Server:
         self.chat.shutdown(reason)
         deadline = time.monotonic() + self.config.limits.shutdown_grace
         self._flush_dirty()
-        while any(c.out for c in self.connections.values()):
+        while any(c.has_output for c in self.connections.values()):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break

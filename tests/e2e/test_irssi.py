@@ -55,14 +55,21 @@ def _require(*programs: str) -> None:
 class Irssi:
     """One irssi in its own tmux server (a private socket, so nothing else is touched)."""
 
-    def __init__(self, home: Path, port: int, nick: str, config: str = IRSSI_CONFIG) -> None:
-        """Start irssi connecting to 127.0.0.1:``port``; a ``config`` whose ``servers``
+    def __init__(
+        self,
+        home: Path,
+        port: int,
+        nick: str,
+        config: str = IRSSI_CONFIG,
+        address: str = "127.0.0.1",
+    ) -> None:
+        """Start irssi connecting to ``address``:``port``; a ``config`` whose ``servers``
         entry matches that address and port connects through its chatnet (e.g. SASL)."""
         _require("irssi", "tmux")
         home.mkdir(parents=True, exist_ok=True)
         (home / "config").write_text(config)
         self.socket = f"ircish-irssi-{uuid.uuid4().hex[:12]}"
-        command = f"irssi --home={home} -c 127.0.0.1 -p {port} -n {nick}"
+        command = f"irssi --home={home} -c {address} -p {port} -n {nick}"
         env = {**os.environ, "TERM": "xterm-256color"}
         self._tmux(
             "-f",

@@ -21,6 +21,7 @@ from ircish.config import (
     LoggingConfig,
     ServerConfig,
     StorageConfig,
+    TlsConfig,
     config_from_dict,
     default_value,
     load_config,
@@ -37,6 +38,7 @@ SECTIONS: dict[str, type] = {
     "storage": StorageConfig,
     "history": HistoryConfig,
     "accounts": AccountsConfig,
+    "tls": TlsConfig,
 }
 
 

@@ -205,6 +205,8 @@ def handle_whois(chat: Chat, client: Client, cmd: Command) -> None:
         )
     if other.account:
         chat.numeric(client, n.RPL_WHOISACCOUNT, other.nick, other.account, "is logged in as")
+    if other.clients and all(c.secure for c in other.clients):
+        chat.numeric(client, n.RPL_WHOISSECURE, other.nick, "is using a secure connection")
     if other.away is not None:
         chat.numeric(client, n.RPL_AWAY, other.nick, other.away)
     idle = max(0, int(chat.clock() - other.last_active()))

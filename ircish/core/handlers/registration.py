@@ -29,10 +29,24 @@ def offered_caps(chat: Chat) -> dict[str, str]:
     return offered(chat.storage is not None, replay.history_storage(chat) is not None)
 
 
+def sts_policy(chat: Chat, client: Client) -> str:
+    """The IRCv3 ``sts`` value for this connection; "" when there is no policy."""
+    tls = chat.config.tls
+    if not tls.sts_port:
+        return ""
+    if not client.secure:
+        return f"port={tls.sts_port}"
+    return f"duration={tls.sts_duration}" + (",preload" if tls.sts_preload else "")
+
+
 def _cap_ls(chat: Chat, client: Client) -> None:
     values = client.cap_version >= 302
     caps = offered_caps(chat)
     items = [f"{k}={v}" if values and v else k for k, v in caps.items()]
+    sts = sts_policy(chat, client)
+    if sts and values:
+        # Listed, never requested (CAP REQ refuses it): a policy, not a feature.
+        items.append(f"sts={sts}")
     chunks: list[list[str]] = [[]]
     size = 0
     for item in items:
