@@ -84,10 +84,16 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"ircish-server: configuration error: {exc}", file=sys.stderr)
         return 2
+    if args.config is not None:
+        server.enable_reload(
+            str(args.config),
+            lambda: load_config(args.config).with_overrides(args.host, args.port, args.log_level),
+        )
     # Stop cleanly on a signal that arrives between "listening on" and the loop's start
     # (serve_forever installs the same handlers again for its own run).
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda _signum, _frame: server.request_stop())
+    signal.signal(signal.SIGHUP, lambda _signum, _frame: server.call_soon(server.reload_or_log))
     try:
         server.bind()
     except OSError as exc:

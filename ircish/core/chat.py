@@ -86,6 +86,11 @@ class Chat:
         self.scheduler: Scheduler | None = None
         #: Set by the network layer to run slow work on a worker thread (``offload``).
         self.offloader: Offloader | None = None
+        #: Set by the network layer: reload the configuration file (REHASH); returns a
+        #: summary, raises ``ConfigError`` and keeps the old configuration when it is bad.
+        self.reloader: Callable[[], str] | None = None
+        #: The file ``reloader`` reads, as REHASH names it.
+        self.config_file = ""
         #: Clients whose OPER password check is running (one at a time each).
         self.oper_pending: set[Client] = set()
         #: Logins, throttling and nick protection in progress (``ircish.core.accounts``).

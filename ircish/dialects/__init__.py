@@ -24,6 +24,11 @@ class Dialects:
     def from_config(cls, config: Config) -> Dialects:
         return cls(PlainDialect(config), IrcDialect(config))
 
+    def reconfigure(self, config: Config) -> None:
+        """Use a reloaded configuration (the server's name never changes while running)."""
+        self.plain.config = config
+        self.irc.config = config
+
     def by_name(self, name: str) -> Dialect:
         return self.irc if name == "irc" else self.plain
 

@@ -273,6 +273,10 @@ def _info(args: str, client: Client) -> Command:
     return Command("INFO", ())
 
 
+def _rehash(args: str, client: Client) -> Command:
+    return Command("REHASH", ())
+
+
 def _topic(args: str, client: Client) -> Command:
     room, text = _split_room(args, client)
     if text == "-delete":
@@ -487,6 +491,7 @@ SLASH_COMMANDS: dict[str, SlashCommand] = {
     "oper": SlashCommand(_oper, "/oper NAME PASSWORD", "become a server operator"),
     "kill": SlashCommand(_kill, "/kill NICK REASON", "disconnect a user (server operators)"),
     "wallops": SlashCommand(_wallops, "/wallops TEXT", "message users with mode +w (operators)"),
+    "rehash": SlashCommand(_rehash, "/rehash", "reload the configuration file (operators)"),
     "quit": SlashCommand(_quit, "/quit [reason]", "leave the server", pre_registration=True),
     "pass": SlashCommand(
         _pass,
@@ -659,6 +664,7 @@ NUMERIC_FORMATS: dict[str, NumericFormatter] = {
         f"! Your monitor list is full ({p[0]} nicknames): not added: {_nicks_of(p[1])}"
     ),
     n.RPL_YOUREOPER: lambda p: "*** You are now an IRC operator",
+    n.RPL_REHASHING: lambda p: f"*** Reloading {p[0]}",
     n.RPL_WHOISACCOUNT: lambda p: f"*** {p[0]} is logged in as {p[1]}",
     n.RPL_WHOISSECURE: lambda p: f"*** {p[0]} is using a secure connection",
     # The command's own answer says it in words (netcat users never use SASL).

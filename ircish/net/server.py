@@ -41,13 +41,15 @@ import ssl
 import threading
 import time
 from collections import Counter, deque
+from dataclasses import replace
 from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from ircish.config import Config, ListenerConfig
+from ircish.config import Config, ConfigError, ListenerConfig
 from ircish.core.chat import Chat
 from ircish.dialects import Dialects
+from ircish.logs import setup_logging
 from ircish.net.connection import Connection
 from ircish.net.tls import TlsConnection, load_context
 from ircish.net.workers import WorkerPool
@@ -147,6 +149,8 @@ class Server:
         self.workers = WorkerPool(self.call_soon)
         self.chat.offloader = self.workers.offload
         self.chat.scheduler = self.call_later
+        #: Gives the configuration again for ``reload`` (REHASH, SIGHUP); None: no file.
+        self.config_loader: Callable[[], Config] | None = None
         #: TLS contexts by listener index; loaded first, so a bad certificate stops the start.
         self.tls_contexts = self._load_contexts(config)
         #: Committed once per pass, before that pass's output is sent (group commit).
@@ -180,6 +184,75 @@ class Server:
             if i in contexts:
                 listener.context = contexts[i]
         self.tls_contexts = contexts
+
+    def enable_reload(self, name: str, loader: Callable[[], Config]) -> None:
+        """Let REHASH and SIGHUP reload the configuration with ``loader`` (the file ``name``)."""
+        self.config_loader = loader
+        self.chat.config_file = name
+        self.chat.reloader = self.reload
+
+    def reload(self) -> str:
+        """Apply the configuration ``config_loader`` gives now; return what happened.
+
+        A file that does not load or validate, or TLS files that do not load,
+        change nothing (``ConfigError``). What cannot change while running
+        (where to listen, storage, the server's name, history on or off) keeps
+        its old value and is named in the summary; everything else applies at
+        once: MOTD, limits, operators, accounts, history retention, logging,
+        TLS certificates for new connections. Settings a connection took when
+        it was accepted (its flood gate, its line length) stay until it reconnects.
+        """
+        if self.config_loader is None:
+            raise ConfigError("started without --config: there is no file to reload")
+        old = self.config
+        new = self.config_loader()
+        kept: list[str] = []
+
+        def same(lc_a: ListenerConfig, lc_b: ListenerConfig) -> bool:
+            return (lc_a.host, lc_a.port, lc_a.dialect, lc_a.tls) == (
+                lc_b.host,
+                lc_b.port,
+                lc_b.dialect,
+                lc_b.tls,
+            )
+
+        if len(new.listeners) != len(old.listeners) or not all(
+            same(a, b) for a, b in zip(new.listeners, old.listeners, strict=True)
+        ):
+            kept.append("listeners")
+            new = replace(new, listeners=old.listeners)
+        if new.storage != old.storage:
+            kept.append("storage")
+            new = replace(new, storage=old.storage)
+        if new.server.name != old.server.name:
+            kept.append("server.name")
+            new = replace(new, server=replace(new.server, name=old.server.name))
+        if new.history.enabled != old.history.enabled:
+            kept.append("history.enabled")
+            new = replace(new, history=replace(new.history, enabled=old.history.enabled))
+        contexts = self._load_contexts(new)  # before anything changes
+        self.config = new
+        self.chat.config = new
+        self.dialects.reconfigure(new)
+        for i, listener in enumerate(self.listeners):
+            listener.config = new.listeners[i]
+            if i in contexts:
+                listener.context = contexts[i]
+        self.tls_contexts = contexts
+        if new.logging != old.logging:
+            setup_logging(new.logging.level, new.logging.format)
+        summary = "configuration reloaded"
+        if kept:
+            summary += f"; {', '.join(kept)} changed but need a restart (kept as they were)"
+        log.warning("%s from %s", summary, self.chat.config_file)
+        return summary
+
+    def reload_or_log(self) -> None:
+        """``reload``, with a failure logged rather than raised (SIGHUP)."""
+        try:
+            self.reload()
+        except ConfigError as exc:
+            log.error("reload on SIGHUP failed, nothing changed: %s", exc)
 
     def bind(self) -> list[tuple[str, int]]:
         """Open every configured listener; return the bound (host, port) pairs."""
@@ -559,9 +632,14 @@ class Server:
             log.info("received %s; shutting down", signal.Signals(signum).name)
             self.request_stop()
 
+        def on_hangup(signum: int, frame: FrameType | None) -> None:
+            # The reload runs in the loop, between passes, like any callback.
+            self.call_soon(self.reload_or_log)
+
         old: dict[signal.Signals, Any] = {}
         for sig in (signal.SIGINT, signal.SIGTERM):
             old[sig] = signal.signal(sig, on_signal)
+        old[signal.SIGHUP] = signal.signal(signal.SIGHUP, on_hangup)
         return old
 
     def shutdown(self, reason: str = "Server shutting down") -> None:

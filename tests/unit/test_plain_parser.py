@@ -262,6 +262,7 @@ CASES: list[tuple[str, str, Expected]] = [
     ("room", "/whowas bob", C("WHOWAS", "bob")),
     ("room", "/whowas", usage("whowas")),
     ("room", "/info", C("INFO")),
+    ("room", "/rehash", C("REHASH")),
     # -- history -------------------------------------------------------------------
     ("room", "/history", C("HISTORY", "#lobby")),
     ("room", "/history 5", C("HISTORY", "#lobby", "5")),

@@ -200,6 +200,7 @@ DESCRIPTIONS: dict[str, str] = {
     "OPER": "Become an IRC operator with a configured name and password.",
     "KILL": "Disconnect someone (IRC operators).",
     "WALLOPS": "Message everyone with user mode +w (IRC operators).",
+    "REHASH": "Reload the configuration file without disconnecting anyone (IRC operators).",
     "MONITOR": "Be told when nicknames come online or leave (+ add, - remove, L list, S status).",
     "SETNAME": "Change your realname (IRCv3 setname).",
     "CHGHOST": "Change how a user's username and host are shown (IRC operators).",
