@@ -41,8 +41,8 @@ import ssl
 import threading
 import time
 from collections import Counter, deque
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 

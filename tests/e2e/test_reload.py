@@ -151,8 +151,7 @@ def test_sighup_gives_new_connections_a_renewed_certificate(
     tls_port = free_port()
     path = tmp_path / "ircish.toml"
     path.write_text(
-        config_text("tls", oper_hash)
-        + f'\n[[listeners]]\nhost = "127.0.0.1"\nport = {tls_port}\n'
+        config_text("tls", oper_hash) + f'\n[[listeners]]\nhost = "127.0.0.1"\nport = {tls_port}\n'
         f'tls_cert = "{certs.cert}"\ntls_key = "{certs.key}"\n'
     )
     proc = ServerProcess("--config", str(path), cwd=tmp_path)
