@@ -1007,6 +1007,12 @@ class IrcClient:
                 rows.append(("idle", _duration(p[2])))
                 if len(p) > 4 and p[3].isdigit():
                     rows.append(("online since", _date(p[3])))
+            case n.RPL_WHOISACCOUNT if len(p) > 3:
+                rows.append(("account", p[2]))
+            case n.RPL_WHOISOPERATOR:
+                rows.append(("operator", "yes"))
+            case n.RPL_WHOISSECURE:
+                rows.append(("connection", "TLS"))
             case _:
                 rows.append((msg.verb, " ".join(p[2:])))
 

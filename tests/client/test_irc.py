@@ -301,6 +301,9 @@ def test_whois_answer_becomes_one_table(client: IrcClient) -> None:
         ":srv 319 alice bob :@#lobby",
         ":srv 312 alice bob srv :testnet",
         ":srv 301 alice bob :lunch",
+        ":srv 313 alice bob :is an IRC operator",
+        ":srv 330 alice bob bobby :is logged in as",
+        ":srv 671 alice bob :is using a secure connection",
         ":srv 317 alice bob 75 1700000000 :seconds idle, signon time",
         ":srv 318 alice bob :End of /WHOIS list",
     )
@@ -311,6 +314,9 @@ def test_whois_answer_becomes_one_table(client: IrcClient) -> None:
     assert rows["rooms"] == "@#lobby"
     assert rows["away"] == "lunch"
     assert rows["idle"] == "1m 15s"
+    assert rows["operator"] == "yes"
+    assert rows["account"] == "bobby"
+    assert rows["connection"] == "TLS"
 
 
 def test_errors_are_shown_in_the_current_buffer(client: IrcClient) -> None:
