@@ -19,6 +19,15 @@ refused without any check, with the same message whichever limit was hit.
 A registered nickname is protected: whoever holds it without being logged in
 to its account is told so and, after ``[accounts] nick_grace`` seconds, renamed
 to ``guest_prefix`` and a number. Logging in to that account in time cancels it.
+
+Look-alikes (``ircish.core.confusables``): ``skeletons`` indexes every
+registered account name by its skeleton, read from storage once when it is
+attached and kept with each registration and deletion. A nickname that looks
+like an account's name, other than that name itself and the user's own
+account, is refused (433); an account name that looks like another account's,
+or like someone else's nickname, cannot be registered; a user left holding a
+look-alike of a registered name without its account (after LOGOUT) is
+protected against like the name itself.
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ from typing import TYPE_CHECKING, Protocol
 import scramp
 
 from ircish.core import registered, replay, state
+from ircish.core.confusables import skeleton
 from ircish.core.events import AccountChange, ServerNotice, ServiceReply, ToPeers
 from ircish.core.names import fold, valid_nick
 from ircish.core.passwords import decoy_hash, hash_password, verify_password
@@ -57,6 +67,8 @@ log = logging.getLogger("ircish.accounts")
 NICKSERV = "NickServ"
 CHANSERV = "ChanServ"
 SERVICES: dict[str, str] = {fold(NICKSERV): NICKSERV, fold(CHANSERV): CHANSERV}
+#: ... nor nicknames that look like them.
+SERVICE_SKELETONS: dict[str, str] = {skeleton(name): name for name in SERVICES.values()}
 
 UNAVAILABLE_TEXT = "Accounts are not available on this server"
 #: The one answer to a throttled login, whichever limit (name or address) was hit.
@@ -115,6 +127,7 @@ class AccountState:
         "registering",
         "sasl",
         "secret",
+        "skeletons",
         "welcome_replay",
     )
 
@@ -129,14 +142,53 @@ class AccountState:
         self.guests = itertools.count(secrets.randbelow(9000) + 1000)
         #: Folded account name -> the users logged in to it.
         self.online: dict[str, set[User]] = {}
-        #: Folded names being registered right now (the hash is being made).
-        self.registering: set[str] = set()
+        #: Folded name -> name, of the accounts being registered now (the hash is being made).
+        self.registering: dict[str, str] = {}
         #: A client's SASL exchange in progress (``ircish.core.handlers.accounts``).
         self.sasl: dict[Client, SaslSession] = {}
         #: Makes SCRAM decoys for unknown names stable for this process, and unguessable.
         self.secret = os.urandom(16)
+        #: Skeleton -> {folded account name: the name as registered}, for every account.
+        #: Usually one name each; a database from before look-alikes were refused may hold
+        #: several.
+        self.skeletons: dict[str, dict[str, str]] = {}
         #: Logged in before registration: the private-message replay waits for the welcome.
         self.welcome_replay: dict[Client, float] = {}
+
+
+def load(chat: Chat) -> None:
+    """Storage was attached: index the skeletons of every registered account name."""
+    chat.accounts.skeletons.clear()
+    if chat.storage is not None:
+        for name in chat.storage.account_names():
+            _index(chat, name)
+
+
+def _index(chat: Chat, name: str) -> None:
+    chat.accounts.skeletons.setdefault(skeleton(name), {})[fold(name)] = name
+
+
+def _unindex(chat: Chat, name: str) -> None:
+    key = skeleton(name)
+    names = chat.accounts.skeletons.get(key)
+    if names is not None:
+        names.pop(fold(name), None)
+        if not names:
+            del chat.accounts.skeletons[key]
+
+
+def lookalike_account(chat: Chat, nick: str, user: User | None = None) -> str | None:
+    """A registered account name that ``nick`` looks like, other than ``nick`` itself
+    (which nick protection handles) and ``user``'s own account; None if there is none."""
+    names = chat.accounts.skeletons.get(skeleton(nick))
+    if not names:
+        return None
+    mine = fold(user.account) if user is not None and user.account else ""
+    folded = fold(nick)
+    for key, name in names.items():
+        if key not in (folded, mine):
+            return name
+    return None
 
 
 def storage_of(chat: Chat, answer: Answer) -> Storage | None:
@@ -392,6 +444,10 @@ def register(
     if storage.account(folded) is not None or folded in chat.accounts.registering:
         answer.fail("ACCOUNT_EXISTS", f"{user.nick} is already registered: log in instead")
         return
+    similar = _registration_lookalike(chat, user, name)
+    if similar is not None:
+        answer.fail("ACCOUNT_EXISTS", similar)
+        return
     problem = password_problem(chat, password)
     if problem is not None:
         answer.fail(*problem)
@@ -402,7 +458,7 @@ def register(
     nick = user.nick
 
     def done(credentials: tuple[str, str] | None) -> None:
-        chat.accounts.registering.discard(folded)
+        chat.accounts.registering.pop(folded, None)
         if credentials is None:
             answer.fail("TEMPORARILY_UNAVAILABLE", "The account could not be made; try again")
             return
@@ -412,13 +468,32 @@ def register(
         now = chat.clock()
         account = Account(nick, *credentials, email=email, created=now, last_seen=now)
         storage.save_account(folded, account)
+        _index(chat, nick)
         log.info("account %s registered by %s", nick, user.mask)
         if client.quitting or client.user.account:
             return
         complete_login(chat, client, account, _Registered(answer, nick))
 
-    chat.accounts.registering.add(folded)
+    chat.accounts.registering[folded] = nick
     chat.offload(lambda: _credentials_or_none(password), done)
+
+
+def _registration_lookalike(chat: Chat, user: User, name: str) -> str | None:
+    """Why ``name`` cannot be registered because it looks like another name; None if not."""
+    account = lookalike_account(chat, name)
+    if account is None:
+        key = skeleton(name)
+        pending = (n for n in chat.accounts.registering.values() if skeleton(n) == key)
+        account = next(pending, None)
+    if account is not None:
+        return (
+            f"{name} looks too much like the registered nickname {account}: "
+            "register another nickname"
+        )
+    other = chat.users.lookalike(name, by=user)
+    if other is not None:
+        return f"{name} looks too much like {other.nick}, who is online: register another nickname"
+    return None
 
 
 class _Registered:
@@ -527,6 +602,7 @@ def unregister(chat: Chat, client: Client, password: str, answer: Answer) -> Non
             for each in other.clients:
                 chat.numeric(each, n.RPL_LOGGEDOUT, other.mask, "You are now logged out")
         storage.delete_account(folded)
+        _unindex(chat, account.name)
         # Whoever registers the name next must not inherit its rooms or access.
         registered.forget_account(chat, account.name)
         log.info("%s deleted the account %s", client.user.mask, account.name)
@@ -581,15 +657,26 @@ def describe(chat: Chat, client: Client, nick: str) -> list[str] | None:
 # -- nickname protection ------------------------------------------------------------------
 
 
+def protector(chat: Chat, user: User) -> str | None:
+    """The registered name that protects ``user``'s nick from them: the nick itself or
+    one it looks like, unless they are logged in to that account; None if none does."""
+    storage = chat.storage
+    if storage is None:
+        return None
+    if user.folded != fold(user.account) and storage.account(user.folded) is not None:
+        return user.nick
+    return lookalike_account(chat, user.nick, user)
+
+
 def check_nick(chat: Chat, user: User) -> None:
     """After registration or a nick change: protect a registered nickname from ``user``."""
-    storage = chat.storage
-    if storage is None or not user.registered:
+    if chat.storage is None or not user.registered:
         return
-    folded = user.folded
-    if fold(user.account) == folded or storage.account(folded) is None:
+    name = protector(chat, user)
+    if name is None:
         chat.accounts.grace.pop(user, None)
         return
+    folded = user.folded
     pending = chat.accounts.grace.get(user)
     if pending is not None and pending[0] == folded:
         return  # Already counting down (a change of case does not restart it).
@@ -597,22 +684,26 @@ def check_nick(chat: Chat, user: User) -> None:
     chat.accounts.grace[user] = (folded, token)
     seconds = chat.config.accounts.nick_grace
     shown = f"{seconds:g}"
+    own = fold(name) == folded
     for client in user.clients:
         if client.dialect.name == "plain":
-            chat.reply(
-                client,
-                ServerNotice(
-                    f"The nickname {user.nick} is registered: log in within {shown} seconds "
-                    f"(/login PASSWORD) or you will be renamed."
-                ),
+            what = (
+                f"The nickname {user.nick} is registered"
+                if own
+                else f"The nickname {user.nick} looks like the registered nickname {name}"
             )
+            login = "/login PASSWORD" if own else f"/login {name} PASSWORD"
+            text = f"{what}: log in within {shown} seconds ({login}) or you will be renamed."
+            chat.reply(client, ServerNotice(text))
         else:
+            what = "This nickname is registered" if own else f"This nickname looks like {name}"
+            login = "" if own else f"{name} "
             chat.reply(
                 client,
                 ServiceReply(
                     NICKSERV,
-                    f"This nickname is registered. Log in within {shown} seconds "
-                    f"(/msg {NICKSERV} IDENTIFY <password>) or you will be renamed.",
+                    f"{what}. Log in within {shown} seconds "
+                    f"(/msg {NICKSERV} IDENTIFY {login}<password>) or you will be renamed.",
                 ),
             )
     chat.later(seconds, lambda: _grace_over(chat, user, folded, token))
@@ -623,7 +714,7 @@ def _grace_over(chat: Chat, user: User, folded: str, token: object) -> None:
     if pending is None or pending[1] is not token:
         return
     del chat.accounts.grace[user]
-    if not user.registered or user.folded != folded or fold(user.account) == folded:
+    if not user.registered or user.folded != folded or protector(chat, user) is None:
         return
     guest = guest_nick(chat)
     client = user.clients[0] if user.clients else None
@@ -638,13 +729,16 @@ def _grace_over(chat: Chat, user: User, folded: str, token: object) -> None:
 
 
 def guest_nick(chat: Chat) -> str:
-    """A free guest nickname that is not registered either."""
+    """A free guest nickname that is not registered, nor like a name in use or registered."""
     prefix = chat.config.accounts.guest_prefix
     storage = chat.storage
     while True:
         nick = f"{prefix}{next(chat.accounts.guests)}"
-        if chat.users.get(nick) is None and (
-            storage is None or storage.account(fold(nick)) is None
+        if (
+            chat.users.get(nick) is None
+            and chat.users.lookalike(nick) is None
+            and skeleton(nick) not in chat.accounts.skeletons
+            and (storage is None or storage.account(fold(nick)) is None)
         ):
             return nick
 

@@ -101,6 +101,7 @@ class Chat:
         """Use ``storage`` for accounts and rooms, and for history when it is enabled."""
         self.storage = storage
         registered.load(self)
+        accounts.load(self)
         if self.config.history.enabled:
             self.store = functools.partial(history.record, self)
         retention = self.config.history

@@ -167,6 +167,10 @@ class Storage(Protocol):
 
     def account(self, folded: str) -> Account | None: ...
 
+    def account_names(self) -> list[str]:
+        """Every account's name, as registered (read once, for the look-alike index)."""
+        ...
+
     def save_account(self, folded: str, account: Account) -> None: ...
 
     def delete_account(self, folded: str) -> None:

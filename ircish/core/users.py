@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from ircish.core.confusables import skeleton
 from ircish.core.names import fold
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class User:
         "registered",
         "rooms",
         "signon",
+        "skeleton",
         "uid",
         "username",
     )
@@ -50,6 +52,8 @@ class User:
         self.host = host
         self.nick = "*"
         self.folded = ""
+        #: The look-alike key of the nick (``ircish.core.confusables``), set with it.
+        self.skeleton = ""
         self.username = ""
         self.realname = ""
         self.mask = "*"
@@ -69,6 +73,7 @@ class User:
     def set_nick(self, nick: str) -> None:
         self.nick = nick
         self.folded = fold(nick)
+        self.skeleton = skeleton(nick)
         self.update_mask()
 
     def update_mask(self) -> None:
@@ -92,12 +97,18 @@ class User:
 
 
 class UserRegistry:
-    """Registered users by case-folded nickname and by uid."""
+    """Registered users by case-folded nickname, by nickname skeleton and by uid.
 
-    __slots__ = ("_by_nick", "_by_uid")
+    The skeleton index is how look-alike nicknames are refused: it changes only
+    with the nick index (``add``, ``rename``, ``remove``), so no lookup per
+    message computes a skeleton.
+    """
+
+    __slots__ = ("_by_nick", "_by_skeleton", "_by_uid")
 
     def __init__(self) -> None:
         self._by_nick: dict[str, User] = {}
+        self._by_skeleton: dict[str, User] = {}
         self._by_uid: dict[str, User] = {}
 
     def __len__(self) -> int:
@@ -117,16 +128,28 @@ class UserRegistry:
         other = self._by_nick.get(fold(nick))
         return other is not None and other is not by
 
+    def lookalike(self, nick: str, by: User | None = None) -> User | None:
+        """Someone other than ``by`` whose nickname looks like ``nick`` (same skeleton)."""
+        other = self._by_skeleton.get(skeleton(nick))
+        return other if other is not by else None
+
     def add(self, user: User) -> None:
         self._by_nick[user.folded] = user
+        self._by_skeleton.setdefault(user.skeleton, user)
         self._by_uid[user.uid] = user
 
     def rename(self, user: User, new_nick: str) -> None:
-        self._by_nick.pop(user.folded, None)
+        self._forget_names(user)
         user.set_nick(new_nick)
         self._by_nick[user.folded] = user
+        self._by_skeleton.setdefault(user.skeleton, user)
 
     def remove(self, user: User) -> None:
+        self._forget_names(user)
+        self._by_uid.pop(user.uid, None)
+
+    def _forget_names(self, user: User) -> None:
         if self._by_nick.get(user.folded) is user:
             del self._by_nick[user.folded]
-        self._by_uid.pop(user.uid, None)
+        if self._by_skeleton.get(user.skeleton) is user:
+            del self._by_skeleton[user.skeleton]

@@ -719,7 +719,11 @@ NUMERIC_FORMATS: dict[str, NumericFormatter] = {
     n.ERR_USERNOTINCHANNEL: lambda p: f"! {p[0]} is not in {p[1]}",
     n.ERR_USERONCHANNEL: lambda p: f"! {p[0]} is already in {p[1]}",
     n.ERR_CHANOPRIVSNEEDED: lambda p: f"! You need to be an operator of {p[0]} for that",
-    n.ERR_NICKNAMEINUSE: lambda p: f"! The nickname {p[0]} is taken; pick another",
+    n.ERR_NICKNAMEINUSE: lambda p: (
+        f"! The nickname {p[0]} is taken; pick another"
+        if p[1] == n.ERROR_TEXT[n.ERR_NICKNAMEINUSE]
+        else "! " + p[1]  # a look-alike: the reason names what it looks like
+    ),
     n.ERR_NONICKNAMEGIVEN: lambda p: "! Type a nickname (or /nick NAME)",
     n.ERR_NOTREGISTERED: lambda p: "! Pick a nickname first: type it, or /nick NAME",
     n.ERR_NORECIPIENT: lambda p: "! Whom to? Usage: /msg NICK|#room TEXT",

@@ -574,6 +574,9 @@ class SqliteStorage:
             return None
         return Account(**json.loads(rows[0][0]))
 
+    def account_names(self) -> list[str]:
+        return [json.loads(row[0])["name"] for row in self._read("SELECT data FROM accounts")]
+
     def save_account(self, folded: str, account: Account) -> None:
         self._write(
             "INSERT OR REPLACE INTO accounts (folded, data) VALUES (?, ?)",

@@ -31,9 +31,15 @@ FOLD_CASES = [
     ("#Lobby", "#lobby"),
     ("#КОМНАТА", "#комната"),
     ("#Mixed-Комната", "#mixed-комната"),
-    # casefold goes further than lower() for some letters.
-    ("Straße", "strasse"),
-    ("\u212aate", "kate"),  # KELVIN SIGN folds to k
+    # RFC 8265 lowercases (toLower); it does not case-fold: ß stays ß.
+    ("Straße", "straße"),
+    ("\u212aate", "kate"),  # KELVIN SIGN: toLower, then NFC
+    # Width mapping: fullwidth forms are their ordinary letters.
+    ("ｂys_p1", "bys_p1"),
+    ("ＡＬＩＣＥ", "alice"),
+    # Names PRECIS refuses still fold, by its mapping rules alone (rooms allow symbols).
+    ("#Café☕", "#café☕"),
+    ("#ＣＡＦＥ☕", "#cafe☕"),
 ]
 
 
@@ -48,7 +54,8 @@ def test_fold(name: str, key: str) -> None:
         ("Alice", "aLICE"),
         ("Вася", "ВАСЯ"),
         ("#Lobby", "#LOBBY"),
-        ("Straße", "STRASSE"),
+        ("Straße", "STRAßE"),
+        ("ｂob", "BOB"),
         (f"Ren{E_ACUTE}", f"REN{E_COMBINING.upper()}"),
         (f"{E_ACUTE}ric", f"{E_COMBINING}ric"),
         (f"#caf{E_ACUTE}", f"#CAF{E_COMBINING.upper()}"),
@@ -60,7 +67,16 @@ def test_fold_makes_names_equal(a: str, b: str) -> None:
 
 @pytest.mark.parametrize(
     ("a", "b"),
-    [("alice", "alicf"), ("[a]", "{a}"), ("a|b", "a\\b"), ("вася", "васа"), ("e", E_ACUTE)],
+    [
+        ("alice", "alicf"),
+        ("[a]", "{a}"),
+        ("a|b", "a\\b"),
+        ("вася", "васа"),
+        ("e", E_ACUTE),
+        # Look-alikes are different names (the skeleton index refuses them instead).
+        ("bys_p1", "bуs_р1"),
+        ("Straße", "Strasse"),
+    ],
 )
 def test_fold_keeps_different_names_apart(a: str, b: str) -> None:
     assert fold(a) != fold(b)
@@ -121,6 +137,17 @@ NICK_CASES = [
     ("a\x1b[31m", False),
     ("a\u200bb", False),  # zero-width space: invisible look-alike
     ("😀", False),
+    # IRC's rules pass, PRECIS refuses: compatibility forms, and mixed-direction text.
+    ("x²", False),
+    ("ﬁsh", False),
+    ("Ⅻ", False),
+    ("aשלום", False),
+    ("שלום_", False),
+    # PRECIS accepts these (fullwidth maps to ASCII; Hebrew alone passes the Bidi Rule).
+    ("ｂys_p1", True),
+    ("שלום", True),
+    # A fullwidth digit is a digit, first or after folding.
+    ("１abc", False),
 ]
 
 

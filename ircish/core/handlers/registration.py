@@ -8,15 +8,17 @@ from typing import TYPE_CHECKING
 from ircish.core import accounts, replay, replies, state
 from ircish.core.caps import offered
 from ircish.core.command import Command
+from ircish.core.confusables import skeleton
 from ircish.core.events import CapReply, Pong
 from ircish.core.handlers.rooms import join_room
-from ircish.core.names import fold, normalize, valid_nick
+from ircish.core.names import fold, normalize, precis_problem, valid_nick
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
 
 if TYPE_CHECKING:
     from ircish.core.chat import Chat
     from ircish.core.clients import Client
+    from ircish.core.users import User
 
 log = logging.getLogger("ircish.core")
 
@@ -110,10 +112,16 @@ def handle_nick(chat: Chat, client: Client, cmd: Command) -> None:
         raise CommandError(n.ERR_NONICKNAMEGIVEN)
     user = client.user
     nick = normalize(cmd.params[0])
-    if not valid_nick(nick, chat.config.limits.max_nick_length):
-        raise CommandError(n.ERR_ERRONEUSNICKNAME, nick)
-    if chat.users.taken(nick, by=user) or fold(nick) in accounts.SERVICES:
-        raise CommandError(n.ERR_NICKNAMEINUSE, nick)
+    max_len = chat.config.limits.max_nick_length
+    if not valid_nick(nick, max_len):
+        # IRC's own rules have their usual wording; what only PRECIS refuses is explained.
+        why = precis_problem(nick) if valid_nick(nick, max_len, precis=False) else None
+        if why is None:
+            raise CommandError(n.ERR_ERRONEUSNICKNAME, nick)
+        raise CommandError(
+            n.ERR_ERRONEUSNICKNAME, nick, text=f"{nick} is not a valid nickname: it has {why}"
+        )
+    check_free(chat, user, nick)
     if not user.registered:
         user.set_nick(nick)
         try_register(chat, client)
@@ -156,6 +164,32 @@ def handle_quit(chat: Chat, client: Client, cmd: Command) -> None:
     chat.disconnect(client, f"Quit: {reason}" if reason else "Quit")
 
 
+def check_free(chat: Chat, user: User, nick: str) -> None:
+    """Refuse (433) a nickname someone else holds, a service's, or a look-alike of either
+    or of a registered account's name (``ircish.core.confusables``).
+
+    Only NICK and registration pay for the skeleton; a user's own look-alikes (a change
+    of case, ``bob`` to ``B0b``, their own account's name) stay allowed.
+    """
+    if chat.users.taken(nick, by=user) or fold(nick) in accounts.SERVICES:
+        raise CommandError(n.ERR_NICKNAMEINUSE, nick)
+    like = accounts.SERVICE_SKELETONS.get(skeleton(nick))
+    if like is not None:
+        raise _lookalike(nick, f"{like}, a service")
+    other = chat.users.lookalike(nick, by=user)
+    if other is not None:
+        raise _lookalike(nick, f"{other.nick}, who is online")
+    name = accounts.lookalike_account(chat, nick, user)
+    if name is not None:
+        raise _lookalike(nick, f"the registered nickname {name}")
+
+
+def _lookalike(nick: str, what: str) -> CommandError:
+    return CommandError(
+        n.ERR_NICKNAMEINUSE, nick, text=f"{nick} looks too much like {what}: pick another nickname"
+    )
+
+
 def try_register(chat: Chat, client: Client) -> None:
     """Finish registration once NICK (and USER, and CAP END) have arrived."""
     user = client.user
@@ -171,10 +205,12 @@ def try_register(chat: Chat, client: Client) -> None:
         chat.numeric(client, n.ERR_PASSWDMISMATCH, n.ERROR_TEXT[n.ERR_PASSWDMISMATCH])
         chat.disconnect(client, "Bad password")
         return
-    if chat.users.taken(user.nick, by=user):
-        nick = user.nick
+    try:
+        # Someone may have taken the nick (or a look-alike) since this user's NICK.
+        check_free(chat, user, user.nick)
+    except CommandError:
         user.set_nick("*")
-        raise CommandError(n.ERR_NICKNAMEINUSE, nick)
+        raise
     if not user.realname:
         user.realname = user.nick
     state.register(chat, user)
