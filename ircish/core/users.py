@@ -101,14 +101,15 @@ class UserRegistry:
 
     The skeleton index is how look-alike nicknames are refused: it changes only
     with the nick index (``add``, ``rename``, ``remove``), so no lookup per
-    message computes a skeleton.
+    message computes a skeleton. A skeleton has one holder, unless users arrive
+    that NICK did not vet (from another server process, later): then several.
     """
 
     __slots__ = ("_by_nick", "_by_skeleton", "_by_uid")
 
     def __init__(self) -> None:
         self._by_nick: dict[str, User] = {}
-        self._by_skeleton: dict[str, User] = {}
+        self._by_skeleton: dict[str, list[User]] = {}
         self._by_uid: dict[str, User] = {}
 
     def __len__(self) -> int:
@@ -130,26 +131,34 @@ class UserRegistry:
 
     def lookalike(self, nick: str, by: User | None = None) -> User | None:
         """Someone other than ``by`` whose nickname looks like ``nick`` (same skeleton)."""
-        other = self._by_skeleton.get(skeleton(nick))
-        return other if other is not by else None
+        holders = self._by_skeleton.get(skeleton(nick), ())
+        return next((other for other in holders if other is not by), None)
 
     def add(self, user: User) -> None:
         self._by_nick[user.folded] = user
-        self._by_skeleton.setdefault(user.skeleton, user)
+        self._claim_skeleton(user)
         self._by_uid[user.uid] = user
 
     def rename(self, user: User, new_nick: str) -> None:
         self._forget_names(user)
         user.set_nick(new_nick)
         self._by_nick[user.folded] = user
-        self._by_skeleton.setdefault(user.skeleton, user)
+        self._claim_skeleton(user)
 
     def remove(self, user: User) -> None:
         self._forget_names(user)
         self._by_uid.pop(user.uid, None)
 
+    def _claim_skeleton(self, user: User) -> None:
+        holders = self._by_skeleton.setdefault(user.skeleton, [])
+        if user not in holders:
+            holders.append(user)
+
     def _forget_names(self, user: User) -> None:
         if self._by_nick.get(user.folded) is user:
             del self._by_nick[user.folded]
-        if self._by_skeleton.get(user.skeleton) is user:
-            del self._by_skeleton[user.skeleton]
+        holders = self._by_skeleton.get(user.skeleton)
+        if holders is not None and user in holders:
+            holders.remove(user)
+            if not holders:
+                del self._by_skeleton[user.skeleton]
