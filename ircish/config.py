@@ -173,6 +173,33 @@ class TlsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    """The Prometheus endpoint: an HTTP listener of its own, off unless ``listen`` is set."""
+
+    #: ``HOST:PORT`` (``[::1]:9667`` for IPv6) serving ``GET /metrics``; "" turns it off.
+    listen: str = ""
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """``listen`` as (host, port); only meaningful when it is set."""
+        return parse_listen(self.listen, "metrics.listen")
+
+
+def parse_listen(value: str, key: str) -> tuple[str, int]:
+    """``HOST:PORT`` or ``[IPV6]:PORT`` as (host, port); ``ConfigError`` naming ``key``."""
+    host, sep, port = value.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        host = ""  # an IPv6 address needs its brackets, or its port is ambiguous
+    if not sep or not host or not port.isascii() or not port.isdigit() or int(port) > 65535:
+        raise ConfigError(
+            f"{key}: expected HOST:PORT (e.g. 127.0.0.1:9667 or [::1]:9667), got {value!r}"
+        )
+    return host, int(port)
+
+
+@dataclass(frozen=True, slots=True)
 class OperatorConfig:
     """One server operator: who may become one with ``OPER <name> <password>``."""
 
@@ -195,6 +222,7 @@ class Config:
     history: HistoryConfig = field(default_factory=HistoryConfig)
     accounts: AccountsConfig = field(default_factory=AccountsConfig)
     tls: TlsConfig = field(default_factory=TlsConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     #: ``[[operators]]``: none by default, so nobody can OPER.
     operators: tuple[OperatorConfig, ...] = field(default=(), metadata={"min_items": 0})
 
@@ -310,6 +338,8 @@ def _validate_semantics(cfg: Config) -> None:
         )
     if not cfg.server.name or " " in cfg.server.name:
         raise ConfigError(f"server.name: expected a name without spaces, got {cfg.server.name!r}")
+    if cfg.metrics.listen:
+        parse_listen(cfg.metrics.listen, "metrics.listen")
     _validate_operators(cfg.operators)
     _validate_tls(cfg)
 

@@ -21,6 +21,7 @@ import itertools
 import logging
 from collections import deque
 from collections.abc import Sequence
+from time import perf_counter
 from typing import Protocol
 
 from ircish.core.chat import Chat
@@ -33,6 +34,7 @@ from ircish.core.users import User
 from ircish.dialects import Dialects
 from ircish.errors import CommandError
 from ircish.flood import FloodGate
+from ircish.metrics import UNKNOWN_COMMAND
 from ircish.protocol import numerics as n
 from ircish.protocol.framing import Frame, LineBuffer, TooLong
 
@@ -173,6 +175,7 @@ class Session:
                 self._defer(deque(frames[i:]), self.chat.clock())
                 return
             if gate is not None and not gate.ready(now):
+                self.chat.metrics.flood_delays += 1
                 self._defer(deque(frames[i:]), gate.ready_at())
                 return
             verb = self._frame(frames[i])
@@ -216,6 +219,7 @@ class Session:
         # Without flood control the backlog is what one read brought (reading is paused).
         if self._gate() is not None and len(self.waiting) > self.chat.config.limits.flood_backlog:
             self.waiting.clear()
+            self.chat.metrics.flood_disconnects += 1
             log.info("%s flooded; disconnecting", self.client.user.mask)
             self.close("Excess Flood")
 
@@ -277,8 +281,17 @@ class Session:
                 chat.error(client, exc)
             return "*"
         if isinstance(command, Command):
+            verb = command.verb
+            # One clock pair per command: about 2% of a PRIVMSG's handling (docs/metrics.md).
+            started = perf_counter()
             chat.handle(client, command)
-            return command.verb
+            stats = chat.metrics.commands.get(verb)
+            if stats is None:
+                # Only the command table's verbs become labels: the rest share one.
+                stats = chat.metrics.command_stats(verb if verb in COMMANDS else UNKNOWN_COMMAND)
+            stats.count += 1
+            stats.seconds += perf_counter() - started
+            return verb
         return "*"
 
     def connection_lost(self, reason: str) -> None:

@@ -37,6 +37,7 @@ from ircish.core.rooms import RoomRegistry
 from ircish.core.storage import Storage
 from ircish.core.users import User, UserRegistry
 from ircish.errors import CommandError
+from ircish.metrics import Counters
 
 log = logging.getLogger("ircish.core")
 
@@ -95,6 +96,8 @@ class Chat:
         self.oper_pending: set[Client] = set()
         #: Logins, throttling and nick protection in progress (``ircish.core.accounts``).
         self.accounts = accounts.AccountState()
+        #: Totals for the metrics endpoint (``ircish.metrics``): plain ints, added to in place.
+        self.metrics = Counters()
         self._out: Outbox | None = None
 
     def attach_storage(self, storage: Storage) -> None:

@@ -132,5 +132,6 @@ def dispatch(chat: Chat, client: Client, cmd: Command) -> None:
     except Exception:
         # A bug in one handler must cost one command, not the server.
         log.exception("error while handling %s from %s", cmd.verb, client.user.nick)
+        chat.metrics.internal_errors["command"] += 1
         if not client.quitting:
             chat.numeric(client, n.ERR_UNKNOWNERROR, cmd.verb, n.ERROR_TEXT[n.ERR_UNKNOWNERROR])

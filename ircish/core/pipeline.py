@@ -30,7 +30,20 @@ from collections.abc import Callable, Hashable, Iterator
 from typing import TYPE_CHECKING
 
 from ircish.core.caps import MAX_LABEL_BYTES
-from ircish.core.events import Ack, Envelope, ToPeers, ToRoom, ToSelf, ToUserMode, ToUsers
+from ircish.core.events import (
+    Ack,
+    Envelope,
+    Multiline,
+    Numeric,
+    Privmsg,
+    StandardReply,
+    ToPeers,
+    ToRoom,
+    ToSelf,
+    ToUserMode,
+    ToUsers,
+)
+from ircish.metrics import ERROR_NUMERICS
 
 if TYPE_CHECKING:
     from ircish.core.chat import Chat
@@ -41,6 +54,12 @@ log = logging.getLogger("ircish.core")
 
 #: Hooks the later layers plug in: history (store) and other processes (publish).
 Hook = Callable[[list[Envelope]], None]
+
+#: No render key (a room broadcast with no member to skip).
+_NONE = object()
+
+#: What ``chat.metrics.messages`` counts: PRIVMSG and NOTICE, alone or as a multiline batch.
+_MESSAGES = (Privmsg, Multiline)
 
 
 class MsgIdMinter:
@@ -109,10 +128,13 @@ def run(chat: Chat, out: Outbox) -> None:
             return
         now = chat.clock()
         mint = chat.msgids.mint
+        metrics = chat.metrics
         for env in items:
             env.time = now
             if env.audience is not None:
                 env.msgid = mint(now)
+                if type(env.event) in _MESSAGES:
+                    metrics.messages += 1
         if chat.store is not None:
             persist = [e for e in items if e.audience is not None and e.event.persist]
             if persist:
@@ -124,11 +146,17 @@ def run(chat: Chat, out: Outbox) -> None:
         for env in items:
             try:
                 if env.audience is not None:
-                    deliver(chat, env, origin, capture)
+                    metrics.deliveries += deliver(chat, env, origin, capture)
                     continue
                 client = env.client
                 if client is None:
                     continue
+                event = env.event
+                if type(event) is Numeric:
+                    if event.code in ERROR_NUMERICS:
+                        metrics.error_replies[event.code] += 1
+                elif type(event) is StandardReply and event.kind == "FAIL":
+                    metrics.error_replies[event.code] += 1
                 data = client.dialect.render(env, client)
                 if data:
                     if capture is not None and client is origin:
@@ -138,6 +166,7 @@ def run(chat: Chat, out: Outbox) -> None:
             except Exception:
                 # A rendering bug costs this item, not the rest of the command's output.
                 log.exception("could not deliver %r", env)
+                metrics.internal_errors["delivery"] += 1
         if capture is not None and origin is not None:
             _respond(origin, capture, label, now)
     finally:
@@ -161,14 +190,15 @@ def _respond(origin: Client, capture: list[bytes], label: str, now: float) -> No
 
 def deliver(
     chat: Chat, env: Envelope, origin: Client | None, capture: list[bytes] | None = None
-) -> None:
+) -> int:
     """Resolve ``env``'s audience to local clients and write each one's rendering.
 
     The command's own client is handled apart: it gets a message only with
     echo-message (and then even when the audience leaves it out: a room it
     is not in, a status it lacks), and under labeled-response its copy joins
-    the response.
+    the response. Returns the number of copies written or captured (metrics).
     """
+    copies = 0
     skip: Client | None = None
     origin_wants = False
     # An echo still owed to the sender (IRCv3 echo-message: the server MUST send it back).
@@ -183,29 +213,31 @@ def deliver(
     if isinstance(audience, ToRoom) and not audience.status and not audience.exclude:
         room = chat.rooms.by_key(audience.room)
         if room is not None:
+            # The group that holds ``skip`` (when it is a member) gets one copy fewer.
+            skip_key = skip.render_key if skip is not None and skip.user in room.members else _NONE
             # The hot path: one rendering per render key, then appends only.
-            for group in room.targets().values():
+            for key, group in room.targets().items():
                 first = group[0]
                 data = first.dialect.render(env, first)
                 if data:
                     for client in group:
                         if client is not skip:
                             client.sink.write(data)
+                    copies += len(group) if key != skip_key else len(group) - 1
             if origin is not None and origin.user in room.members:
                 echo_owed = False
                 if origin_wants:
-                    _capture(env, origin, capture)
+                    copies += _capture(env, origin, capture)
                     origin_wants = False
         if not audience.also:
             if echo_owed and origin is not None:
-                _echo(env, origin, capture)
-            return
+                copies += _echo(env, origin, capture)
+            return copies
         recipients: list[Client] = []
         for uid in audience.also:
             recipients.extend(_clients_of(chat.users.by_uid(uid)))
     elif isinstance(audience, ToSelf) and origin is not None and origin.user.uid == audience.uid:
-        _deliver_to_self(env, origin, capture)
-        return
+        return _deliver_to_self(env, origin, capture)
     elif isinstance(audience, ToUsers):
         # Private messages: a target and the sender, looked up by uid.
         by_uid = chat.users.by_uid
@@ -222,7 +254,7 @@ def deliver(
             echo_owed = False
         if client is skip:
             if origin_wants:
-                _capture(env, client, capture)
+                copies += _capture(env, client, capture)
                 origin_wants = False
             continue
         key = client.render_key
@@ -231,31 +263,37 @@ def deliver(
             cached = cache[key] = client.dialect.render(env, client)
         if cached:
             client.sink.write(cached)
+            copies += 1
     if echo_owed and origin is not None:
-        _echo(env, origin, capture)
+        copies += _echo(env, origin, capture)
+    return copies
 
 
-def _echo(env: Envelope, origin: Client, capture: list[bytes] | None) -> None:
-    """The echo owed to a sender whom the audience left out."""
+def _echo(env: Envelope, origin: Client, capture: list[bytes] | None) -> int:
+    """The echo owed to a sender whom the audience left out; 1 if it was sent."""
     data = origin.dialect.render(env, origin)
-    if data:
-        if capture is not None:
-            capture.append(data)
-        else:
-            origin.sink.write(data)
+    if not data:
+        return 0
+    if capture is not None:
+        capture.append(data)
+    else:
+        origin.sink.write(data)
+    return 1
 
 
-def _deliver_to_self(env: Envelope, origin: Client, capture: list[bytes] | None) -> None:
-    """A message the origin's user sent to themself.
+def _deliver_to_self(env: Envelope, origin: Client, capture: list[bytes] | None) -> int:
+    """A message the origin's user sent to themself; returns the copies sent.
 
     Every client of the user gets it as delivered mail, unlabeled; with
     echo-message the sending client gets its echo as well, and only the echo
     is the command's (labeled) response.
     """
+    copies = 0
     for client in origin.user.clients:
         data = client.dialect.render(env, client)
         if data:
             client.sink.write(data)
+            copies += 1
     if "echo-message" in origin.caps:
         data = origin.dialect.render(env, origin)
         if data:
@@ -263,12 +301,16 @@ def _deliver_to_self(env: Envelope, origin: Client, capture: list[bytes] | None)
                 capture.append(data)
             else:
                 origin.sink.write(data)
+            copies += 1
+    return copies
 
 
-def _capture(env: Envelope, client: Client, capture: list[bytes] | None) -> None:
+def _capture(env: Envelope, client: Client, capture: list[bytes] | None) -> int:
     data = client.dialect.render(env, client)
     if data and capture is not None:
         capture.append(data)
+        return 1
+    return 0
 
 
 def _clients_of(user: User | None) -> list[Client]:

@@ -94,6 +94,7 @@ def detach(chat: Chat, client: Client) -> None:
 def register(chat: Chat, user: User) -> None:
     """A user finished registration: their nickname is now theirs."""
     user.registered = True
+    chat.metrics.registrations += 1
     chat.users.add(user)
     chat.max_users = max(chat.max_users, len(chat.users))
     if "i" in user.modes:

@@ -142,6 +142,7 @@ class Connection:
         if not data:
             self.lost("Connection closed")
             return
+        self.server.metrics.bytes_received += len(data)
         assert self.session is not None
         self.session.receive_data(data)
 
@@ -152,7 +153,7 @@ class Connection:
         out = self.out
         if out.chunks:
             try:
-                out.send(self.sock)
+                self.server.metrics.bytes_sent += out.send(self.sock)
             except OSError as exc:
                 self.lost(f"Write error: {exc.strerror or exc}")
                 return

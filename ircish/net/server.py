@@ -51,6 +51,7 @@ from ircish.core.chat import Chat
 from ircish.dialects import Dialects
 from ircish.logs import setup_logging
 from ircish.net.connection import Connection
+from ircish.net.metrics_http import MetricsEndpoint
 from ircish.net.tls import TlsConnection, load_context
 from ircish.net.workers import WorkerPool
 from ircish.session import Session
@@ -119,6 +120,10 @@ class Server:
     def __init__(self, config: Config, chat: Chat | None = None) -> None:
         self.config = config
         self.chat = chat or Chat(config)
+        #: The chat's counters (``ircish.metrics``), added to by the loop and connections too.
+        self.metrics = self.chat.metrics
+        #: The HTTP listener of ``[metrics] listen`` once bound (``bind``); None: off.
+        self.metrics_endpoint: MetricsEndpoint | None = None
         self.dialects = Dialects.from_config(config)
         self.selector = selectors.DefaultSelector()
         self.listeners: list[Listener] = []
@@ -277,6 +282,8 @@ class Server:
         sts = self.config.tls.sts_port
         if sts and not any(lc.tls and lc.port == sts for lc in self.config.listeners):
             log.warning("tls.sts_port %d is not a TLS listener here (a proxy's, hopefully)", sts)
+        if self.config.metrics.listen:
+            self.metrics_endpoint = MetricsEndpoint.open(self, *self.config.metrics.address)
         return [lst.address for lst in self.listeners]
 
     def _watch_listener(self, listener: Listener) -> None:
@@ -316,6 +323,24 @@ class Server:
         self.selector.unregister(fileobj)
         return True
 
+    def set_reader_interest(
+        self, fileobj: FileDescriptorLike, *, read: bool = True, write: bool = False
+    ) -> None:
+        """Change when the callback of a socket added with ``add_reader`` runs.
+
+        ``write=True`` also calls it while the socket is writable (a reply is
+        waiting to be sent); ``read=False`` stops calling it for readability
+        meanwhile, so unread input does not wake the loop on every pass.
+        """
+        key = self.selector.get_key(fileobj)
+        if not (isinstance(key.data, _Reader) and key.data.external):
+            raise ValueError(f"{fileobj!r} was not added with add_reader")
+        events = (selectors.EVENT_READ if read else 0) | (selectors.EVENT_WRITE if write else 0)
+        if not events:
+            raise ValueError("a reader must wait for reading, writing or both")
+        if events != key.events:
+            self.selector.modify(fileobj, events, key.data)
+
     # -- callbacks and timers -----------------------------------------------------
 
     def call_soon(self, callback: Callable[[], None]) -> None:
@@ -353,6 +378,7 @@ class Server:
                 callback()
             except Exception:
                 log.exception("callback %r failed", callback)
+                self.metrics.internal_errors["loop"] += 1
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> None:
         heapq.heappush(
@@ -378,6 +404,7 @@ class Server:
                 callback()
             except Exception:
                 log.exception("timer callback failed")
+                self.metrics.internal_errors["loop"] += 1
 
     # -- connections ----------------------------------------------------------
 
@@ -400,8 +427,10 @@ class Server:
     def _resume(self, listener: Listener) -> None:
         self._watch_listener(listener)
 
-    def _refuse(self, sock: socket.socket, ip: str, why: str) -> None:
+    def _refuse(self, sock: socket.socket, ip: str, why: str, reason: str) -> None:
+        """Tell the peer ``why`` and close; ``reason`` labels the refusal in the metrics."""
         log.warning("refused connection from %s: %s", ip, why)
+        self.metrics.connections_refused[reason] += 1
         try:
             sock.send(f"ERROR :{why}\r\n".encode())
         except OSError:
@@ -413,17 +442,20 @@ class Server:
         ip = addr[0]
         sock.setblocking(False)
         if len(self.connections) >= limits.max_connections:
-            self._refuse(sock, ip, "Server is full, try again later")
+            self._refuse(sock, ip, "Server is full, try again later", "server_full")
             return
         counted = limits.limit_loopback or not _is_loopback(ip)
         if counted and self.per_ip[ip] >= limits.max_connections_per_ip:
-            self._refuse(sock, ip, "Too many connections from your address")
+            self._refuse(sock, ip, "Too many connections from your address", "per_ip")
             return
         if counted and limits.connect_rate:
             wait = self._connect_wait(ip, limits.connect_rate, limits.connect_window)
             if wait:
                 self._refuse(
-                    sock, ip, f"Too many new connections from your address; try again in {wait}"
+                    sock,
+                    ip,
+                    f"Too many new connections from your address; try again in {wait}",
+                    "connect_rate",
                 )
                 return
         if sock.family in (socket.AF_INET, socket.AF_INET6):
@@ -437,6 +469,7 @@ class Server:
         else:
             conn = TlsConnection(self, sock, addr, limits.sendq_bytes, listener.context)
         self.connections[conn.fd] = conn
+        self.metrics.connections_accepted += 1
         self.per_ip[ip] += 1
         self.set_interest(conn)
         log.info("connection from %s:%d", ip, addr[1])
@@ -557,6 +590,7 @@ class Server:
                     data.callback()
                 except Exception:
                     log.exception("reader %r failed", data)
+                    self.metrics.internal_errors["loop"] += 1
         self._run_timers()
         self._run_ready()
         self._reap_overflowed()
@@ -568,6 +602,7 @@ class Server:
         except Exception:
             # Only this connection pays for a bug triggered by its input or output.
             log.exception("error on %r; closing it", conn)
+            self.metrics.internal_errors["connection"] += 1
             self._lose(conn, "Internal server error")
 
     def _lose(self, conn: Connection, reason: str) -> None:
@@ -583,6 +618,7 @@ class Server:
             conn = self.doomed.pop()
             if not conn.closed:
                 log.warning("%s:%d exceeded its send queue; disconnecting", conn.ip, conn.addr[1])
+                self.metrics.sendq_drops += 1
                 self._lose(conn, f"SendQ exceeded ({self.config.limits.sendq_bytes} bytes)")
 
     def _flush_dirty(self) -> None:
@@ -599,6 +635,7 @@ class Server:
                     conn.flush()
                 except Exception:
                     log.exception("error on %r; closing it", conn)
+                    self.metrics.internal_errors["connection"] += 1
                     self._lose(conn, "Internal server error")
             # Closing one connection can make more output (quits) for others.
             self._reap_overflowed()
@@ -650,6 +687,8 @@ class Server:
             except (KeyError, ValueError):
                 pass
             listener.sock.close()
+        if self.metrics_endpoint is not None:
+            self.metrics_endpoint.close()
         self.workers.shutdown()
         self.chat.shutdown(reason)
         deadline = time.monotonic() + self.config.limits.shutdown_grace

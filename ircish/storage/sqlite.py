@@ -150,6 +150,8 @@ class SqliteStorage:
         self.available = True
         self._pending: list[tuple[Any, ...]] = []
         self._in_txn = False
+        #: Transactions committed (the metrics endpoint reports it).
+        self.commits = 0
         #: Where the per-target retention sweep goes on: the last (owner, target) it checked.
         self._sweep: tuple[str, str] = ("", "")
         #: Whether the sweep starts at ``_sweep`` itself (it was cut short by the batch size).
@@ -311,6 +313,7 @@ class SqliteStorage:
             return
         try:
             self._db.execute("COMMIT")
+            self.commits += 1
         except sqlite3.Error as exc:
             self._failed(exc)
         finally:

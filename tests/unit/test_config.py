@@ -19,6 +19,7 @@ from ircish.config import (
     LimitsConfig,
     ListenerConfig,
     LoggingConfig,
+    MetricsConfig,
     ServerConfig,
     StorageConfig,
     TlsConfig,
@@ -39,6 +40,7 @@ SECTIONS: dict[str, type] = {
     "history": HistoryConfig,
     "accounts": AccountsConfig,
     "tls": TlsConfig,
+    "metrics": MetricsConfig,
 }
 
 
