@@ -55,9 +55,6 @@ log = logging.getLogger("ircish.core")
 #: Hooks the later layers plug in: history (store) and other processes (publish).
 Hook = Callable[[list[Envelope]], None]
 
-#: No render key (a room broadcast with no member to skip).
-_NONE = object()
-
 #: What ``chat.metrics.messages`` counts: PRIVMSG and NOTICE, alone or as a multiline batch.
 _MESSAGES = (Privmsg, Multiline)
 
@@ -213,18 +210,20 @@ def deliver(
     if isinstance(audience, ToRoom) and not audience.status and not audience.exclude:
         room = chat.rooms.by_key(audience.room)
         if room is not None:
-            # The group that holds ``skip`` (when it is a member) gets one copy fewer.
-            skip_key = skip.render_key if skip is not None and skip.user in room.members else _NONE
             # The hot path: one rendering per render key, then appends only.
-            for key, group in room.targets().items():
+            for group in room.targets().values():
                 first = group[0]
                 data = first.dialect.render(env, first)
                 if data:
                     for client in group:
                         if client is not skip:
                             client.sink.write(data)
-                    copies += len(group) if key != skip_key else len(group) - 1
+                    copies += len(group)
+                elif skip is not None and first.render_key == skip.render_key:
+                    copies += 1  # skip's group got nothing: balances the one taken back below
             if origin is not None and origin.user in room.members:
+                if skip is not None:
+                    copies -= 1  # skip (the origin) is in a group but was not written to
                 echo_owed = False
                 if origin_wants:
                     copies += _capture(env, origin, capture)

@@ -282,6 +282,12 @@ class HttpConnection:
             if event is h11.NEED_DATA or event is h11.PAUSED:
                 return
             if isinstance(event, h11.Request):
+                # h11 bounds only an incomplete head; one that came whole in one read is
+                # measured here, so the bound does not depend on how the bytes arrived.
+                size = len(event.target) + sum(len(k) + len(v) + 4 for k, v in event.headers)
+                if size > self.server.limits.max_header_bytes:
+                    self._respond(Response.error(431), close=True)
+                    return
                 self.request = Request(
                     event.method.decode("ascii", "replace"),
                     event.target.decode("ascii", "replace"),

@@ -256,12 +256,13 @@ def test_pipelined_requests_are_answered_in_order(server: RunningServer) -> None
         (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(range(256)) + b"\r\n\r\n", b"400"),
         (b"GET /metrics HTTP/1.1\r\n\r\n", b"400"),  # HTTP/1.1 needs a Host header
         (b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n", b"431"),
+        (b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9_000 + b"\r\n\r\n", b"431"),
         (
             b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + b"z" * 100_000,
             b"413",
         ),
     ],
-    ids=["garbage", "tls-hello", "no-host", "huge-headers", "huge-body"],
+    ids=["garbage", "tls-hello", "no-host", "huge-headers", "big-headers", "huge-body"],
 )
 def test_hostile_requests_get_an_error_and_a_close(
     server: RunningServer, clients: list[LineClient], request_bytes: bytes, status: bytes
