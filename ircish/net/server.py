@@ -229,6 +229,9 @@ class Server:
         if new.storage != old.storage:
             kept.append("storage")
             new = replace(new, storage=old.storage)
+        if new.metrics != old.metrics:
+            kept.append("metrics")
+            new = replace(new, metrics=old.metrics)
         if new.server.name != old.server.name:
             kept.append("server.name")
             new = replace(new, server=replace(new.server, name=old.server.name))

@@ -97,6 +97,7 @@ class TlsConnection(Connection):
         if not data:
             self.lost("Connection closed")
             return
+        self.server.metrics.bytes_received += len(data)
         self.incoming.write(data)
         if not self.handshaken and not self._handshake():
             return
@@ -167,7 +168,7 @@ class TlsConnection(Connection):
             return
         if encrypted.chunks:
             try:
-                encrypted.send(self.sock)
+                self.server.metrics.bytes_sent += encrypted.send(self.sock)
             except OSError as exc:
                 self.lost(f"Write error: {exc.strerror or exc}")
                 return

@@ -28,6 +28,7 @@ from ircish.config import Config, LimitsConfig, MetricsConfig
 from ircish.net import metrics_http
 from ircish.net.http import HttpLimits
 from tests.e2e.e2e_support import Person, ServerProcess, free_port, person, run_cli, settle
+from tests.e2e.test_tls import TlsServer, make_certs, tls_config
 from tests.helpers import DEFAULT_TIMEOUT, LineClient, RunningServer
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -408,3 +409,25 @@ def test_a_bad_metrics_address_is_a_configuration_error(tmp_path: Path) -> None:
         "ircish-server: configuration error: metrics.listen: expected HOST:PORT "
         "(e.g. 127.0.0.1:9667 or [::1]:9667), got '9667'"
     )
+
+
+def test_tls_connections_count_their_encrypted_bytes(tmp_path: Path) -> None:
+    certs = make_certs(tmp_path)
+    config = replace(tls_config(certs), metrics=MetricsConfig(listen="127.0.0.1:0"))
+    server = TlsServer(config)
+    try:
+        addr = address(server)
+        before = scrape(addr)
+        conn = server.tls_client(certs.context())
+        try:
+            conn.send("tess")
+            conn.expect(r"^\*\*\* Welcome to .*, tess! ")
+            after = scrape(addr)
+        finally:
+            conn.close()
+        # The handshake alone is more than the plaintext "tess\r\n" and the welcome.
+        assert delta(before, after, "ircish_received_bytes_total") > 200
+        assert delta(before, after, "ircish_sent_bytes_total") > 1000
+        assert value(after, "ircish_registrations_total") == 1
+    finally:
+        server.stop()
