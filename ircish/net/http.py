@@ -227,6 +227,14 @@ class HttpConnection:
 
     def _ready(self) -> None:
         """The socket is readable, or writable while a response waits."""
+        try:
+            self._step()
+        except Exception:
+            # Only this connection pays for a bug; left registered, it would fail every pass.
+            log.exception("http connection failed; closing it")
+            self.close()
+
+    def _step(self) -> None:
         if self.out:
             self._send()
             if not self.out and not self.closed:
@@ -351,8 +359,6 @@ class HttpConnection:
         else:
             # MUST_CLOSE, ERROR or the peer's half-close: this was the last response.
             self.lingering = True
-            self.deadline = min(self.deadline, self.server.clock() + LINGER)
-            self.server.loop.call_later(LINGER, self._check_deadline)
 
     def _send(self) -> None:
         try:
@@ -372,6 +378,10 @@ class HttpConnection:
                 self.sock.shutdown(socket.SHUT_WR)
             except OSError:
                 self.close()
+                return
+            # What the peer still sends is discarded for a short while only.
+            self.deadline = min(self.deadline, self.server.clock() + LINGER)
+            self.server.loop.call_later(LINGER, self._check_deadline)
         elif self.h11.trailing_data[0]:
             # A pipelined request is already here; the selector will not say so again.
             self.server.loop.call_later(0.0, self._ready)
