@@ -808,6 +808,23 @@ def _refusals(server: RunningServer, offset: int) -> tuple[dict[str, int], int]:
     return dict(reasons), offset + len(text)
 
 
+def listen_drops() -> int:
+    """The kernel's count of SYNs and handshakes dropped because a listen queue was full.
+
+    Machine-wide (``TcpExt ListenDrops`` in ``/proc/net/netstat``): during a
+    phase it is this server's listener unless another program overflows one.
+    """
+    try:
+        lines = Path("/proc/net/netstat").read_text().splitlines()
+    except OSError:
+        return 0
+    for names, values in zip(lines[::2], lines[1::2], strict=False):
+        if names.startswith("TcpExt:"):
+            table = dict(zip(names.split(), values.split(), strict=False))
+            return int(table.get("ListenDrops", 0))
+    return 0
+
+
 def runqueue_wait(pid: int) -> float:
     """Seconds ``pid``'s main thread has spent runnable but waiting for a CPU (schedstat).
 
@@ -897,6 +914,7 @@ class Session:
         count = max(1, round(st.phase_seconds))
         cpu0 = server.cpu()
         queued0 = runqueue_wait(server.pid)
+        drops0 = listen_drops()
         wall0 = time.monotonic()
         t0 = time.time() + 0.3
         until = t0 + count
@@ -918,6 +936,7 @@ class Session:
         alive = server.alive()
         cpu = server.cpu() - cpu0 if alive else math.nan
         queued = runqueue_wait(server.pid) - queued0 if alive else math.nan
+        drops = listen_drops() - drops0
         rss = server.rss() if alive else 0
         refused, self.log_offset = _refusals(server, self.log_offset)
         samples = sorted(by["samples"])
@@ -944,6 +963,7 @@ class Session:
                 "cpu_s": cpu,
                 "util": cpu / wall if wall else math.nan,
                 "runqueue_wait_s": queued,
+                "listen_drops": drops,
                 "rss_mib": rss / 2**20,
             },
             "refused": refused,
@@ -1004,7 +1024,7 @@ def phase_line(p: dict[str, Any]) -> str:
         + (f" (failed: {failed})" if failed else "")
         + _attack_text(p)
         + f" | server cpu {s['util'] * 100:.0f}%, waited {s['runqueue_wait_s'] * 1000:.0f} ms"
-        f" for a CPU, rss {s['rss_mib']:.0f} MiB"
+        f" for a CPU, rss {s['rss_mib']:.0f} MiB, listen queue drops {s['listen_drops']}"
     )
 
 
