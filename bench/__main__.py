@@ -5,6 +5,8 @@
     python -m bench run --servers ircish,ngircd --scenarios fanout --runs 1
     python -m bench report         # rewrite the markdown and plot from the saved results
     python -m bench servers        # which servers are installed
+    python -m bench attack         # the default ircish under attack (about 2.5 min)
+    python -m bench attack --quick # shorter phases, a smaller storm (about 45 s)
 
 A full run writes ``bench/results/full.json``, the generated part of
 ``docs/benchmarks.md`` and ``bench/results/latency.png``; a quick run writes
@@ -242,6 +244,68 @@ def cmd_servers(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_attack(args: argparse.Namespace) -> int:
+    """The default server under attack (bench/attack.py): one line per phase."""
+    from bench.attack import ATTACKS, AttackSettings, run_attack  # noqa: PLC0415
+
+    settings = AttackSettings.quick() if args.quick else AttackSettings()
+    for name in ("phase_seconds", "storm_held", "storm_cycles", "list_commands"):
+        if getattr(args, name) is not None:
+            setattr(settings, name, getattr(args, name))
+    if args.attacks is not None:
+        attacks = tuple(a for a in args.attacks.split(",") if a)
+        unknown = [a for a in attacks if a not in ATTACKS]
+        if unknown:
+            print(f"unknown attack {unknown[0]!r}; known: {', '.join(ATTACKS)}", file=sys.stderr)
+            return 2
+        settings.attacks = attacks
+    settings.limited_storm = not args.no_limited
+    tree = Path(args.ircish_path).resolve() if args.ircish_path else REPO
+    if not (tree / "ircish" / "__init__.py").is_file():
+        print(f"--ircish-path {tree}: no ircish/__init__.py there", file=sys.stderr)
+        return 2
+    settings.source = tree
+    cpus = procstat.machine_cpus()
+    if len(cpus) >= 2 and not args.no_pin:
+        settings.server_cpus = {cpus[0]}
+        settings.gen_cpus = set(cpus[1:])
+    procstat.pin(settings.gen_cpus)
+    settings.workdir = Path(tempfile.mkdtemp(prefix="ircish-attack-"))
+    meta: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "machine": machine(),
+        "pinning": (
+            f"server on CPU {sorted(settings.server_cpus)}, bystanders, newcomers and "
+            f"attacker on CPU {sorted(settings.gen_cpus)}"
+            if settings.server_cpus and settings.gen_cpus
+            else "none"
+        ),
+        "load_before": loadavg(),
+        "source": source_state(tree),
+        "command": "python -m bench " + shlex.join(sys.argv[1:]),
+        "settings": {
+            k: (sorted(v) if isinstance(v, set) else str(v) if isinstance(v, Path) else v)
+            for k, v in asdict(settings).items()
+        },
+    }
+    print(f"{meta['date']}  {meta['machine']}")
+    print(f"pinning: {meta['pinning']}; load {meta['load_before']}")
+    print(f"scratch directory (server logs and databases): {settings.workdir}", flush=True)
+    try:
+        data = run_attack(settings, _say)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    meta["load_after"] = loadavg()
+    data = {"meta": meta, **data}
+    if args.json:
+        Path(args.json).write_text(json.dumps(_jsonable(data), indent=1))
+        print(f"raw figures in {args.json}")
+    if not data["errors"]:
+        shutil.rmtree(settings.workdir, ignore_errors=True)
+    return 1 if data["errors"] else 0
+
+
 def cmd_core(args: argparse.Namespace) -> int:
     """The core's Python cost per command (bench/corepath.py) for a source tree."""
     tree = Path(args.ircish_path or Path(__file__).resolve().parent.parent).resolve()
@@ -274,10 +338,31 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("servers", help="list the servers and whether they are installed")
     core = sub.add_parser("core", help="the core's Python cost per command, without sockets")
     core.add_argument("--ircish-path", help="source tree to measure (default: this checkout)")
+    attack = sub.add_parser("attack", help="the default ircish server under attack (issue 10)")
+    attack.add_argument("--quick", action="store_true", help="2 s phases, a smaller storm")
+    attack.add_argument("--phase-seconds", type=float, help="length of each phase (default 10)")
+    attack.add_argument("--attacks", help="comma-separated subset of flood,list,storm, in order")
+    attack.add_argument(
+        "--no-limited",
+        action="store_true",
+        help="skip the storm against a server with limit_loopback = true",
+    )
+    attack.add_argument("--storm-held", type=int, help="silent connections held (default 1000)")
+    attack.add_argument("--storm-cycles", type=int, help="connect-and-closes (default 5000)")
+    attack.add_argument("--list-commands", type=int, help="LISTs per client (default 20000)")
+    attack.add_argument("--json", help="write the raw figures to this file")
+    attack.add_argument("--no-pin", action="store_true", help="do not pin to CPUs")
+    attack.add_argument("--ircish-path", help="source tree whose ircish/ the server runs")
     args = parser.parse_args(argv)
     # SIGTERM unwinds like ^C, so every started server is stopped.
     signal.signal(signal.SIGTERM, _interrupt)
-    commands = {"run": cmd_run, "report": cmd_report, "servers": cmd_servers, "core": cmd_core}
+    commands = {
+        "run": cmd_run,
+        "report": cmd_report,
+        "servers": cmd_servers,
+        "core": cmd_core,
+        "attack": cmd_attack,
+    }
     return commands[args.cmd](args)
 
 
