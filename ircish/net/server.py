@@ -5,7 +5,11 @@ socket is ready, the earliest timer is due or a callback was scheduled, then
 
 1. accepts new connections (bounded per pass), reads from readable
    connections, which runs the chat core synchronously and fills output
-   queues, and calls the callbacks of other readable sockets (``add_reader``);
+   queues, and calls the callbacks of other readable sockets (``add_reader``).
+   Accepting and reading stop once the pass has used ``PASS_BUDGET``
+   (after at least one of each); connections left unread are read first in
+   the next pass, so no one waits behind many others' expensive commands
+   for more than about one budget;
 2. runs due timers (each connection has at most one: its session's next
    deadline);
 3. runs the callbacks scheduled with ``call_soon`` before this step (one
@@ -63,6 +67,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("ircish.net")
 
 ACCEPTS_PER_PASS = 128
+#: Seconds of accepting and reading one loop pass may take; connections still
+#: readable after that are read first in the next pass. Bounds the wait of a user
+#: whose line arrives behind many connections' expensive commands (LIST floods).
+PASS_BUDGET = 0.015
+#: Asked of listen(); the kernel caps it at net.core.somaxconn.
+LISTEN_BACKLOG = 4096
+#: At most one "refused connection" warning per this many seconds; the rest are counted.
+REFUSAL_LOG_INTERVAL = 1.0
 
 
 #: Addresses whose recent connects are remembered before old ones are swept.
@@ -144,6 +156,11 @@ class Server:
         #: True from just before ``run_once`` looks at ``_ready`` until ``select`` returns.
         self._selecting = False
         self._stop_requested = False
+        #: Readable connections this pass had no time left for (``PASS_BUDGET``).
+        self._postponed: list[Connection] = []
+        self._pass_deadline = 0.0
+        self._refusal_logged = -REFUSAL_LOG_INTERVAL
+        self._refusals_unlogged = 0
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -270,7 +287,7 @@ class Server:
             sock = socket.socket(family, socket.SOCK_STREAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(sockaddr)
-            sock.listen(1024)
+            sock.listen(LISTEN_BACKLOG)
             sock.setblocking(False)
             listener = Listener(sock, lc, self.tls_contexts.get(i))
             self.listeners.append(listener)
@@ -412,7 +429,10 @@ class Server:
     # -- connections ----------------------------------------------------------
 
     def _accept(self, listener: Listener) -> None:
-        for _ in range(ACCEPTS_PER_PASS):
+        for i in range(ACCEPTS_PER_PASS):
+            if i and time.monotonic() > self._pass_deadline:
+                # The listener stays readable: the rest are accepted next pass.
+                return
             try:
                 sock, addr = listener.sock.accept()
             except (BlockingIOError, InterruptedError):
@@ -432,7 +452,22 @@ class Server:
 
     def _refuse(self, sock: socket.socket, ip: str, why: str, reason: str) -> None:
         """Tell the peer ``why`` and close; ``reason`` labels the refusal in the metrics."""
-        log.warning("refused connection from %s: %s", ip, why)
+        # A storm of refusals must not become a storm of log lines.
+        now = time.monotonic()
+        if now >= self._refusal_logged + REFUSAL_LOG_INTERVAL:
+            more = self._refusals_unlogged
+            log.warning(
+                "refused connection from %s: %s%s",
+                ip,
+                why,
+                f" (and {more} more refused in the last {now - self._refusal_logged:.0f} s)"
+                if more
+                else "",
+            )
+            self._refusal_logged = now
+            self._refusals_unlogged = 0
+        else:
+            self._refusals_unlogged += 1
         self.metrics.connections_refused[reason] += 1
         try:
             sock.send(f"ERROR :{why}\r\n".encode())
@@ -475,7 +510,9 @@ class Server:
         self.metrics.connections_accepted += 1
         self.per_ip[ip] += 1
         self.set_interest(conn)
-        log.info("connection from %s:%d", ip, addr[1])
+        # Debug level: one line per connection would dominate a connection storm's
+        # cost; registrations and quits are logged at info with the nickname.
+        log.debug("connection from %s:%d", ip, addr[1])
         now = self.chat.clock()
         conn.session = Session(
             self.chat,
@@ -559,12 +596,12 @@ class Server:
         if self.per_ip[conn.ip] <= 0:
             del self.per_ip[conn.ip]
         if reason:
-            log.info("closed %s:%d: %s", conn.ip, conn.addr[1], reason)
+            log.debug("closed %s:%d: %s", conn.ip, conn.addr[1], reason)
 
     # -- the loop ---------------------------------------------------------------
 
     def _timeout(self) -> float | None:
-        if self._ready:
+        if self._ready or self._postponed:
             return 0.0
         if not self._timers:
             return None
@@ -581,11 +618,33 @@ class Server:
             events = self.selector.select(wait)
         finally:
             self._selecting = False
+        monotonic = time.monotonic
+        self._pass_deadline = deadline = monotonic() + PASS_BUDGET
+        # Every pass reads at least one connection, whatever the budget.
+        first = True
+        postponed = self._postponed
+        seen: set[Connection] | frozenset[Connection] = frozenset()
+        if postponed:
+            # Left over from the last pass: they go before anyone who came in since.
+            seen = set(postponed)
+            self._postponed = []
+            for conn in postponed:
+                if conn.reading and not conn.closed:
+                    if not first and monotonic() > deadline:
+                        self._postponed.append(conn)
+                    else:
+                        first = False
+                        self._guarded(conn, conn.on_readable)
         for key, mask in events:
             data = key.data
             if isinstance(data, Connection):
                 if mask & selectors.EVENT_READ and data.reading and not data.closed:
-                    self._guarded(data, data.on_readable)
+                    if not first and monotonic() > deadline:
+                        if data not in seen:
+                            self._postponed.append(data)
+                    else:
+                        first = False
+                        self._guarded(data, data.on_readable)
                 if mask & selectors.EVENT_WRITE and not data.closed:
                     self.dirty.add(data)
             elif data.active:

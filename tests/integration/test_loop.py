@@ -443,3 +443,49 @@ def test_a_reader_removed_by_another_in_the_same_pass_is_not_called(loop: Server
         for a, b in pairs:
             a.close()
             b.close()
+
+
+def test_connections_a_pass_has_no_time_for_are_read_first_in_the_next(
+    server: RunningServer, room: list[LineClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no budget at all, each pass reads one connection: all are served, in turn."""
+    import ircish.net.server as loop_module
+
+    alice, bob, carol = room
+    monkeypatch.setattr(loop_module, "PASS_BUDGET", -1.0)
+    for i in range(20):
+        alice.send(f"PRIVMSG #t :a{i}")
+        bob.send(f"PRIVMSG #t :b{i}")
+        carol.send(f"PRIVMSG #t :c{i}")
+    for i in range(20):
+        carol.expect(rf"^:alice!\S+ PRIVMSG #t :a{i}$")
+        alice.expect(rf"^:bob!\S+ PRIVMSG #t :b{i}$")
+        bob.expect(rf"^:carol!\S+ PRIVMSG #t :c{i}$")
+    # and a newcomer is still accepted (one accept per pass at most)
+    late = server.irc("late")
+    late.close()
+
+
+def test_a_storm_of_refused_connections_logs_a_line_a_second(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from dataclasses import replace
+
+    from ircish.config import LimitsConfig
+
+    config = replace(Config(), limits=replace(LimitsConfig(), max_connections=1))
+    srv = RunningServer(config)
+    try:
+        first = srv.client()
+        first.send("PING :x")
+        first.expect("PONG")
+        with caplog.at_level(logging.WARNING, logger="ircish.net"):
+            for _ in range(30):
+                c = srv.client()
+                c.expect(r"^ERROR :Server is full")
+                c.close()
+        refused = [r for r in caplog.records if "refused connection" in r.getMessage()]
+        assert 1 <= len(refused) <= 3, [r.getMessage() for r in refused]
+        assert srv.server.metrics.connections_refused["server_full"] == 30
+    finally:
+        srv.stop()
