@@ -82,6 +82,11 @@ class Connection:
     def sendq_limit(self) -> int:
         return self.out.limit
 
+    @property
+    def queued_bytes(self) -> int:
+        """Output waiting to be sent (the memory report, ``STATS z``, reads it)."""
+        return self.out.size
+
     # -- Sink ---------------------------------------------------------------
 
     def write(self, data: bytes) -> None:
