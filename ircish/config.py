@@ -70,6 +70,19 @@ class LimitsConfig:
     max_room_name_length: int = field(default=50, metadata=_range(2, 200))
     max_topic_length: int = field(default=390, metadata=_range(1, 4000))
     max_rooms_per_user: int = field(default=50, metadata=_range(1, 10000))
+    #: Seconds an unused invitation (INVITE, which lets its target past +i) stays valid.
+    invite_expiry: float = field(default=3600.0, metadata=_range(1, 86400 * 30))
+    #: Pending invitations per room, and per inviter across rooms; past either the oldest goes.
+    max_invites_per_room: int = field(default=100, metadata=_range(1, 100000))
+    max_invites_per_user: int = field(default=50, metadata=_range(1, 100000))
+    #: Entries across a room's ban, exception and invite-exception lists (ISUPPORT MAXLIST).
+    max_list_entries: int = field(default=100, metadata=_range(1, 10000))
+    #: Nicknames one connection may watch with MONITOR (ISUPPORT MONITOR).
+    max_monitor: int = field(default=100, metadata=_range(1, 10000))
+    #: Departed or renamed nicknames WHOWAS remembers; the oldest are forgotten first.
+    max_whowas: int = field(default=1000, metadata=_range(1, 1000000))
+    #: Rooms one account may register with ChanServ (as founder).
+    max_registered_rooms: int = field(default=15, metadata=_range(1, 100000))
     max_connections: int = field(default=20000, metadata=_range(1, 1000000))
     max_connections_per_ip: int = field(default=200, metadata=_range(1, 1000000))
     limit_loopback: bool = False

@@ -42,6 +42,8 @@ log = logging.getLogger("ircish.session")
 
 _ping_tokens = itertools.count(1)
 _DANGEROUS = {0: " ", 0x0D: " "}
+#: Longest verb a FAIL reply echoes (the longest command is shorter): longer ones become "*".
+_MAX_VERB = 20
 
 
 #: Lines one connection may have handled in one loop pass; the rest wait for the next.
@@ -68,7 +70,11 @@ def _verb_of(line: str) -> str:
             words.pop(0)
     verb = words[0].upper() if words else ""
     # Only a real command name may be echoed: anything else could break the reply line.
-    if verb.isascii() and (verb.isalpha() or (len(verb) == 3 and verb.isdigit())):
+    if (
+        len(verb) <= _MAX_VERB
+        and verb.isascii()
+        and (verb.isalpha() or (len(verb) == 3 and verb.isdigit()))
+    ):
         return verb
     return "*"
 

@@ -46,6 +46,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 import scramp
+from scramp.utils import saslprep
 
 from ircish.core import registered, replay, state
 from ircish.core.confusables import skeleton
@@ -299,6 +300,15 @@ def password_problem(chat: Chat, password: str) -> tuple[str, str] | None:
         return "UNACCEPTABLE_PASSWORD", f"Passwords may have at most {MAX_PASSWORD_BYTES} bytes"
     if password == "*" or any(ch.isspace() or not ch.isprintable() for ch in password):
         return "UNACCEPTABLE_PASSWORD", "Passwords may not contain spaces or control characters"
+    try:
+        # SCRAM credentials are made from the SASLprep form (RFC 4013), which refuses some
+        # printable text: U+FFFD (what invalid UTF-8 from netcat becomes), mixed-direction text.
+        saslprep(password)
+    except scramp.ScramException:
+        return "UNACCEPTABLE_PASSWORD", (
+            "Passwords may not contain U+FFFD, mixed left-to-right and right-to-left text "
+            "or other characters SASL cannot carry (RFC 4013)"
+        )
     return None
 
 

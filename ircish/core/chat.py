@@ -75,7 +75,7 @@ class Chat:
         #: Folded nickname -> local clients that MONITOR it.
         self.monitors: dict[str, set[Client]] = {}
         #: Recent users who left or changed nick, newest last (WHOWAS).
-        self.whowas = state.new_whowas()
+        self.whowas = state.new_whowas(config.limits.max_whowas)
         #: Pipeline hooks: history (set by ``attach_storage``) and, later, other processes.
         self.store: Hook | None = None
         self.publish: Hook | None = None

@@ -28,6 +28,7 @@ from ircish.core.handlers import (
     rooms,
     server,
     services,
+    stats,
     users,
 )
 from ircish.errors import CommandError
@@ -91,6 +92,7 @@ COMMANDS: dict[str, CommandSpec] = {
     "KILL": CommandSpec(oper.handle_kill, 2),
     "WALLOPS": CommandSpec(oper.handle_wallops, 1),
     "REHASH": CommandSpec(rehash.handle_rehash, 0),
+    "STATS": CommandSpec(stats.handle_stats, 0, cost=2),
     "MONITOR": CommandSpec(monitor.handle_monitor, 1, cost=2),
     "SETNAME": CommandSpec(users.handle_setname, 1),
     "CHGHOST": CommandSpec(users.handle_chghost, 2),

@@ -103,6 +103,14 @@ def forget_account(chat: Chat, account: str) -> None:
             update(chat, rec)
 
 
+def founded_by(chat: Chat, account: str) -> int:
+    """How many registered rooms ``account`` founded (reads every record: for CS REGISTER)."""
+    if chat.storage is None or not chat.registered_rooms:
+        return 0
+    key = fold(account)
+    return sum(1 for rec in chat.storage.rooms() if fold(rec.founder) == key)
+
+
 def update(chat: Chat, rec: RoomRecord) -> None:
     """Store a changed record (founder or access list)."""
     if chat.storage is not None:

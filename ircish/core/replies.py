@@ -49,10 +49,10 @@ def _isupport_tokens(config: Config, history: bool = True) -> tuple[str, ...]:
         "EXCEPTS=e",
         "INVEX=I",
         f"KICKLEN={lim.max_topic_length}",
-        "MAXLIST=beI:100",
+        f"MAXLIST=beI:{lim.max_list_entries}",
         "MAXTARGETS=4",
         "MODES=4",
-        f"MONITOR={MONITOR_LIMIT}",
+        f"MONITOR={lim.max_monitor}",
         *msgreftypes,
         f"NAMELEN={MAX_REALNAME}",
         f"NETWORK={config.server.network}",
@@ -69,8 +69,6 @@ def _isupport_tokens(config: Config, history: bool = True) -> tuple[str, ...]:
 
 #: Longest realname (ISUPPORT ``NAMELEN``).
 MAX_REALNAME = 100
-#: Nicknames one connection may MONITOR (ISUPPORT ``MONITOR``).
-MONITOR_LIMIT = 100
 
 
 def send_isupport(chat: Chat, client: Client) -> None:

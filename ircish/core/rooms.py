@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Hashable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ircish.core.events import ToRoom
 from ircish.core.names import fold, mask_matches
@@ -41,7 +42,6 @@ class Room:
         "audience",
         "created",
         "folded",
-        "invited",
         "key",
         "limit",
         "lists",
@@ -69,9 +69,6 @@ class Room:
         self.limit = 0
         #: Mask lists by mode letter: "b" bans, "e" ban exceptions, "I" invite exceptions.
         self.lists: dict[str, dict[str, ListEntry]] = {"b": {}, "e": {}, "I": {}}
-        #: Uids of users invited past +i, oldest first (dropped when they join or leave).
-        #: Uids, not nicknames: an invitation must not pass to the next user of a nick.
-        self.invited: dict[str, None] = {}
         self._targets: dict[Hashable, list[Client]] | None = None
         #: The audience of the whole room, made once: every room message uses it.
         self.audience = ToRoom(self.folded)
@@ -163,13 +160,137 @@ class Room:
         return ("+" + letters, *args)
 
 
-class RoomRegistry:
-    """Rooms by case-folded name; a room exists while it has members."""
+class Invitation:
+    """One pending invitation past +i: who may join which room, until when, thanks to whom."""
 
-    __slots__ = ("_by_name",)
+    __slots__ = ("expires", "invitee", "inviter", "room")
+
+    def __init__(self, room: str, invitee: str, inviter: str, expires: float) -> None:
+        self.room = room
+        self.invitee = invitee
+        self.inviter = inviter
+        self.expires = expires
+
+
+class Invitations:
+    """Pending invitations, bounded: they expire, and rooms and inviters hold a few each.
+
+    Keys are folded room names and uids, not nicknames: an invitation must not
+    pass to the next user of a nick. One invitation is indexed four ways, so
+    that every bound costs O(1) per change: all of them oldest first (which is
+    also soonest to expire, so ``sweep`` pops only what expired), per room and
+    per inviter oldest first (their caps drop the oldest), and per invitee
+    (whose invitations go when they quit). An invitation ends when it is used
+    (the invitee joins), when the invitee leaves the room or the network,
+    when it expires, when a cap pushes it out, or with its room.
+    """
+
+    __slots__ = ("_all", "_by_invitee", "_by_inviter", "_by_room")
+
+    def __init__(self) -> None:
+        self._all: OrderedDict[tuple[str, str], Invitation] = OrderedDict()
+        self._by_room: dict[str, dict[str, Invitation]] = {}
+        self._by_inviter: dict[str, dict[tuple[str, str], Invitation]] = {}
+        self._by_invitee: dict[str, dict[str, Invitation]] = {}
+
+    def __len__(self) -> int:
+        return len(self._all)
+
+    def add(
+        self,
+        room: str,
+        invitee: str,
+        inviter: str,
+        expires: float,
+        *,
+        per_room: int,
+        per_inviter: int,
+    ) -> None:
+        """Invite ``invitee`` to ``room`` until ``expires``; past a cap, the oldest goes."""
+        self.discard(room, invitee)
+        inv = Invitation(room, invitee, inviter, expires)
+        key = (room, invitee)
+        self._all[key] = inv
+        in_room = self._by_room.setdefault(room, {})
+        in_room[invitee] = inv
+        by_inviter = self._by_inviter.setdefault(inviter, {})
+        by_inviter[key] = inv
+        self._by_invitee.setdefault(invitee, {})[room] = inv
+        while len(in_room) > per_room:
+            self._remove(next(iter(in_room.values())))
+        while len(by_inviter) > per_inviter:
+            self._remove(next(iter(by_inviter.values())))
+
+    def valid(self, room: str, invitee: str, now: float) -> bool:
+        """Whether ``invitee`` holds an invitation to ``room`` that has not expired."""
+        inv = self._all.get((room, invitee))
+        return inv is not None and inv.expires > now
+
+    def discard(self, room: str, invitee: str) -> None:
+        """The invitation is used or void (the invitee joined or left the room)."""
+        inv = self._all.get((room, invitee))
+        if inv is not None:
+            self._remove(inv)
+
+    def forget_user(self, uid: str) -> None:
+        """The user left the network: their invitations are void (those they made stand)."""
+        for inv in list(self._by_invitee.get(uid, {}).values()):
+            self._remove(inv)
+
+    def forget_room(self, room: str) -> None:
+        """The room is gone, and with it every invitation to it."""
+        for inv in list(self._by_room.get(room, {}).values()):
+            self._remove(inv)
+
+    def in_room(self, room: str) -> int:
+        """Pending invitations to one room (expired ones included until swept)."""
+        return len(self._by_room.get(room, ()))
+
+    def sweep(self, now: float) -> int:
+        """Forget expired invitations; return how many went.
+
+        The oldest come first, and they expire first (while the expiry time
+        stays the same), so this stops at the first one still valid.
+        """
+        swept = 0
+        everything = self._all
+        while everything:
+            # An OrderedDict: its first item is found in O(1) however many went before.
+            inv = next(iter(everything.values()))
+            if inv.expires > now:
+                break
+            self._remove(inv)
+            swept += 1
+        return swept
+
+    def _remove(self, inv: Invitation) -> None:
+        key = (inv.room, inv.invitee)
+        del self._all[key]
+        _pop(self._by_room, inv.room, inv.invitee)
+        _pop(self._by_inviter, inv.inviter, key)
+        _pop(self._by_invitee, inv.invitee, inv.room)
+
+
+def _pop(index: dict[str, dict[Any, Invitation]], outer: str, inner: Any) -> None:
+    """Remove one entry of a two-level index, and the inner dict once it is empty."""
+    entries = index[outer]
+    del entries[inner]
+    if not entries:
+        del index[outer]
+
+
+class RoomRegistry:
+    """Rooms by case-folded name; a room exists while it has members.
+
+    The registry also holds the pending invitations, which name rooms and
+    users by key: they end with their room.
+    """
+
+    __slots__ = ("_by_name", "invitations")
 
     def __init__(self) -> None:
         self._by_name: dict[str, Room] = {}
+        self.invitations = Invitations()
 
     def __len__(self) -> int:
         return len(self._by_name)
@@ -195,3 +316,4 @@ class RoomRegistry:
     def discard_if_empty(self, room: Room) -> None:
         if not room.members and self._by_name.get(room.folded) is room:
             del self._by_name[room.folded]
+            self.invitations.forget_room(room.folded)

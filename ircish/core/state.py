@@ -52,12 +52,6 @@ def bot_tags(user: User) -> tuple[tuple[str, str], ...]:
     return BOT_TAG if "B" in user.modes else ()
 
 
-#: WHOWAS remembers this many departed or renamed nicknames.
-WHOWAS_SIZE = 1000
-#: Pending invitations kept per room; the oldest are forgotten first.
-MAX_INVITES_PER_ROOM = 100
-
-
 @dataclass(frozen=True, slots=True)
 class WhowasEntry:
     nick: str
@@ -68,8 +62,9 @@ class WhowasEntry:
     when: float
 
 
-def new_whowas() -> deque[WhowasEntry]:
-    return deque(maxlen=WHOWAS_SIZE)
+def new_whowas(size: int) -> deque[WhowasEntry]:
+    """The WHOWAS memory: ``size`` entries (``[limits] max_whowas``), the oldest forgotten."""
+    return deque(maxlen=size)
 
 
 # -- connections and registration -----------------------------------------------
@@ -135,7 +130,7 @@ def join(chat: Chat, user: User, name: str) -> Room:
     if created and room.folded in chat.registered_rooms:
         registered.restore(chat, room)
         status = ""
-    room.invited.pop(user.uid, None)
+    chat.rooms.invitations.discard(room.folded, user.uid)
     room.add_member(user, status)
     chat.emit(
         Join(user.mask, user.nick, room.name, user.account or "*", user.realname),
@@ -150,7 +145,7 @@ def join(chat: Chat, user: User, name: str) -> Room:
 
 def _leave(chat: Chat, user: User, room: Room) -> None:
     room.remove_member(user)
-    room.invited.pop(user.uid, None)
+    chat.rooms.invitations.discard(room.folded, user.uid)
     chat.rooms.discard_if_empty(room)
     for client in user.clients:
         if client.current_room is room:
@@ -277,10 +272,18 @@ def change_room_modes(chat: Chat, user: User, room: Room, changes: list[RoomChan
 def invite(chat: Chat, user: User, target: User, name: str, room: Room | None) -> None:
     """``user`` invites ``target`` to ``name`` (``room`` if it exists)."""
     if room is not None:
-        room.invited.pop(target.uid, None)
-        if len(room.invited) >= MAX_INVITES_PER_ROOM:
-            del room.invited[next(iter(room.invited))]
-        room.invited[target.uid] = None
+        limits = chat.config.limits
+        now = chat.clock()
+        invitations = chat.rooms.invitations
+        invitations.sweep(now)
+        invitations.add(
+            room.folded,
+            target.uid,
+            user.uid,
+            now + limits.invite_expiry,
+            per_room=limits.max_invites_per_room,
+            per_inviter=limits.max_invites_per_user,
+        )
     event = Invite(user.mask, user.nick, target.nick, name)
     chat.emit(event, ToUsers((target.uid,)), tags=bot_tags(user))
     if room is not None:
@@ -304,8 +307,9 @@ def quit(chat: Chat, user: User, reason: str) -> None:
     )
     for room in list(user.rooms.values()):
         room.remove_member(user)
-        room.invited.pop(user.uid, None)
         chat.rooms.discard_if_empty(room)
+    # Invitations to rooms the user was not in go too: nobody else can use them.
+    chat.rooms.invitations.forget_user(user.uid)
     chat.users.remove(user)
     user.registered = False
     if "i" in user.modes:

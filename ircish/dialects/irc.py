@@ -226,6 +226,10 @@ class IrcDialect:
         line = self.render_line(env, client)
         if line is None:
             return b""
+        if len(line) > MAX_LINE // 4:
+            # Whatever a reply echoes, no line may pass IRC's 512 bytes (relayed text is cut
+            # already; a numeric or FAIL with a long parameter is cut here).
+            line = "\r\n".join(map(_fit, line.split("\r\n")))
         caps = client.caps
         tags = ""
         if "server-time" in caps:

@@ -359,6 +359,12 @@ def _wallops(args: str, client: Client) -> Command:
     return Command("WALLOPS", (args,))
 
 
+def _stats(args: str, client: Client) -> Command:
+    if not args.strip():
+        raise _usage("stats")
+    return Command("STATS", (args.split(maxsplit=1)[0],))
+
+
 def _setname(args: str, client: Client) -> Command:
     if not args.strip():
         raise _usage("setname")
@@ -492,6 +498,7 @@ SLASH_COMMANDS: dict[str, SlashCommand] = {
     "kill": SlashCommand(_kill, "/kill NICK REASON", "disconnect a user (server operators)"),
     "wallops": SlashCommand(_wallops, "/wallops TEXT", "message users with mode +w (operators)"),
     "rehash": SlashCommand(_rehash, "/rehash", "reload the configuration file (operators)"),
+    "stats": SlashCommand(_stats, "/stats LETTER", "server statistics; z: memory (operators)"),
     "quit": SlashCommand(_quit, "/quit [reason]", "leave the server", pre_registration=True),
     "pass": SlashCommand(
         _pass,
@@ -695,6 +702,8 @@ NUMERIC_FORMATS: dict[str, NumericFormatter] = {
     n.ERR_UNKNOWNMODE: lambda p: f"! Unknown mode letter {p[0]} (see /help modes)",
     n.RPL_WHOWASUSER: lambda p: f"*** {p[0]} was {p[1]}@{p[2]}" + (f" ({p[4]})" if p[4] else ""),
     n.RPL_ENDOFWHOWAS: lambda p: f"*** End of /whowas {p[0]}",
+    n.RPL_STATSDEBUG: lambda p: f"*** {p[-1]}",
+    n.RPL_ENDOFSTATS: lambda p: f"*** End of /stats {p[0]}",
     n.ERR_WASNOSUCHNICK: lambda p: f"! No one called {p[0]} was here recently",
     n.RPL_LINKS: lambda p: f"*** Server {p[0]}: {p[2].partition(' ')[2]}",
     n.RPL_ENDOFLINKS: lambda p: None,

@@ -87,6 +87,11 @@ class Connection:
         """Whether anything is still waiting to be sent."""
         return bool(self.out.chunks)
 
+    @property
+    def queued_bytes(self) -> int:
+        """Output waiting to be sent (the memory report, ``STATS z``, reads it)."""
+        return self.out.size
+
     # -- Sink ---------------------------------------------------------------
 
     def write(self, data: bytes) -> None:

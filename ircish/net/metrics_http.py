@@ -88,7 +88,7 @@ class ServerCollector(Collector):
         yield gauge(
             "queued_bytes",
             "Bytes waiting in client connections' send queues.",
-            sum(conn.out.size for conn in server.connections.values()),
+            sum(conn.queued_bytes for conn in server.connections.values()),
         )
         yield counter(
             "flood_delays", "Times flood control held a connection's lines back.", m.flood_delays

@@ -86,6 +86,10 @@ class TlsConnection(Connection):
     def has_output(self) -> bool:
         return bool(self.out.chunks or self.encrypted.chunks or self.outgoing.pending)
 
+    @property
+    def queued_bytes(self) -> int:
+        return self.out.size + self.encrypted.size + self.outgoing.pending
+
     def on_readable(self) -> None:
         try:
             data = self.sock.recv(RECV_SIZE)

@@ -163,12 +163,12 @@ def test_whowas_bad_input(net: MemoryNetwork, line: str, expected: list[str]) ->
 
 
 def test_whowas_is_bounded(net: MemoryNetwork) -> None:
-    assert net.chat.whowas.maxlen == state.WHOWAS_SIZE
-    for i in range(state.WHOWAS_SIZE):
+    assert net.chat.whowas.maxlen == net.config.limits.max_whowas
+    for i in range(net.config.limits.max_whowas):
         net.chat.whowas.append(state.WhowasEntry(f"old{i}", f"old{i}", "u", "h", "r", net.now))
     alice = net.irc("alice")
     net.irc("bob").send("QUIT")
-    assert len(net.chat.whowas) == state.WHOWAS_SIZE
+    assert len(net.chat.whowas) == net.config.limits.max_whowas
     alice.send("WHOWAS old0")
     assert codes(alice.lines()) == ["406", "369"]
     alice.send("WHOWAS bob")

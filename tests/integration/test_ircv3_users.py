@@ -12,16 +12,18 @@ from dataclasses import replace
 
 import pytest
 
-from ircish.config import Config
+from ircish.config import Config, LimitsConfig
 from ircish.core import state
 from ircish.core.caps import CAPABILITIES
 from ircish.core.command import Command
-from ircish.core.replies import MAX_REALNAME, MONITOR_LIMIT
+from ircish.core.replies import MAX_REALNAME
 from ircish.dialects.plain import SLASH_COMMANDS, parse_plain
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
 from ircish.protocol.message import Message
 from tests.helpers import MemoryClient, MemoryNetwork, drain
+
+MONITOR_LIMIT = LimitsConfig().max_monitor
 
 SERVER = "ircish.local"
 LOCAL = "127.0.0.1"

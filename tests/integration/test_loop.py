@@ -15,11 +15,13 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import pytest
 
-from ircish.config import Config, StorageConfig
+import ircish.net.server as loop_module
+from ircish.config import Config, LimitsConfig, StorageConfig
 from ircish.net.connection import Connection
 from ircish.net.outqueue import OutputQueue, Sendable
 from ircish.net.server import Server
@@ -449,8 +451,6 @@ def test_connections_a_pass_has_no_time_for_are_read_first_in_the_next(
     server: RunningServer, room: list[LineClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With no budget at all, each pass reads one connection: all are served, in turn."""
-    import ircish.net.server as loop_module
-
     alice, bob, carol = room
     monkeypatch.setattr(loop_module, "PASS_BUDGET", -1.0)
     for i in range(20):
@@ -469,10 +469,6 @@ def test_connections_a_pass_has_no_time_for_are_read_first_in_the_next(
 def test_a_storm_of_refused_connections_logs_a_line_a_second(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from dataclasses import replace
-
-    from ircish.config import LimitsConfig
-
     config = replace(Config(), limits=replace(LimitsConfig(), max_connections=1))
     srv = RunningServer(config)
     try:

@@ -13,7 +13,6 @@ import logging
 import pytest
 
 from ircish.core import events as ev
-from ircish.core.state import MAX_INVITES_PER_ROOM
 from ircish.protocol.message import Message
 from tests.helpers import MemoryClient, MemoryNetwork, drain
 
@@ -166,20 +165,6 @@ def test_an_invitation_dies_with_its_user(net: MemoryNetwork, locked: MemoryClie
     again = net.irc("bob")
     again.send("JOIN #sec")
     assert again.lines() == [":ircish.local 473 bob #sec :Cannot join channel (+i)"]
-
-
-def test_the_oldest_invitation_is_forgotten_first(net: MemoryNetwork, locked: MemoryClient) -> None:
-    guests = [net.irc(f"g{i}") for i in range(MAX_INVITES_PER_ROOM + 1)]
-    for guest in guests:
-        locked.send(f"INVITE {guest.user.nick} #sec")
-    drain(locked, *guests)
-    room = net.chat.rooms.get("#sec")
-    assert room is not None and len(room.invited) == MAX_INVITES_PER_ROOM
-    guests[0].send("JOIN #sec")
-    assert guests[0].lines() == [":ircish.local 473 g0 #sec :Cannot join channel (+i)"]
-    for guest in (guests[1], guests[-1]):
-        guest.send("JOIN #sec")
-        assert " JOIN #sec" in guest.lines()[0]
 
 
 # -- one failed rendering costs one item ---------------------------------------------

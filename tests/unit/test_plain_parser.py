@@ -255,6 +255,9 @@ CASES: list[tuple[str, str, Expected]] = [
     ("room", "/kill bob", usage("kill")),
     ("room", "/wallops hi all", C("WALLOPS", "hi all")),
     ("room", "/wallops", usage("wallops")),
+    ("room", "/stats z", C("STATS", "z")),
+    ("room", "/stats z more", C("STATS", "z")),
+    ("room", "/stats", usage("stats")),
     # -- bans, WHOWAS, INFO -----------------------------------------------------------
     ("room", "/ban bob", C("MODE", "#lobby", "+b", "bob!*@*")),
     ("room", "/ban #dev *!*@bad.host", C("MODE", "#dev", "+b", "*!*@bad.host")),
@@ -364,6 +367,7 @@ def test_alias_targets_exist(alias: str) -> None:
 #: Arguments that make each command parse (the others parse without any).
 ARGS_THAT_PARSE = {
     "nick": " bob",
+    "stats": " z",
     "join": " #a",
     "msg": " bob hi",
     "notice": " bob hi",

@@ -139,6 +139,12 @@ def _register(chat: Chat, client: Client, args: list[str]) -> None:
         raise ServiceError(f"Channel {room.name} is already registered")
     if not room.is_op(user):
         raise ServiceError(f"You must be an operator of {room.name} to register it")
+    limit = chat.config.limits.max_registered_rooms
+    if registered.founded_by(chat, account) >= limit:
+        raise ServiceError(
+            f"{account} already founded {limit} registered channels, the most one account "
+            "may have; unregister one first"
+        )
     registered.register(chat, room, account)
     _say(chat, client, f"Channel {room.name} successfully registered; {account} is its founder")
 

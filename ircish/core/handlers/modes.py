@@ -28,8 +28,6 @@ _MEMBER_MODES = frozenset("ov")
 _SELF_MODES = frozenset("iwB")
 #: Modes with a parameter honoured per MODE command (ISUPPORT ``MODES=4``); later ones are ignored.
 MAX_PARAM_MODES = 4
-#: Entries across a room's b, e and I lists (ISUPPORT ``MAXLIST=beI:100``).
-MAX_LIST_ENTRIES = 100
 
 
 def handle_mode(chat: Chat, client: Client, cmd: Command) -> None:
@@ -164,7 +162,7 @@ def _changes(
                 continue
             mask = canonical_mask(raw)
             if adding:
-                if entries >= MAX_LIST_ENTRIES:
+                if entries >= chat.config.limits.max_list_entries:
                     chat.numeric(
                         client,
                         n.ERR_BANLISTFULL,

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from ircish.core.command import Command
 from ircish.core.names import fold, normalize, valid_nick
-from ircish.core.replies import MONITOR_LIMIT
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
 
@@ -70,6 +69,7 @@ def unwatch(chat: Chat, client: Client, folded: str) -> None:
 
 def _add(chat: Chat, client: Client, targets: list[str]) -> None:
     max_nick = chat.config.limits.max_nick_length
+    limit = chat.config.limits.max_monitor
     online: list[str] = []
     offline: list[str] = []
     full_from: int | None = None
@@ -80,7 +80,7 @@ def _add(chat: Chat, client: Client, targets: list[str]) -> None:
             continue
         folded = fold(nick)
         if folded not in client.monitoring:
-            if len(client.monitoring) >= MONITOR_LIMIT:
+            if len(client.monitoring) >= limit:
                 full_from = i
                 break
             watch(chat, client, folded)
@@ -97,7 +97,7 @@ def _add(chat: Chat, client: Client, targets: list[str]) -> None:
         chat.numeric(
             client,
             n.ERR_MONLISTFULL,
-            str(MONITOR_LIMIT),
+            str(limit),
             ",".join(targets[full_from:]),
             n.ERROR_TEXT[n.ERR_MONLISTFULL],
         )

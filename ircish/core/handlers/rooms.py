@@ -71,7 +71,7 @@ def check_can_join(chat: Chat, user: User, room: Room, key: str, access: str = "
     ``access``: the status a registered room's access list gives the user's
     account; as in ergo, "o" passes every restriction and "v" passes +i.
     """
-    if user.uid in room.invited or access == "o":
+    if access == "o" or chat.rooms.invitations.valid(room.folded, user.uid, chat.clock()):
         return  # An invitation overrides every restriction, as in ergo.
     if "i" in room.modes and not access and not room.invite_excepted(user):
         raise CommandError(n.ERR_INVITEONLYCHAN, room.name)
