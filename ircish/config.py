@@ -20,6 +20,9 @@ from typing import Any, Literal
 from ircish.core.names import valid_room_name
 from ircish.core.passwords import is_argon2_hash
 
+#: Shortest ``[server] cloak_secret`` accepted.
+MIN_CLOAK_SECRET = 16
+
 
 class ConfigError(Exception):
     """The configuration is invalid; the message names the key."""
@@ -59,6 +62,10 @@ class ServerConfig:
     default_room: str = "#lobby"
     #: Whether IRC clients are also put into the default room.
     auto_join_irc: bool = False
+    #: Others see an HMAC cloak of a user's address instead of the address (operators see both).
+    cloaks: bool = True
+    #: The cloak key; "" makes one at the first start and keeps it in the storage.
+    cloak_secret: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +115,8 @@ class LimitsConfig:
     flood_backlog: int = field(default=400, metadata=_range(1, 100000))
     #: Whether server operators are exempt from flood control.
     flood_exempt_operators: bool = True
+    #: K-lines and D-lines kept at most (together).
+    max_bans: int = field(default=10000, metadata=_range(1, 1000000))
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,6 +362,13 @@ def _validate_semantics(cfg: Config) -> None:
         raise ConfigError(f"server.name: expected a name without spaces, got {cfg.server.name!r}")
     if cfg.metrics.listen:
         parse_listen(cfg.metrics.listen, "metrics.listen")
+    secret = cfg.server.cloak_secret
+    if secret and len(secret) < MIN_CLOAK_SECRET:
+        # The value is not shown: it is a secret.
+        raise ConfigError(
+            f"server.cloak_secret: expected at least {MIN_CLOAK_SECRET} characters (a short "
+            'key lets anyone turn cloaks back into addresses), or "" to make one'
+        )
     _validate_operators(cfg.operators)
     _validate_tls(cfg)
 

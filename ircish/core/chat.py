@@ -26,8 +26,10 @@ from typing import Any, TypeVar
 
 from ircish import __version__
 from ircish.config import Config
-from ircish.core import accounts, history, pipeline, registered, state
+from ircish.core import accounts, bans, history, pipeline, registered, state
+from ircish.core.bans import BanList
 from ircish.core.clients import Client, Sink
+from ircish.core.cloaks import Cloaks, normalize_ip
 from ircish.core.command import Command
 from ircish.core.dialect import Dialect
 from ircish.core.dispatch import dispatch
@@ -98,6 +100,12 @@ class Chat:
         self.accounts = accounts.AccountState()
         #: Totals for the metrics endpoint (``ircish.metrics``): plain ints, added to in place.
         self.metrics = Counters()
+        #: K-lines and D-lines (``ircish.core.bans``); stored when storage is attached.
+        self.bans = BanList(config.limits.max_bans, clock)
+        #: The host others see for an address (``ircish.core.cloaks``).
+        self.cloaks = Cloaks(
+            config.server.cloaks, config.server.cloak_secret, config.server.network
+        )
         self._out: Outbox | None = None
 
     def attach_storage(self, storage: Storage) -> None:
@@ -105,6 +113,8 @@ class Chat:
         self.storage = storage
         registered.load(self)
         accounts.load(self)
+        self.cloaks.adopt_stored_secret(storage)
+        bans.load(self)
         if self.config.history.enabled:
             self.store = functools.partial(history.record, self)
         retention = self.config.history
@@ -250,7 +260,7 @@ class Chat:
     ) -> Client:
         """A new connection; its user has no nickname yet."""
         when = self.clock() if now is None else now
-        user = User(host, when)
+        user = User(self.cloaks.host_for(host), when, ip=normalize_ip(host) or host)
         client = Client(user, sink, dialect, when, secure)
         user.clients.append(client)
         self.clients.add(client)
@@ -272,7 +282,7 @@ class Chat:
             if user.registered and not user.clients:
                 state.quit(self, user, reason)
                 # %r: the reason is the user's text, and a log file must not carry their escapes.
-                log.info("%s (%s) quit: %r", user.nick, user.host, reason)
+                log.info("%s (%s) quit: %r", user.nick, user.ip, reason)
             if tell_user:
                 self.reply(client, Closing(reason))
             self.clients.discard(client)

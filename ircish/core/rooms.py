@@ -114,7 +114,13 @@ class Room:
     # -- mask lists -----------------------------------------------------------
 
     def _listed(self, letter: str, user: User) -> bool:
-        return any(mask_matches(e.mask, user.mask) for e in self.lists[letter].values())
+        # The shown (cloaked) mask, and the real one: operators may ban by either.
+        entries = self.lists[letter].values()
+        if any(mask_matches(e.mask, user.mask) for e in entries):
+            return True
+        return user.real_mask is not user.mask and any(
+            mask_matches(e.mask, user.real_mask) for e in entries
+        )
 
     def is_banned(self, user: User) -> bool:
         """Matched by a ban (+b) and by no exception (+e)."""

@@ -60,6 +60,8 @@ class WhowasEntry:
     host: str
     realname: str
     when: float
+    #: The real address (operators see it); ``host`` is what everyone saw.
+    ip: str = ""
 
 
 def new_whowas(size: int) -> deque[WhowasEntry]:
@@ -112,7 +114,9 @@ def notify_monitors(chat: Chat, user: User, *, online: bool, nick: str = "") -> 
 
 def _remember(chat: Chat, user: User) -> None:
     chat.whowas.append(
-        WhowasEntry(user.nick, user.folded, user.username, user.host, user.realname, chat.clock())
+        WhowasEntry(
+            user.nick, user.folded, user.username, user.host, user.realname, chat.clock(), user.ip
+        )
     )
 
 

@@ -1,4 +1,4 @@
-"""What the core needs of persistent storage: accounts, registered rooms, history.
+"""What the core needs of persistent storage: accounts, rooms, history, server bans.
 
 Theory of operation: the core never touches a disk. It talks to one object
 with this interface, plugged in when the server starts (``Chat.storage``):
@@ -92,6 +92,21 @@ class RoomRecord:
     lists: dict[str, list[ListEntry]] = field(default_factory=dict)
     #: Folded account name -> status letter applied on join ("o" or "v").
     access: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerBan:
+    """A K-line (``kind`` "K": a ``nick!user@host`` glob) or a D-line ("D": an IP or CIDR)."""
+
+    kind: str
+    #: K: the canonical mask as set; D: the address or network as shown (``10.0.0.0/8``).
+    mask: str
+    reason: str
+    #: The nickname of the operator who set it.
+    set_by: str
+    set_at: float
+    #: When it stops applying; 0 for never.
+    expires: float = 0.0
 
 
 class Storage(Protocol):
@@ -192,3 +207,21 @@ class Storage(Protocol):
     def read_marker(self, account: str, target: str) -> float | None: ...
 
     def set_read_marker(self, account: str, target: str, time: float) -> None: ...
+
+    # -- server bans (K-lines and D-lines) ------------------------------------------
+
+    def bans(self) -> list[ServerBan]:
+        """Every stored ban, expired ones included (the caller drops those)."""
+        ...
+
+    def save_ban(self, key: str, ban: ServerBan) -> None:
+        """Add or replace the ban of that kind under ``key`` (its folded mask or network)."""
+        ...
+
+    def delete_ban(self, kind: str, key: str) -> None: ...
+
+    # -- small server settings (the generated cloak secret) --------------------------
+
+    def meta(self, key: str) -> str | None: ...
+
+    def save_meta(self, key: str, value: str) -> None: ...

@@ -1,7 +1,9 @@
 """Users as others know them, and the nickname index.
 
 A ``User`` is the identity other users see: nickname, username, host,
-realname, modes, away state and rooms. How a user is reached is not here:
+realname, modes, away state and rooms. The host is what others are shown
+(a cloak of the address, ``ircish.core.cloaks``); the address itself is
+``ip``, for operators, server bans and logs. How a user is reached is not here:
 each local connection is a ``Client`` (``ircish.core.clients``), and a user
 has zero local clients (a user of another server process, later), one, or
 several (one account on two devices).
@@ -35,9 +37,11 @@ class User:
         "clients",
         "folded",
         "host",
+        "ip",
         "mask",
         "modes",
         "nick",
+        "real_mask",
         "realname",
         "registered",
         "rooms",
@@ -47,9 +51,11 @@ class User:
         "username",
     )
 
-    def __init__(self, host: str, now: float, uid: str | None = None) -> None:
+    def __init__(self, host: str, now: float, uid: str | None = None, ip: str = "") -> None:
         self.uid = uid or f"{_NODE}-{next(_ids)}"
+        #: What others see (a cloak); ``ip`` is the real address (the host when not given).
         self.host = host
+        self.ip = ip or host
         self.nick = "*"
         self.folded = ""
         #: The look-alike key of the nick (``ircish.core.confusables``), set with it.
@@ -57,6 +63,9 @@ class User:
         self.username = ""
         self.realname = ""
         self.mask = "*"
+        #: The mask with the real address: what server bans, room bans and operator
+        #: host masks are matched against besides ``mask``.
+        self.real_mask = "*"
         self.account = ""
         self.registered = False
         #: User mode letters: "i" invisible, "o" operator, "w" wallops, "B" bot.
@@ -77,7 +86,9 @@ class User:
         self.update_mask()
 
     def update_mask(self) -> None:
-        self.mask = f"{self.nick}!{self.username or '~u'}@{self.host}"
+        prefix = f"{self.nick}!{self.username or '~u'}@"
+        self.mask = prefix + self.host
+        self.real_mask = self.mask if self.ip == self.host else prefix + self.ip
 
     def peers(self) -> set[User]:
         """Everyone who shares at least one room with this user, excluding them."""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ircish.config import Config
 from ircish.core import events as ev
+from ircish.core.bans import looks_like_duration
 from ircish.core.command import IGNORE, Command, Ignore
 from ircish.core.handlers.server import GENERAL_TOPICS, general_help
 from ircish.core.names import canonical_mask, fold, is_room_name
@@ -353,6 +354,45 @@ def _kill(args: str, client: Client) -> Command:
     return Command("KILL", (nick, reason.strip()))
 
 
+_BAN_WORDS = frozenset({"ANDKILL", "MYSELF"})
+
+
+def _ban_command(verb: str, name: str, args: str) -> Command:
+    """``[ANDKILL] [MYSELF] [DURATION] TARGET [reason...]``: the reason is one parameter."""
+    words = args.split()
+    i = 0
+    while i < len(words) and words[i].upper() in _BAN_WORDS:
+        i += 1
+    if i < len(words) and looks_like_duration(words[i]):
+        i += 1
+    if i >= len(words):
+        raise _usage(name)
+    head, reason = words[: i + 1], " ".join(words[i + 1 :])
+    return Command(verb, (*head, reason) if reason else tuple(head))
+
+
+def _kline(args: str, client: Client) -> Command:
+    return _ban_command("KLINE", "kline", args)
+
+
+def _dline(args: str, client: Client) -> Command:
+    return _ban_command("DLINE", "dline", args)
+
+
+def _unkline(args: str, client: Client) -> Command:
+    words = args.split()
+    if len(words) != 1:
+        raise _usage("unkline")
+    return Command("UNKLINE", (words[0],))
+
+
+def _undline(args: str, client: Client) -> Command:
+    words = args.split()
+    if len(words) != 1:
+        raise _usage("undline")
+    return Command("UNDLINE", (words[0],))
+
+
 def _wallops(args: str, client: Client) -> Command:
     if not args:
         raise _usage("wallops")
@@ -499,6 +539,16 @@ SLASH_COMMANDS: dict[str, SlashCommand] = {
     "wallops": SlashCommand(_wallops, "/wallops TEXT", "message users with mode +w (operators)"),
     "rehash": SlashCommand(_rehash, "/rehash", "reload the configuration file (operators)"),
     "stats": SlashCommand(_stats, "/stats LETTER", "server statistics; z: memory (operators)"),
+    "kline": SlashCommand(
+        _kline,
+        "/kline [DURATION] MASK|NICK [reason]",
+        "ban user@host (DURATION like 30m, 2h, 1d; none: for ever) (server operators)",
+    ),
+    "dline": SlashCommand(
+        _dline, "/dline [DURATION] IP|CIDR [reason]", "ban an address or network (operators)"
+    ),
+    "unkline": SlashCommand(_unkline, "/unkline MASK", "lift a K-line (server operators)"),
+    "undline": SlashCommand(_undline, "/undline IP|CIDR", "lift a D-line (server operators)"),
     "quit": SlashCommand(_quit, "/quit [reason]", "leave the server", pre_registration=True),
     "pass": SlashCommand(
         _pass,
@@ -678,6 +728,13 @@ NUMERIC_FORMATS: dict[str, NumericFormatter] = {
     n.RPL_LOGGEDIN: lambda p: None,
     n.RPL_LOGGEDOUT: lambda p: None,
     n.RPL_WHOISOPERATOR: lambda p: f"*** {p[0]} is an IRC operator",
+    n.RPL_WHOISACTUALLY: lambda p: f"*** {p[0]} is really {p[1]}",
+    n.RPL_STATSKLINE: lambda p: f"*** K-line {p[3]}@{p[1]}: {p[4]}",
+    n.RPL_STATSDLINE: lambda p: f"*** D-line {p[1]}: {p[2]}",
+    n.RPL_STATSOLINE: lambda p: f"*** Operator {p[3]} may connect from {p[1]}",
+    n.RPL_STATSUPTIME: lambda p: f"*** {p[0]}",
+    n.RPL_ENDOFSTATS: lambda p: f"*** End of /stats {p[0]}",
+    n.ERR_YOUREBANNEDCREEP: lambda p: f"! {p[0]}",
     n.ERR_NOPRIVILEGES: lambda p: "! Only server operators can do that (see /oper)",
     n.ERR_CANTKILLSERVER: lambda p: "! You cannot kill the server",
     # With its usual text, 464 answers /oper (a wrong server password has its own text).
@@ -703,7 +760,6 @@ NUMERIC_FORMATS: dict[str, NumericFormatter] = {
     n.RPL_WHOWASUSER: lambda p: f"*** {p[0]} was {p[1]}@{p[2]}" + (f" ({p[4]})" if p[4] else ""),
     n.RPL_ENDOFWHOWAS: lambda p: f"*** End of /whowas {p[0]}",
     n.RPL_STATSDEBUG: lambda p: f"*** {p[-1]}",
-    n.RPL_ENDOFSTATS: lambda p: f"*** End of /stats {p[0]}",
     n.ERR_WASNOSUCHNICK: lambda p: f"! No one called {p[0]} was here recently",
     n.RPL_LINKS: lambda p: f"*** Server {p[0]}: {p[2].partition(' ')[2]}",
     n.RPL_ENDOFLINKS: lambda p: None,

@@ -479,6 +479,10 @@ class Server:
         limits = self.config.limits
         ip = addr[0]
         sock.setblocking(False)
+        why = self.chat.bans.refuse_ip(ip)
+        if why:
+            self._refuse(sock, ip, why)
+            return
         if len(self.connections) >= limits.max_connections:
             self._refuse(sock, ip, "Server is full, try again later", "server_full")
             return

@@ -27,13 +27,13 @@ from typing import Any, Literal
 
 from ircish.config import StorageConfig
 from ircish.core.events import decode_event, encode_event
-from ircish.core.storage import Account, ListEntry, RoomRecord, StoredEvent
+from ircish.core.storage import Account, ListEntry, RoomRecord, ServerBan, StoredEvent
 from ircish.errors import StorageError
 
 log = logging.getLogger("ircish.storage")
 
 #: The schema this code writes; older files are migrated at start.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Searchable rows are indexed once this many are waiting, or after this many seconds:
 #: FTS5 in every per-pass commit would make it cost four times as much, and a small
 #: batch keeps each indexing pause short (about 10 us a row).
@@ -123,7 +123,25 @@ _MIGRATIONS: dict[int, list[str]] = {
             INSERT INTO events_text (events_text, rowid, text) VALUES ('delete', old.id, old.text);
         END""",
     ],
+    # Server bans (K-lines, D-lines), keyed by kind and folded mask or network; times in ms,
+    # expires 0 for never. Settings such as the generated cloak secret go in meta.
+    3: [
+        """CREATE TABLE server_bans (
+            kind TEXT NOT NULL,
+            key TEXT NOT NULL,
+            mask TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            set_by TEXT NOT NULL,
+            set_at INTEGER NOT NULL,
+            expires INTEGER NOT NULL,
+            PRIMARY KEY (kind, key)
+        )""",
+    ],
 }
+
+#: Settings (``meta``/``save_meta``) live in the meta table under this prefix, apart
+#: from the schema's own keys.
+_SETTING = "setting:"
 
 
 #: One encoder for every stored event: ``json.dumps`` with options builds one per call.
@@ -631,4 +649,37 @@ class SqliteStorage:
         self._write(
             "INSERT OR REPLACE INTO read_markers (account, target, time) VALUES (?, ?, ?)",
             (account, target, _ms(time)),
+        )
+
+    # -- server bans ------------------------------------------------------------------
+
+    def bans(self) -> list[ServerBan]:
+        rows = self._read(
+            "SELECT kind, mask, reason, set_by, set_at, expires FROM server_bans"
+            " ORDER BY set_at, kind, key"
+        )
+        return [
+            ServerBan(kind, mask, reason, set_by, set_at / 1000, expires / 1000)
+            for kind, mask, reason, set_by, set_at, expires in rows
+        ]
+
+    def save_ban(self, key: str, ban: ServerBan) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO server_bans (kind, key, mask, reason, set_by, set_at, expires)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (ban.kind, key, ban.mask, ban.reason, ban.set_by, _ms(ban.set_at), _ms(ban.expires)),
+        )
+
+    def delete_ban(self, kind: str, key: str) -> None:
+        self._write("DELETE FROM server_bans WHERE kind = ? AND key = ?", (kind, key))
+
+    # -- settings -----------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        rows = self._read("SELECT value FROM meta WHERE key = ?", (_SETTING + key,))
+        return str(rows[0][0]) if rows else None
+
+    def save_meta(self, key: str, value: str) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (_SETTING + key, value)
         )

@@ -58,7 +58,7 @@ def test_two_clients_and_a_netcat_user_chat_in_two_rooms_and_privately(
 
                 # A second room: bob joins #dev, alice switches there with Alt+3.
                 bob.send("/join #dev")
-                await alice.wait_text("bob (~plain@127.0.0.1) joined #dev", "#dev")
+                await alice.wait_text("bob (~plain@localhost) joined #dev", "#dev")
                 alice.type("\x1b3")
                 await wait_until(lambda: alice.model.current.name == "#dev", "Alt+3")
                 alice.type("/me waves in dev" + ENTER)

@@ -97,7 +97,7 @@ def test_real_client_in_a_real_terminal(server: RunningServer, tmux_client: Tmux
     assert re.search(r"alice │ 2:#lobby │ connected", rows[-2]), rows[-2]
     bob = server.plain("bob")
     try:
-        pane.wait(r"--> bob \(~plain@127\.0\.0\.1\) joined #lobby")
+        pane.wait(r"--> bob \(~plain@localhost\) joined #lobby")
         pane.type("hello from a real terminal")
         pane.keys("Enter")
         bob.expect(r"^\[#lobby\] <alice> hello from a real terminal$")

@@ -89,7 +89,7 @@ def test_sasl_scram_sha_256_with_scramp(server: RunningServer, clients: list[Lin
     # scramp checks the server's signature: a server without the key could not make it.
     scram.set_server_final(_challenge(c))
     c.send("AUTHENTICATE +")
-    c.expect(r"^:\S+ 900 alice alice!~alice@127\.0\.0\.1 alice :You are now logged in as alice$")
+    c.expect(r"^:\S+ 900 alice alice!~alice@localhost alice :You are now logged in as alice$")
     c.expect(r"^:\S+ 903 alice :SASL authentication successful$")
     c.send("CAP END")
     c.expect(r"^:\S+ 001 alice ")

@@ -18,7 +18,7 @@ from tests.e2e.e2e_support import Person, heard, person, settle, sync
 from tests.helpers import LineClient, RunningServer
 
 SERVER = "ircish.local"
-LOCAL = "127.0.0.1"
+LOCAL = "localhost"  # loopback shows as localhost (cloaks)
 
 
 def irc_user(server: RunningServer, nick: str, opened: list[LineClient]) -> LineClient:

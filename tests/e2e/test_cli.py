@@ -47,7 +47,7 @@ def test_starts_with_the_example_config(
     assert re.search(r"listening on 127\.0\.0\.1:\d+ \(dialect auto\)", proc.log())
     alice = register_plain(proc, "alice", clients)
     alice.send("/who")
-    alice.expect(r"^\*\*\* #lobby: @alice \(~plain@127\.0\.0\.1\)$")
+    alice.expect(r"^\*\*\* #lobby: @alice \(~plain@localhost\)$")
 
 
 # -- bad configurations ---------------------------------------------------------------
@@ -129,7 +129,7 @@ def test_signal_shuts_down_gracefully(
 
     proc.signal(sig)
     assert alice.expect(r"^\*\*\* Closing") == "*** Closing connection: Server shutting down"
-    assert bob.expect(r"^ERROR ") == "ERROR :Closing Link: 127.0.0.1 (Server shutting down)"
+    assert bob.expect(r"^ERROR ") == "ERROR :Closing Link: localhost (Server shutting down)"
     alice.expect_closed()
     bob.expect_closed()
     assert proc.wait(timeout=10) == 0, proc.log()

@@ -23,7 +23,7 @@ from ircish.config import Config, LimitsConfig, ServerConfig
 from tests.helpers import LineClient, RunningServer
 
 SERVER = "ircish.local"
-LOCAL = "127.0.0.1"
+LOCAL = "localhost"  # loopback shows as localhost (cloaks)
 CAPS = (
     "server-time",
     "echo-message",
@@ -351,7 +351,7 @@ def test_nick_topic_names_who_whois_list(
     assert bob.wait("312").arguments == ["patrick", SERVER, "ircish"]
     assert bob.wait("318").arguments == ["patrick", "End of /WHOIS list"]
     pat.send("/whois robert")
-    pat.expect(r"^\*\*\* robert is ~bob@127\.0\.0\.1 \(bob\)$")
+    pat.expect(r"^\*\*\* robert is ~bob@localhost \(bob\)$")
 
     # list
     alice.conn.list()

@@ -26,7 +26,7 @@ from ircish.config import Config, LimitsConfig
 from tests.helpers import LineClient, RunningServer
 
 T = TypeVar("T")
-LOCAL = "127.0.0.1"
+LOCAL = "localhost"  # loopback shows as localhost (cloaks)
 SERVER = "ircish.local"
 MakeServer = Callable[..., RunningServer]
 

@@ -30,7 +30,7 @@ ALL_CAPS = " ".join(CAPABILITIES)
 #: What CAP LS 302 lists: names with their values.
 LS_302 = [f"{k}={v}" if v else k for k, v in CAPABILITIES.items()]
 TIME_TAG = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-LOCAL = "127.0.0.1"
+LOCAL = "localhost"  # loopback shows as localhost (cloaks)
 
 MakeServer = Callable[..., RunningServer]
 
@@ -200,7 +200,7 @@ def test_multi_line_motd_from_config(make_server: MakeServer, clients: list[Line
     clients.append(c)
     c.send("NICK alice")
     c.send("USER alice 0 * :A")
-    assert wait(c, "001").params[1] == "Welcome to the TestNet IRC Network alice!~alice@127.0.0.1"
+    assert wait(c, "001").params[1] == "Welcome to the TestNet IRC Network alice!~alice@localhost"
     assert wait(c, "375").params == ("alice", "- irc.test Message of the day - ")
     assert wait(c, "372").params == ("alice", "- Line one")
     assert wait(c, "372").params == ("alice", "- Line two")
@@ -528,9 +528,9 @@ def test_who_whois_list(server: RunningServer, clients: list[LineClient]) -> Non
 
     # The plain user sees the IRC users the same way.
     pat.send("/whois alice")
-    pat.expect(r"^\*\*\* alice is ~alice@127\.0\.0\.1 \(Alice Liddell\)$")
+    pat.expect(r"^\*\*\* alice is ~alice@localhost \(Alice Liddell\)$")
     pat.send("/who")
-    pat.expect(r"^\*\*\* #lobby: alice \(~alice@127\.0\.0\.1\)$")
+    pat.expect(r"^\*\*\* #lobby: alice \(~alice@localhost\)$")
 
 
 def test_away(server: RunningServer, clients: list[LineClient]) -> None:

@@ -24,7 +24,7 @@ from tests.helpers import LineClient, RunningServer
 
 SERVER = "ircish.local"
 ALL = "message-tags batch draft/multiline server-time echo-message labeled-response"
-LOCAL = "127.0.0.1"
+LOCAL = "localhost"  # loopback shows as localhost (cloaks)
 
 
 def until_pong(client: LineClient, token: str) -> list[Message]:

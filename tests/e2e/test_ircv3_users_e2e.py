@@ -27,7 +27,7 @@ from tests.e2e.e2e_support import parse, plain_sync, register, sync, wait
 from tests.helpers import LineClient, RunningServer
 
 SERVER = "ircish.local"
-LOCAL = "127.0.0.1"
+LOCAL = "localhost"  # loopback shows as localhost (cloaks)
 NO_NAMES = next(c for c in CAPABILITIES if c.endswith("no-implicit-names"))
 OPER_PASSWORD = "correct horse battery staple"
 

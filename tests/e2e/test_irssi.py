@@ -168,12 +168,12 @@ def test_irssi_as_a_new_user_with_netcat_users(
     pat = plain(server, "pat", clients)  # in #lobby first: its operator
     irssi = start_irssi(server, "irssiuser")
     irssi.expect(r"Capabilities acknowledged: .*server-time")
-    irssi.expect(r"Welcome to the ircish IRC Network irssiuser!~tester@127\.0\.0\.1")
+    irssi.expect(r"Welcome to the ircish IRC Network irssiuser!~tester@localhost")
     irssi.expect(r"Welcome to ircish\. Be kind; have fun\.")
 
     # join, and the names list irssi prints on joining
     irssi.type("/join #lobby")
-    irssi.expect(r"irssiuser \[~tester@127\.0\.0\.1\] has joined #lobby")
+    irssi.expect(r"irssiuser \[~tester@localhost\] has joined #lobby")
     irssi.expect(r"#lobby: Total of 2 nicks \[1 ops, 0 halfops, 0 voices, 1 normal\]")
     pat.expect(r"^\*\*\* irssiuser joined #lobby$")
 
@@ -185,7 +185,7 @@ def test_irssi_as_a_new_user_with_netcat_users(
 
     # private messages both ways
     pat.send("/msg irssiuser psst, a secret")
-    irssi.expect(r"\[pat\(~plain@127\.0\.0\.1\)\] psst, a secret")
+    irssi.expect(r"\[pat\(~plain@localhost\)\] psst, a secret")
     irssi.type("/msg pat my lips are sealed")
     pat.expect(r"^\[private\] <irssiuser> my lips are sealed$")
 
@@ -200,13 +200,13 @@ def test_irssi_as_a_new_user_with_netcat_users(
     irssi.type("/names")
     irssi.expect(r"#lobby: Total of 2 nicks \[2 ops, 0 halfops, 0 voices, 0 normal\]")
     irssi.type("/whois pat")
-    irssi.expect(r"pat \[~plain@127\.0\.0\.1\]")
+    irssi.expect(r"pat \[~plain@localhost\]")
     irssi.expect(r"channels : @#lobby")
     irssi.expect(r"server   : ircish\.local \[ircish\]")
     irssi.expect(r"End of WHOIS")
     irssi.type("/who #lobby")
-    irssi.expect(r"#lobby pat +H@ +0 +~plain@127\.0\.0\.1 \[pat\]")
-    irssi.expect(r"#lobby irssiuser +H@ +0 +~tester@127\.0\.0\.1 \[Irssi Tester\]")
+    irssi.expect(r"#lobby pat +H@ +0 +~plain@localhost \[pat\]")
+    irssi.expect(r"#lobby irssiuser +H@ +0 +~tester@localhost \[Irssi Tester\]")
     irssi.expect(r"End of /WHO list")
     irssi.type("/list -YES")
     irssi.expect(r"#lobby +2 Irssi was here")
@@ -220,7 +220,7 @@ def test_irssi_as_a_new_user_with_netcat_users(
 
     # kick a netcat user
     vic = plain(server, "vic", clients)
-    irssi.expect(r"vic \[~plain@127\.0\.0\.1\] has joined #lobby")
+    irssi.expect(r"vic \[~plain@localhost\] has joined #lobby")
     irssi.type("/kick vic bye now")
     irssi.expect(r"vic was kicked from #lobby by irssi2 \[bye now\]")
     vic.expect(r"^\*\*\* irssi2 kicked vic from #lobby \(bye now\)$")
@@ -228,7 +228,7 @@ def test_irssi_as_a_new_user_with_netcat_users(
     # part, come back (topic and its setter are shown on joining), quit
     irssi.type("/part #lobby off for a bit")
     pat.expect(r"^\*\*\* irssi2 left #lobby \(off for a bit\)$")
-    irssi.expect(r"irssi2 \[~tester@127\.0\.0\.1\] has left #lobby \[off for a bit\]")
+    irssi.expect(r"irssi2 \[~tester@localhost\] has left #lobby \[off for a bit\]")
     irssi.type("/join #lobby")
     pat.expect(r"^\*\*\* irssi2 joined #lobby$")
     irssi.expect(r"Topic for #lobby: Irssi was here")
@@ -259,7 +259,7 @@ def test_irssi_shows_modes_errors_and_away(
     pat.send("/invite ircfan #locked")
     irssi.expect(r"pat invites you to #locked")
     irssi.type("/join #locked")
-    irssi.expect(r"ircfan \[~tester@127\.0\.0\.1\] has joined #locked")
+    irssi.expect(r"ircfan \[~tester@localhost\] has joined #locked")
     irssi.type("/msg nobody hello?")
     irssi.expect(r"nobody: No such nick/channel")
     irssi.type("/nick pat")

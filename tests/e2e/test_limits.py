@@ -238,7 +238,7 @@ def test_registration_timeout_closes_a_silent_connection(
     assert silent.expect(r".", timeout=10) == "*** Closing connection: Registration timed out"
     silent.expect_closed()
     assert half.expect(r".", timeout=10) == (
-        "ERROR :Closing Link: 127.0.0.1 (Registration timed out)"
+        "ERROR :Closing Link: localhost (Registration timed out)"
     )
     half.expect_closed()
     # Nobody else noticed anything: it never had a nickname.
@@ -260,4 +260,4 @@ def test_idle_timeout_for_plain_users(
         "*** Closing connection: Idle for 1 second"
     )
     idle.conn.expect_closed()
-    witness.expect(r"^:idle!~plain@127\.0\.0\.1 QUIT :Idle for 1 second$")
+    witness.expect(r"^:idle!~plain@localhost QUIT :Idle for 1 second$")

@@ -95,7 +95,7 @@ def test_register_talk_restart_then_history_in_irssi_and_netcat(
         irssi.expect(r"You are now logged in as alice")
         irssi.expect(r"Welcome to the ircish IRC Network alice!")
         irssi.type("/join #rust")
-        irssi.expect(r"alice \[~tester@127\.0\.0\.1\] has joined #rust")
+        irssi.expect(r"alice \[~tester@localhost\] has joined #rust")
         # irssi has no chathistory: the server replays the last lines (" " marks a nick not
         # in the room now).
         irssi.expect(r"<[@+ ]?alice> anyone tried the new borrow checker\?")

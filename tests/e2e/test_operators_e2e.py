@@ -62,7 +62,7 @@ def test_irc_and_netcat_operators(opers: RunningServer, clients: list[LineClient
     assert alice.expect(r" 464 ") == f":{SERVER} 464 alice :Password incorrect"
     alice.send(f"OPER admin :{PASSWORD}")
     assert alice.expect(r" 381 ") == f":{SERVER} 381 alice :You are now an IRC operator"
-    assert alice.expect(r" MODE ") == ":alice!~alice@127.0.0.1 MODE alice +o"
+    assert alice.expect(r" MODE ") == ":alice!~alice@localhost MODE alice +o"
 
     # Everyone can see it.
     bob.send("/whois alice")
@@ -77,7 +77,7 @@ def test_irc_and_netcat_operators(opers: RunningServer, clients: list[LineClient
     bob.expect(r"^\*\*\* bob sets mode \+w on bob$")
     alice.send("WALLOPS :restart in 5 minutes")
     bob.expect(r"^\*\*\* Wallops from alice: restart in 5 minutes$")
-    assert alice.expect(r" WALLOPS ") == ":alice!~alice@127.0.0.1 WALLOPS :restart in 5 minutes"
+    assert alice.expect(r" WALLOPS ") == ":alice!~alice@localhost WALLOPS :restart in 5 minutes"
     carol.send("PING :after-wallops")
     carol.expect(r"PONG \S+ :after-wallops")
     assert not any("WALLOPS" in x for x in carol.received)
@@ -88,16 +88,16 @@ def test_irc_and_netcat_operators(opers: RunningServer, clients: list[LineClient
     bob.send(f"/oper admin {PASSWORD}")
     bob.expect(r"^\*\*\* You are now an IRC operator$")
     bob.send("/kill carol enough now")
-    assert carol.expect(r" KILL ") == ":bob!~plain@127.0.0.1 KILL carol :enough now"
-    assert carol.expect(r"^ERROR ") == "ERROR :Closing Link: 127.0.0.1 (Killed (bob (enough now)))"
+    assert carol.expect(r" KILL ") == ":bob!~plain@localhost KILL carol :enough now"
+    assert carol.expect(r"^ERROR ") == "ERROR :Closing Link: localhost (Killed (bob (enough now)))"
     carol.expect_closed()
-    assert alice.expect(r" QUIT ") == ":carol!~carol@127.0.0.1 QUIT :Killed (bob (enough now))"
+    assert alice.expect(r" QUIT ") == ":carol!~carol@localhost QUIT :Killed (bob (enough now))"
     bob.expect(r"^\*\*\* carol quit \(Killed \(bob \(enough now\)\)\)$")
     bob.expect(r"^\*\*\* Killed carol \(enough now\)$")
 
     # MODE -o gives it up; KILL is refused afterwards.
     alice.send("MODE alice -o")
-    assert alice.expect(r" MODE ") == ":alice!~alice@127.0.0.1 MODE alice -o"
+    assert alice.expect(r" MODE ") == ":alice!~alice@localhost MODE alice -o"
     alice.send("KILL bob :bye")
     assert alice.expect(r" 481 ") == (
         f":{SERVER} 481 alice :Permission Denied- You're not an IRC operator"
@@ -126,7 +126,7 @@ def test_irc_library_opers_kills_and_sends_wallops(
         alice.conn.wallops("all hands")
         wallops = bob.wait("wallops")
         # The library files a command's first parameter as the event's target.
-        assert (wallops.source, wallops.target) == ("alice!~alice@127.0.0.1", "all hands")
+        assert (wallops.source, wallops.target) == ("alice!~alice@localhost", "all hands")
         pat.expect(r"^\*\*\* Wallops from alice: all hands$")
         # alice has no +w, so she gets her own copy.
         assert alice.wait("wallops").target == "all hands"
@@ -192,7 +192,7 @@ def test_loop_keeps_serving_while_an_oper_is_checked(
         bob.send(f"message {i} while alice waits")
         carol.expect(rf"^\[#lobby\] <bob> message {i} while alice waits$")
     carol.send("/msg alice are you there?")
-    assert alice.expect(r"PRIVMSG alice") == ":carol!~plain@127.0.0.1 PRIVMSG alice :are you there?"
+    assert alice.expect(r"PRIVMSG alice") == ":carol!~plain@localhost PRIVMSG alice :are you there?"
     # A second OPER while the first is pending is refused at once.
     alice.send(f"OPER admin :{PASSWORD}")
     assert alice.expect(r" 491 ") == (
@@ -265,6 +265,7 @@ def test_hash_password_then_oper_on_a_server_process(
     c.expect(r"^\*\*\* You are now an IRC operator$", timeout=10)
     assert proc.wait_log("is now an IRC operator")
     log = proc.log()
+    # The log names the real address (others are shown "localhost").
     assert re.search(r"failed OPER as 'admin' by sam!~plain@127\.0\.0\.1", log)
     assert "sam!~plain@127.0.0.1 is now an IRC operator (OPER as 'admin')" in log
     assert "WARNING" in log

@@ -14,7 +14,7 @@ from ircish.core.caps import CAPABILITIES
 from tests.e2e.e2e_support import Person, collect_until, heard, person, settle
 from tests.helpers import DEFAULT_TIMEOUT, LineClient, RunningServer
 
-LOCAL = "~plain@127.0.0.1"
+LOCAL = "~plain@localhost"
 
 
 def test_three_users_two_rooms_see_only_their_rooms(
@@ -348,7 +348,7 @@ def test_irc_client_detected_by_its_first_line(
     lines = collect_until(irc, r"^:ircish\.local 376 ircer ")
     assert (
         lines[0]
-        == ":ircish.local 001 ircer :Welcome to the ircish IRC Network ircer!~ircer@127.0.0.1"
+        == ":ircish.local 001 ircer :Welcome to the ircish IRC Network ircer!~ircer@localhost"
     )
     assert all(line.startswith(":ircish.local ") for line in lines)
     assert not any("Type a nickname" in line for line in lines)

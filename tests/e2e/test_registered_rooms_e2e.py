@@ -83,7 +83,7 @@ def test_a_registered_room_keeps_its_operators_topic_key_and_bans_across_a_resta
     alice = logged_in(second, "alice", clients)
     alice.send("JOIN #rust")
     seen = sync(alice)
-    assert seen[0].startswith(":alice!~alice@127.0.0.1 JOIN #rust")
+    assert seen[0].startswith(":alice!~alice@localhost JOIN #rust")
     server = re.escape(SERVER)
     assert re.fullmatch(rf":ChanServ!ChanServ@services\.{server} MODE #rust \+o alice", seen[1])
     assert any(re.fullmatch(rf":{server} 332 alice #rust :kept across restarts", x) for x in seen)

@@ -9,7 +9,7 @@ def test_plain_and_irc_users_chat(server: RunningServer) -> None:
     bob.send("JOIN #lobby")
     alice.expect(r"^\*\*\* bob joined #lobby$")
     alice.send("hello bob")
-    bob.expect(r"^:alice!~plain@127\.0\.0\.1 PRIVMSG #lobby :hello bob$")
+    bob.expect(r"^:alice!~plain@localhost PRIVMSG #lobby :hello bob$")
     bob.send("PRIVMSG #lobby :hi alice")
     alice.expect(r"^\[#lobby\] <bob> hi alice$")
     alice.close()

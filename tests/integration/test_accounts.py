@@ -208,7 +208,7 @@ def test_logging_in_cancels_the_rename(net: MemoryNetwork) -> None:
     )
     taker.send(f"PRIVMSG NickServ :IDENTIFY {PW}")
     assert taker.lines() == [
-        f":{S} 900 alice alice!~alice@127.0.0.1 alice :You are now logged in as alice",
+        f":{S} 900 alice alice!~alice@localhost alice :You are now logged in as alice",
         f"{NS} alice :You are now logged in as alice.",
     ]
     net.advance(60)
@@ -249,7 +249,7 @@ def test_nickserv_commands(net: MemoryNetwork) -> None:
     alice = net.irc("alice")
     alice.send(f"PRIVMSG NickServ :REGISTER {PW}")
     assert alice.lines() == [
-        f":{S} 900 alice alice!~alice@127.0.0.1 alice :You are now logged in as alice",
+        f":{S} 900 alice alice!~alice@localhost alice :You are now logged in as alice",
         f"{NS} alice :Account alice registered; you are now logged in.",
     ]
     alice.send("PRIVMSG NickServ :INFO")
@@ -272,7 +272,7 @@ def test_nickserv_commands(net: MemoryNetwork) -> None:
     alice.send("PRIVMSG NickServ :LOGOUT")
     lines = alice.lines()
     assert lines[:2] == [
-        f":{S} 901 alice alice!~alice@127.0.0.1 :You are now logged out",
+        f":{S} 901 alice alice!~alice@localhost :You are now logged out",
         f"{NS} alice :You are now logged out of alice.",
     ]
 
@@ -303,7 +303,7 @@ def test_sasl_plain_before_registration(net: MemoryNetwork) -> None:
     assert client.lines() == ["AUTHENTICATE +"]
     client.send("AUTHENTICATE " + b64(f"\0alice\0{PW}".encode()))
     assert client.lines() == [
-        f":{S} 900 alice alice!~alice@127.0.0.1 alice :You are now logged in as alice",
+        f":{S} 900 alice alice!~alice@localhost alice :You are now logged in as alice",
         f":{S} 903 alice :SASL authentication successful",
     ]
     client.send("CAP END")
@@ -388,7 +388,7 @@ def test_sasl_scram_sha_256(net: MemoryNetwork) -> None:
     registered(net)
     client = irc_pre(net)
     assert _scram_login(client, PW) == [
-        f":{S} 900 alice alice!~alice@127.0.0.1 alice :You are now logged in as alice",
+        f":{S} 900 alice alice!~alice@localhost alice :You are now logged in as alice",
         f":{S} 903 alice :SASL authentication successful",
     ]
     client.send("CAP END")
@@ -448,7 +448,7 @@ def test_register_command(net: MemoryNetwork) -> None:
     ]
     alice.send(f"REGISTER * * {PW}")
     assert alice.lines() == [
-        f":{S} 900 alice alice!~alice@127.0.0.1 alice :You are now logged in as alice",
+        f":{S} 900 alice alice!~alice@localhost alice :You are now logged in as alice",
         f":{S} REGISTER SUCCESS alice :Account alice registered; you are now logged in.",
     ]
     alice.send(f"REGISTER * * {PW}")
@@ -469,21 +469,21 @@ def test_account_notify_tag_extended_join_whois_whox(net: MemoryNetwork) -> None
     drain(bob, alice)
     alice.send(f"REGISTER * * {PW}")
     (line,) = bob.lines()
-    assert line.startswith("@msgid=") and line.endswith(" :alice!~alice@127.0.0.1 ACCOUNT alice")
+    assert line.startswith("@msgid=") and line.endswith(" :alice!~alice@localhost ACCOUNT alice")
     alice.send("PRIVMSG #dev :hi")
     (line,) = bob.lines()
     assert line.startswith("@msgid=") and ";account=alice " in line
-    assert line.endswith(" :alice!~alice@127.0.0.1 PRIVMSG #dev :hi")
+    assert line.endswith(" :alice!~alice@localhost PRIVMSG #dev :hi")
     alice.send("PART #dev")
     alice.send("JOIN #dev")
-    assert bob.lines()[-1].endswith(" :alice!~alice@127.0.0.1 JOIN #dev alice :alice real")
+    assert bob.lines()[-1].endswith(" :alice!~alice@localhost JOIN #dev alice :alice real")
     bob.send("WHOIS alice")
     assert f":{S} 330 bob alice alice :is logged in as" in bob.lines()
     bob.send("WHO #dev %na")
     assert f":{S} 354 bob alice alice" in bob.lines()
     alice.send("LOGOUT")
     (line,) = bob.lines()
-    assert line.endswith(" :alice!~alice@127.0.0.1 ACCOUNT *")
+    assert line.endswith(" :alice!~alice@localhost ACCOUNT *")
     # Without the caps nothing of it shows.
     carol = net.irc("carol")
     carol.send("JOIN #dev")

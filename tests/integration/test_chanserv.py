@@ -169,7 +169,7 @@ def test_a_registered_room_keeps_topic_modes_key_limit_and_bans_after_it_empties
     alice.send("JOIN #rust")
     lines = alice.lines()
     assert lines[:3] == [
-        ":alice!~alice@127.0.0.1 JOIN #rust",
+        ":alice!~alice@localhost JOIN #rust",
         f"{CS} MODE #rust +o alice",
         f":{SERVER} 332 alice #rust :Rust talk",
     ]
@@ -180,7 +180,7 @@ def test_a_registered_room_keeps_topic_modes_key_limit_and_bans_after_it_empties
     assert (room.key, room.limit) == ("sekrit", 50)
     assert [e.mask for e in room.lists["b"].values()] == ["troll!*@*"]
     assert [e.mask for e in room.lists["e"].values()] == ["friend!*@*"]
-    assert room.topic_by == "alice!~alice@127.0.0.1"
+    assert room.topic_by == "alice!~alice@localhost"
     alice.send("MODE #rust")
     assert alice.lines()[0] == f":{SERVER} 324 alice #rust +imnkl sekrit 50"
 
@@ -219,7 +219,7 @@ def test_topic_and_mode_changes_are_saved_as_they_happen(net: MemoryNetwork) -> 
     rec = net.storage.room("#rust")
     assert rec is not None
     assert rec.modes == "nst"
-    assert [(e.mask, e.set_by) for e in rec.lists["b"]] == [("x!*@*", "alice!~alice@127.0.0.1")]
+    assert [(e.mask, e.set_by) for e in rec.lists["b"]] == [("x!*@*", "alice!~alice@localhost")]
     alice.send("MODE #rust -b x!*@*")
     rec = net.storage.room("#rust")
     assert rec is not None and rec.lists == {}
@@ -242,7 +242,7 @@ def test_a_registered_room_survives_a_restart(net: MemoryNetwork) -> None:
     alice2.send("JOIN #rust")
     lines = alice2.lines()
     assert lines[:3] == [
-        ":alice!~alice@127.0.0.1 JOIN #rust",
+        ":alice!~alice@localhost JOIN #rust",
         f"{CS} MODE #rust +o alice",
         f":{SERVER} 332 alice #rust :kept",
     ]
@@ -250,7 +250,7 @@ def test_a_registered_room_survives_a_restart(net: MemoryNetwork) -> None:
     bob.send("JOIN #rust")
     assert bob.lines() == [f":{SERVER} 475 bob #rust :Cannot join channel (+k)"]
     bob.send("JOIN #rust door")
-    assert bob.lines()[0] == ":bob!~bob@127.0.0.1 JOIN #rust"
+    assert bob.lines()[0] == ":bob!~bob@localhost JOIN #rust"
 
 
 # -- the access list --------------------------------------------------------------
@@ -282,9 +282,9 @@ def test_amode_gives_an_account_status_on_every_join(net: MemoryNetwork) -> None
     ]
     carol.send("JOIN #rust")
     lines = carol.lines()
-    assert lines[:2] == [":carol!~carol@127.0.0.1 JOIN #rust", f"{CS} MODE #rust +v carol"]
+    assert lines[:2] == [":carol!~carol@localhost JOIN #rust", f"{CS} MODE #rust +v carol"]
     assert f":{SERVER} 353 carol = #rust :@alice @bob +carol" in lines
-    assert alice.lines() == [":carol!~carol@127.0.0.1 JOIN #rust", f"{CS} MODE #rust +v carol"]
+    assert alice.lines() == [":carol!~carol@localhost JOIN #rust", f"{CS} MODE #rust +v carol"]
 
     # A logged-out user on the same nick gets nothing.
     dave = net.irc("dave")

@@ -35,11 +35,11 @@ CHUNKING = pytest.mark.parametrize("bytewise", [False, True], ids=["one-chunk", 
 
 
 def irc_mask(nick: str) -> str:
-    return f"{nick}!~{nick}@127.0.0.1"
+    return f"{nick}!~{nick}@localhost"
 
 
 def plain_mask(nick: str) -> str:
-    return f"{nick}!~plain@127.0.0.1"
+    return f"{nick}!~plain@localhost"
 
 
 def codes(lines: list[str]) -> list[str]:
@@ -63,7 +63,7 @@ def test_whowas_after_a_quit(net: MemoryNetwork, bytewise: bool) -> None:
     net.now += 30
     alice.send("WHOWAS bob", byte_at_a_time=bytewise)
     assert alice.lines() == [
-        f":{SERVER} 314 alice bob ~bob 127.0.0.1 * :bob real",
+        f":{SERVER} 314 alice bob ~bob localhost * :bob real",
         f":{SERVER} 312 alice bob {SERVER} :{T0_WHOWAS}",
         f":{SERVER} 369 alice bob :End of WHOWAS",
     ]
@@ -87,9 +87,9 @@ def test_whowas_remembers_nick_changes_newest_first(net: MemoryNetwork) -> None:
     carl.send("QUIT")
     alice.send("WHOWAS BOB")
     assert alice.lines() == [
-        f":{SERVER} 314 alice bob ~bob 127.0.0.1 * :bob real",
+        f":{SERVER} 314 alice bob ~bob localhost * :bob real",
         f":{SERVER} 312 alice bob {SERVER} :Mon Jan 12 13:47:40 1970 UTC",
-        f":{SERVER} 314 alice bob ~plain 127.0.0.1 * :bob",
+        f":{SERVER} 314 alice bob ~plain localhost * :bob",
         f":{SERVER} 312 alice bob {SERVER} :{T0_WHOWAS}",
         f":{SERVER} 369 alice BOB :End of WHOWAS",
     ]
@@ -111,7 +111,7 @@ def test_whowas_count(net: MemoryNetwork, count: str, entries: int) -> None:
     users = [x for x in alice.lines() if " 314 " in x]
     assert (
         users
-        == [f":{SERVER} 314 alice bob ~{u} 127.0.0.1 * :Bob {u}" for u in ("three", "two", "one")][
+        == [f":{SERVER} 314 alice bob ~{u} localhost * :Bob {u}" for u in ("three", "two", "one")][
             :entries
         ]
     )
@@ -122,7 +122,7 @@ def test_whowas_several_nicks_and_too_many(net: MemoryNetwork) -> None:
     net.irc("bob").send("QUIT")
     alice.send("WHOWAS bob,nobody,,a,b,c")
     assert alice.lines() == [
-        f":{SERVER} 314 alice bob ~bob 127.0.0.1 * :bob real",
+        f":{SERVER} 314 alice bob ~bob localhost * :bob real",
         f":{SERVER} 312 alice bob {SERVER} :{T0_WHOWAS}",
         f":{SERVER} 369 alice bob :End of WHOWAS",
         f":{SERVER} 406 alice nobody :There was no such nickname",
@@ -181,7 +181,7 @@ def test_plain_whowas(net: MemoryNetwork) -> None:
     pat.lines()
     pat.send("/whowas bob")
     assert pat.lines() == [
-        "*** bob was ~bob@127.0.0.1 (bob real)",
+        "*** bob was ~bob@localhost (bob real)",
         f"***   last seen on {SERVER} at {T0_WHOWAS}",
         "*** End of /whowas bob",
     ]
@@ -677,8 +677,8 @@ def test_ban_list_bytes(net: MemoryNetwork, den: dict[str, MemoryClient], bytewi
 
 def test_exception_and_invite_lists_bytes(den: dict[str, MemoryClient]) -> None:
     alice = den["alice"]
-    alice.send("MODE #den +eI bob eve@127.0.0.1")
-    assert alice.lines() == [f":{irc_mask('alice')} MODE #den +eI bob!*@* *!eve@127.0.0.1"]
+    alice.send("MODE #den +eI bob eve@localhost")
+    assert alice.lines() == [f":{irc_mask('alice')} MODE #den +eI bob!*@* *!eve@localhost"]
     alice.send("MODE #den +e")
     assert alice.lines() == [
         f":{SERVER} 348 alice #den bob!*@* {irc_mask('alice')} {T0}",
@@ -686,7 +686,7 @@ def test_exception_and_invite_lists_bytes(den: dict[str, MemoryClient]) -> None:
     ]
     alice.send("MODE #den I")
     assert alice.lines() == [
-        f":{SERVER} 346 alice #den *!eve@127.0.0.1 {irc_mask('alice')} {T0}",
+        f":{SERVER} 346 alice #den *!eve@localhost {irc_mask('alice')} {T0}",
         f":{SERVER} 347 alice #den :End of channel invite list",
     ]
     alice.send("MODE #den +beI")
@@ -771,7 +771,7 @@ def test_banned_member_cannot_speak_unless_voiced_or_excepted(den: dict[str, Mem
 
 def test_exception_overrides_a_ban_on_join(den: dict[str, MemoryClient]) -> None:
     alice, eve = den["alice"], den["eve"]
-    alice.send("MODE #den +be *!*@127.0.0.1 eve")
+    alice.send("MODE #den +be *!*@localhost eve")
     eve.send("JOIN #den")
     assert eve.lines()[0] == f":{irc_mask('eve')} JOIN #den"
     den["[x]"].send("JOIN #den")
@@ -854,7 +854,7 @@ def test_masks_are_canonicalised(den: dict[str, MemoryClient], given: str, canon
         ("EVE", "eve", True),
         ("e*", "eve", True),
         ("*!~eve@*", "eve", True),
-        ("*!~EVE@127.0.0.1", "eve", True),
+        ("*!~EVE@localhost", "eve", True),
         ("*!*@127.0.0.2", "eve", False),
         ("x*", "eve", False),
         ("ev", "eve", False),

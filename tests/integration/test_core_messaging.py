@@ -18,7 +18,7 @@ CHUNKING = pytest.mark.parametrize("bytewise", [False, True], ids=["one-chunk", 
 
 
 def mask(nick: str, plain: bool = True) -> str:
-    return f"{nick}!~{'plain' if plain else nick}@127.0.0.1"
+    return f"{nick}!~{'plain' if plain else nick}@localhost"
 
 
 @pytest.fixture
@@ -174,7 +174,7 @@ def test_private_message_to_a_cyrillic_nick(net: MemoryNetwork) -> None:
     bob.send("PRIVMSG ВАСЯ :привет")
     assert vasya.lines() == ["[private] <bob> привет"]
     vasya.send("/msg BOB здравствуй")
-    assert bob.lines() == [":Вася!~plain@127.0.0.1 PRIVMSG bob :здравствуй"]
+    assert bob.lines() == [":Вася!~plain@localhost PRIVMSG bob :здравствуй"]
 
 
 def test_private_message_to_nobody(cast: dict[str, MemoryClient]) -> None:
@@ -223,7 +223,7 @@ def test_nick_change_updates_lookups(net: MemoryNetwork, cast: dict[str, MemoryC
     cast["bob"].send("NICK Robert")
     assert net.chat.users.get("bob") is None
     assert net.chat.users.get("ROBERT") is cast["bob"].user
-    assert cast["bob"].user.mask == "Robert!~bob@127.0.0.1"
+    assert cast["bob"].user.mask == "Robert!~bob@localhost"
     drain(*cast.values())
     cast["alice"].send("/msg bob still there?")
     assert cast["alice"].lines() == ["! No such nick or room: bob"]
@@ -281,7 +281,7 @@ def test_quit_routing(cast: dict[str, MemoryClient], bytewise: bool) -> None:
 
 def test_irc_quit(net: MemoryNetwork, cast: dict[str, MemoryClient]) -> None:
     cast["bob"].send("QUIT")
-    assert cast["bob"].lines() == ["ERROR :Closing Link: 127.0.0.1 (Quit)"]
+    assert cast["bob"].lines() == ["ERROR :Closing Link: localhost (Quit)"]
     assert cast["carol"].lines() == ["*** bob quit (Quit)"]
     assert cast["alice"].lines() == ["*** bob quit (Quit)"]
     assert net.chat.users.get("bob") is None

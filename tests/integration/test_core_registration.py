@@ -58,7 +58,7 @@ def test_plain_first_line_is_the_nickname(net: MemoryNetwork, bytewise: bool) ->
     user = client.user
     assert user.registered
     assert user.nick == "alice"
-    assert user.mask == "alice!~plain@127.0.0.1"
+    assert user.mask == "alice!~plain@localhost"
     assert client.client.current_room is not None
     assert client.client.current_room.name == "#lobby"
     assert net.chat.users.get("alice") is user
@@ -190,7 +190,7 @@ def test_irc_nick_then_user(net: MemoryNetwork, bytewise: bool) -> None:
     assert client.lines() == [], "IRC clients speak first; the server says nothing"
     assert send(client, "NICK bob", bytewise) == []
     lines = send(client, "USER bobby 0 * :Bob Builder", bytewise)
-    assert lines[0] == f":{SERVER} 001 bob :Welcome to the ircish IRC Network bob!~bobby@127.0.0.1"
+    assert lines[0] == f":{SERVER} 001 bob :Welcome to the ircish IRC Network bob!~bobby@localhost"
     assert codes(lines) == [
         "001", "002", "003", "004", "005", "005", "005",
         "251", "252", "253", "254", "255", "265", "266",
@@ -278,7 +278,7 @@ def test_irc_auto_join_when_configured() -> None:
     bob = net.connect("irc")
     bob.send("NICK bob")
     lines = send(bob, "USER bob 0 * :Bob", False)
-    assert ":bob!~bob@127.0.0.1 JOIN #lobby" in lines
+    assert ":bob!~bob@localhost JOIN #lobby" in lines
     assert alice.lines() == ["*** bob joined #lobby"]
 
 
@@ -368,7 +368,7 @@ def test_pass_wrong_or_missing(pass_line: str | None) -> None:
     client.send("NICK bob")
     assert send(client, "USER bob 0 * :Bob", False) == [
         f":{SERVER} 464 bob :Password incorrect",
-        "ERROR :Closing Link: 127.0.0.1 (Bad password)",
+        "ERROR :Closing Link: localhost (Bad password)",
     ]
     assert client.sink.closed
     assert not client.user.registered
@@ -424,7 +424,7 @@ def test_irc_quit_before_registration(net: MemoryNetwork) -> None:
     client = net.connect("irc")
     client.send("NICK bob")
     assert send(client, "QUIT :changed my mind", False) == [
-        "ERROR :Closing Link: 127.0.0.1 (Quit: changed my mind)"
+        "ERROR :Closing Link: localhost (Quit: changed my mind)"
     ]
     assert client.sink.closed
     assert alice.lines() == [], "nobody saw an unregistered connection leave"

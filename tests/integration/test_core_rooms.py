@@ -22,7 +22,7 @@ CHUNKING = pytest.mark.parametrize("bytewise", [False, True], ids=["one-chunk", 
 
 
 def mask(nick: str, plain: bool = True) -> str:
-    return f"{nick}!~{'plain' if plain else nick}@127.0.0.1"
+    return f"{nick}!~{'plain' if plain else nick}@localhost"
 
 
 def room_names(client: MemoryClient) -> list[str]:

@@ -105,11 +105,11 @@ def test_irc_client_gets_original_lines_in_a_chathistory_batch() -> None:
     lines = alice.lines()
     assert " 366 alice #lobby " in lines[-6]
     assert batch_body(lines) == [
-        f"@time={server_time(start)};msgid={ids[0]} :bob!~plain@127.0.0.1 PRIVMSG #lobby :hi all",
+        f"@time={server_time(start)};msgid={ids[0]} :bob!~plain@localhost PRIVMSG #lobby :hi all",
         f"@time={server_time(start + 10)};msgid={ids[1]} "
-        ":bob!~plain@127.0.0.1 PRIVMSG #lobby :\x01ACTION waves\x01",
+        ":bob!~plain@localhost PRIVMSG #lobby :\x01ACTION waves\x01",
         f"@time={server_time(start + 20)};msgid={ids[2]} "
-        ":bob!~plain@127.0.0.1 NOTICE #lobby :note \x1b[31mred",
+        ":bob!~plain@localhost NOTICE #lobby :note \x1b[31mred",
     ]
 
 
@@ -119,9 +119,9 @@ def test_irc_client_without_batch_gets_plain_lines_and_none_when_replay_irc_is_o
     dave = net.irc("dave")
     dave.send("JOIN #lobby")
     assert dave.lines()[-3:] == [
-        ":bob!~plain@127.0.0.1 PRIVMSG #lobby :hi all",
-        ":bob!~plain@127.0.0.1 PRIVMSG #lobby :\x01ACTION waves\x01",
-        ":bob!~plain@127.0.0.1 NOTICE #lobby :note \x1b[31mred",
+        ":bob!~plain@localhost PRIVMSG #lobby :hi all",
+        ":bob!~plain@localhost PRIVMSG #lobby :\x01ACTION waves\x01",
+        ":bob!~plain@localhost NOTICE #lobby :note \x1b[31mred",
     ]
     off = MemoryNetwork(config(replay_irc=False), storage=True)
     talk(off)
@@ -243,7 +243,7 @@ def test_chathistory_selectors() -> None:
     alice.send("CHATHISTORY LATEST #lobby * 1")
     body = batch_body(alice.lines())
     assert body == [
-        f"@time={server_time(first + 5)};msgid={ids[5]} :bob!~plain@127.0.0.1 PRIVMSG #lobby :m5"
+        f"@time={server_time(first + 5)};msgid={ids[5]} :bob!~plain@localhost PRIVMSG #lobby :m5"
     ]
 
 
@@ -266,7 +266,7 @@ def test_event_playback_includes_room_events() -> None:
     plain = _history_client(net)
     plain.send("CHATHISTORY LATEST #lobby * 10")
     assert [x.split(" ", 2)[1:] for x in batch_body(plain.lines())] == [
-        [":bob!~plain@127.0.0.1", "PRIVMSG #lobby :hi"]
+        [":bob!~plain@localhost", "PRIVMSG #lobby :hi"]
     ]
     full = net.irc("erin", caps=CH + " draft/event-playback")
     full.send("JOIN #lobby")
@@ -438,7 +438,7 @@ def test_search_plain_and_irc() -> None:
     irc.send("SEARCH compiler from:bob")
     lines = irc.lines()
     assert lines[0].endswith(" ircish/search")
-    assert lines[1].endswith(":bob!~plain@127.0.0.1 PRIVMSG #lobby :the rust compiler is fast")
+    assert lines[1].endswith(":bob!~plain@localhost PRIVMSG #lobby :the rust compiler is fast")
     assert len(lines) == 3
 
 
@@ -472,7 +472,7 @@ def test_after_login_replays_private_messages_that_arrived() -> None:
         replay.after_login(net.chat, irc.client, since)
     lines = irc.lines()
     assert lines[0].endswith(" BATCH +" + lines[0].split("+")[1].split()[0] + " chathistory bob")
-    assert lines[1].endswith(":bob!~plain@127.0.0.1 PRIVMSG alice :are you there?")
+    assert lines[1].endswith(":bob!~plain@localhost PRIVMSG alice :are you there?")
     fetcher = net.irc("alice4", caps=CH)
     fetcher.user.account = "alice"
     with net.chat.outbox(fetcher.client):

@@ -32,7 +32,7 @@ CHUNKING = pytest.mark.parametrize("bytewise", [False, True], ids=["one-chunk", 
 
 
 def mask(nick: str) -> str:
-    return f"{nick}!~{nick}@127.0.0.1"
+    return f"{nick}!~{nick}@localhost"
 
 
 ALICE = mask("alice")
@@ -360,7 +360,7 @@ def test_labeled_quit_and_responses_of_other_clients(room: dict[str, MemoryClien
     bob.lines()
     bob.send("@label=bye QUIT :done")
     lines = bob.lines()
-    assert lines == [f"@label=bye;time={TIME} ERROR :Closing Link: 127.0.0.1 (Quit: done)"]
+    assert lines == [f"@label=bye;time={TIME} ERROR :Closing Link: localhost (Quit: done)"]
     assert label_of(alice.lines()[0]) is None
 
 
@@ -754,7 +754,7 @@ def test_invalid_utf8_from_irc_is_refused(
 
 def test_invalid_utf8_from_netcat_is_repaired(room: dict[str, MemoryClient]) -> None:
     room["pat"].feed(b"caf\xe9 ok\r\n")
-    assert room["dave"].lines() == [":pat!~plain@127.0.0.1 PRIVMSG #dev :caf\ufffd ok"]
+    assert room["dave"].lines() == [":pat!~plain@localhost PRIVMSG #dev :caf\ufffd ok"]
 
 
 def test_utf8only_is_advertised(net: MemoryNetwork) -> None:

@@ -36,7 +36,7 @@ OPERATORS = (
 
 
 def mask(nick: str, plain: bool = False) -> str:
-    return f"{nick}!~{'plain' if plain else nick}@127.0.0.1"
+    return f"{nick}!~{'plain' if plain else nick}@localhost"
 
 
 @pytest.fixture
@@ -80,6 +80,7 @@ def test_oper_irc(net: MemoryNetwork, bytewise: bool, caplog: pytest.LogCaptureF
     assert "o" in alice.user.modes
     assert net.chat.operators == 1
     assert [r.levelno for r in caplog.records] == [logging.WARNING]
+    # Logs name the real address (others see "localhost").
     assert "alice!~alice@127.0.0.1 is now an IRC operator (OPER as 'admin')" in caplog.text
     assert PASSWORD not in caplog.text
 
@@ -190,7 +191,8 @@ def test_host_masks(
     if expected == "491":
         assert first == f":{SERVER} 491 {who} :No O-lines for your host"
         assert "o" not in client.user.modes
-        assert f"refused OPER as {line.split()[1]!r} by {mask(who)}" in caplog.text
+        real = mask(who).replace("@localhost", "@127.0.0.1")  # logs name the address
+        assert f"refused OPER as {line.split()[1]!r} by {real}" in caplog.text
 
 
 def test_host_mask_for_a_plain_user(net: MemoryNetwork) -> None:
@@ -279,12 +281,12 @@ def test_whois_who_userhost_and_lusers_show_operators(net: MemoryNetwork) -> Non
     assert not any(" 313 " in x for x in carol.lines())
     carol.send("WHO #lobby")
     assert carol.lines() == [
-        f":{SERVER} 352 carol #lobby ~plain 127.0.0.1 {SERVER} bob H@ :0 bob",
-        f":{SERVER} 352 carol #lobby ~alice 127.0.0.1 {SERVER} alice H* :0 alice real",
+        f":{SERVER} 352 carol #lobby ~plain localhost {SERVER} bob H@ :0 bob",
+        f":{SERVER} 352 carol #lobby ~alice localhost {SERVER} alice H* :0 alice real",
         f":{SERVER} 315 carol #lobby :End of /WHO list",
     ]
     carol.send("USERHOST alice bob")
-    assert carol.lines() == [f":{SERVER} 302 carol :alice*=+~alice@127.0.0.1 bob=+~plain@127.0.0.1"]
+    assert carol.lines() == [f":{SERVER} 302 carol :alice*=+~alice@localhost bob=+~plain@localhost"]
     carol.send("LUSERS")
     assert f":{SERVER} 252 carol 1 :operator(s) online" in carol.lines()
     bob.send(f"/oper admin {PASSWORD}")
@@ -324,7 +326,7 @@ def test_kill_an_irc_user(
     quit_line = f":{mask('carol')} QUIT :Killed (alice (spamming the room))"
     assert carol.lines() == [
         f":{mask('alice')} KILL carol :spamming the room",
-        "ERROR :Closing Link: 127.0.0.1 (Killed (alice (spamming the room)))",
+        "ERROR :Closing Link: localhost (Killed (alice (spamming the room)))",
     ]
     assert carol.sink.closed
     assert alice.lines() == [quit_line, f":{SERVER} NOTICE alice :Killed carol (spamming the room)"]
@@ -360,7 +362,7 @@ def test_kill_a_plain_user_by_a_plain_operator(room: dict[str, MemoryClient]) ->
 def test_kill_someone_in_no_shared_room(room: dict[str, MemoryClient]) -> None:
     alice, erin = room["alice"], room["erin"]
     alice.send("KILL ERIN :bye")
-    assert erin.lines()[-1] == "ERROR :Closing Link: 127.0.0.1 (Killed (alice (bye)))"
+    assert erin.lines()[-1] == "ERROR :Closing Link: localhost (Killed (alice (bye)))"
     assert alice.lines() == [f":{SERVER} NOTICE alice :Killed erin (bye)"]
     assert [c.lines() for c in (room["bob"], room["carol"], room["dave"])] == [[], [], []]
 
@@ -370,7 +372,7 @@ def test_kill_oneself(room: dict[str, MemoryClient]) -> None:
     alice.send("KILL alice :oops")
     assert alice.lines() == [
         f":{mask('alice')} KILL alice :oops",
-        "ERROR :Closing Link: 127.0.0.1 (Killed (alice (oops)))",
+        "ERROR :Closing Link: localhost (Killed (alice (oops)))",
     ]
     assert room["carol"].lines() == [f":{mask('alice')} QUIT :Killed (alice (oops))"]
     assert alice.net.chat.operators == 0
@@ -427,7 +429,7 @@ def test_kill_reason_is_cut_to_the_topic_length() -> None:
     alice, bob = net.irc("alice"), net.irc("bob")
     become_oper(alice)
     alice.send("KILL bob :abcdefghij")
-    assert bob.lines()[-1] == "ERROR :Closing Link: 127.0.0.1 (Killed (alice (abcde)))"
+    assert bob.lines()[-1] == "ERROR :Closing Link: localhost (Killed (alice (abcde)))"
 
 
 # -- WALLOPS ----------------------------------------------------------------------------------

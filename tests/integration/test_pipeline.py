@@ -126,8 +126,8 @@ def test_audience_of_a_quit_is_the_rooms_at_the_time(
     alice.send("QUIT :bye")
     [quit_env] = hooks["publish"]
     assert quit_env.audience == ev.ToPeers(alice.user.uid, ("#a", "#b"))
-    assert bob.lines() == [":alice!~alice@127.0.0.1 QUIT :Quit: bye"]
-    assert carol.lines() == [":alice!~alice@127.0.0.1 QUIT :Quit: bye"]
+    assert bob.lines() == [":alice!~alice@localhost QUIT :Quit: bye"]
+    assert carol.lines() == [":alice!~alice@localhost QUIT :Quit: bye"]
     assert net.chat.rooms.get("#a") is not None, "bob keeps #a"
 
 
@@ -140,13 +140,13 @@ def test_parting_and_kicked_users_see_their_own_departure(net: MemoryNetwork) ->
     carol.send("/join #dev")
     drain(alice, bob, carol)
     alice.send("KICK #dev bob :out")
-    kick = ":alice!~alice@127.0.0.1 KICK #dev bob :out"
+    kick = ":alice!~alice@localhost KICK #dev bob :out"
     assert alice.lines() == [kick]
     assert bob.lines() == [kick]
     assert carol.lines() == ["*** alice kicked bob from #dev (out)"]
     carol.send("/part #dev")
     assert carol.lines()[0] == "*** carol left #dev"
-    assert alice.lines() == [":carol!~plain@127.0.0.1 PART #dev"]
+    assert alice.lines() == [":carol!~plain@localhost PART #dev"]
 
 
 def test_a_command_output_keeps_its_order(net: MemoryNetwork) -> None:
@@ -174,7 +174,7 @@ def test_store_runs_before_any_byte_is_queued(net: MemoryNetwork) -> None:
     before = len(bob.sink.data) + len(alice.sink.data)
     alice.send("PRIVMSG #dev :first")
     assert queued_at_store == [before]
-    assert bob.lines() == [":alice!~alice@127.0.0.1 PRIVMSG #dev :first"]
+    assert bob.lines() == [":alice!~alice@localhost PRIVMSG #dev :first"]
 
 
 def test_labeled_response_wraps_one_commands_output(net: MemoryNetwork) -> None:
@@ -199,7 +199,7 @@ def test_other_users_output_is_not_labeled(net: MemoryNetwork) -> None:
     bob.send("JOIN #dev")
     drain(alice, bob)
     bob.send("@label=b1 PRIVMSG #dev :hi")
-    assert alice.lines() == [":bob!~bob@127.0.0.1 PRIVMSG #dev :hi"]
+    assert alice.lines() == [":bob!~bob@localhost PRIVMSG #dev :hi"]
     assert bob.lines() == ["@label=b1 :ircish.local ACK"], "no echo-message: just ACK"
 
 
@@ -236,5 +236,5 @@ def test_a_second_client_of_a_user_is_reached(net: MemoryNetwork) -> None:
     for room in user.rooms.values():
         room.forget_targets()
     alice.send("PRIVMSG #dev :both of you")
-    assert bob.lines() == [":alice!~alice@127.0.0.1 PRIVMSG #dev :both of you"]
-    assert second.lines() == [":alice!~alice@127.0.0.1 PRIVMSG #dev :both of you"]
+    assert bob.lines() == [":alice!~alice@localhost PRIVMSG #dev :both of you"]
+    assert second.lines() == [":alice!~alice@localhost PRIVMSG #dev :both of you"]

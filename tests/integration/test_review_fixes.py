@@ -82,7 +82,7 @@ def test_echo_of_a_message_to_a_room_one_is_not_in(
 ) -> None:
     alice = net.irc("alice", caps="echo-message")
     alice.send("PRIVMSG #r :from outside", byte_at_a_time=bytewise)
-    line = ":alice!~alice@127.0.0.1 PRIVMSG #r :from outside"
+    line = ":alice!~alice@localhost PRIVMSG #r :from outside"
     assert alice.lines() == [line]
     assert room.lines() == [line]
 
@@ -92,7 +92,7 @@ def test_labeled_echo_outside_the_room_is_the_response(
 ) -> None:
     alice = net.irc("alice", caps="echo-message batch labeled-response")
     alice.send("@label=q1 PRIVMSG #r :hi")
-    assert alice.lines() == ["@label=q1 :alice!~alice@127.0.0.1 PRIVMSG #r :hi"]
+    assert alice.lines() == ["@label=q1 :alice!~alice@localhost PRIVMSG #r :hi"]
 
 
 def test_echo_of_a_statusmsg_one_lacks_the_status_for(
@@ -105,7 +105,7 @@ def test_echo_of_a_statusmsg_one_lacks_the_status_for(
     room.send("MODE #r +v vic")
     drain(vic, plain, room)
     vic.send("PRIVMSG @#r :ops only")
-    line = ":vic!~vic@127.0.0.1 PRIVMSG @#r :ops only"
+    line = ":vic!~vic@localhost PRIVMSG @#r :ops only"
     assert vic.lines() == [line]
     assert room.lines() == [line]
     assert plain.lines() == []
@@ -115,7 +115,7 @@ def test_no_echo_without_echo_message(net: MemoryNetwork, room: MemoryClient) ->
     alice = net.irc("alice")
     alice.send("PRIVMSG #r :hi")
     assert alice.lines() == []
-    assert room.lines() == [":alice!~alice@127.0.0.1 PRIVMSG #r :hi"]
+    assert room.lines() == [":alice!~alice@localhost PRIVMSG #r :hi"]
 
 
 def test_member_echo_comes_once(net: MemoryNetwork, room: MemoryClient) -> None:
@@ -123,7 +123,7 @@ def test_member_echo_comes_once(net: MemoryNetwork, room: MemoryClient) -> None:
     alice.send("JOIN #r")
     drain(alice, room)
     alice.send("PRIVMSG #r :hi")
-    assert alice.lines() == [":alice!~alice@127.0.0.1 PRIVMSG #r :hi"]
+    assert alice.lines() == [":alice!~alice@localhost PRIVMSG #r :hi"]
 
 
 # -- invitations belong to users, not nicknames ------------------------------------
@@ -154,7 +154,7 @@ def test_an_invitation_does_not_pass_to_the_next_user_of_a_nick(
     assert mallory.lines() == [":ircish.local 473 bob #sec :Cannot join channel (+i)"]
     # The invitation went with its user.
     bob.send("JOIN #sec")
-    assert bob.lines()[0] == ":bobby!~bob@127.0.0.1 JOIN #sec"
+    assert bob.lines()[0] == ":bobby!~bob@localhost JOIN #sec"
 
 
 def test_an_invitation_dies_with_its_user(net: MemoryNetwork, locked: MemoryClient) -> None:
@@ -192,11 +192,11 @@ def test_a_failing_render_does_not_stop_the_rest(
         alice.send("QUIT :bye")
     assert "could not deliver" in caplog.text
     # The quitting client still got its closing line and was closed.
-    assert alice.lines() == ["ERROR :Closing Link: 127.0.0.1 (Quit: bye)"]
+    assert alice.lines() == ["ERROR :Closing Link: localhost (Quit: bye)"]
     assert alice.sink.closed
-    assert carol.lines() == [":alice!~alice@127.0.0.1 QUIT :Quit: bye"]
+    assert carol.lines() == [":alice!~alice@localhost QUIT :Quit: bye"]
     bob.send("still here")
-    assert carol.lines() == [":bob!~plain@127.0.0.1 PRIVMSG #lobby :still here"]
+    assert carol.lines() == [":bob!~plain@localhost PRIVMSG #lobby :still here"]
 
 
 # -- netcat terminals never get C1 controls ------------------------------------------

@@ -52,7 +52,7 @@ def test_irc_client_detected_and_registered(net: MemoryNetwork, bytewise: bool) 
     feed(client, b"CAP LS 302\r\nNICK bob\r\nUSER bob 0 * :Bob\r\nCAP END\r\n", bytewise)
     lines = client.lines()
     assert lines[0].startswith(f":{SERVER} CAP * LS :")
-    assert f":{SERVER} 001 bob :Welcome to the ircish IRC Network bob!~bob@127.0.0.1" in lines
+    assert f":{SERVER} 001 bob :Welcome to the ircish IRC Network bob!~bob@localhost" in lines
     assert client.user.registered
 
 
@@ -220,7 +220,7 @@ def test_invalid_utf8_is_replaced(net: MemoryNetwork, bytewise: bool) -> None:
     irc.lines()
     feed(bob, b"caf\xe9 \xff\xfe ok\r\n", bytewise)
     assert alice.lines() == ["[#lobby] <bob> caf\ufffd \ufffd\ufffd ok"]
-    assert irc.lines() == [":bob!~plain@127.0.0.1 PRIVMSG #lobby :caf\ufffd \ufffd\ufffd ok"]
+    assert irc.lines() == [":bob!~plain@localhost PRIVMSG #lobby :caf\ufffd \ufffd\ufffd ok"]
 
 
 @CHUNKING
@@ -248,7 +248,7 @@ def test_nul_and_bare_cr_become_spaces(net: MemoryNetwork, bytewise: bool) -> No
     irc.lines()
     feed(bob, b"one\x00two\rthree\r\n", bytewise)
     # A bare CR must never reach an IRC client: it would end the line early.
-    assert irc.lines() == [":bob!~plain@127.0.0.1 PRIVMSG #lobby :one two three"]
+    assert irc.lines() == [":bob!~plain@localhost PRIVMSG #lobby :one two three"]
 
 
 # -- registration timeout --------------------------------------------------------
@@ -258,7 +258,7 @@ def test_nul_and_bare_cr_become_spaces(net: MemoryNetwork, bytewise: bool) -> No
     ("dialect", "closing"),
     [
         ("plain", "*** Closing connection: Registration timed out"),
-        ("irc", "ERROR :Closing Link: 127.0.0.1 (Registration timed out)"),
+        ("irc", "ERROR :Closing Link: localhost (Registration timed out)"),
         ("auto", "*** Closing connection: Registration timed out"),
     ],
 )
@@ -408,10 +408,10 @@ def test_irc_ping_timeout(net: MemoryNetwork) -> None:
     # Not answered within ping_timeout: gone, and the room is told why.
     assert bob.session.check_timeouts(start + 179) == pytest.approx(start + 180)
     assert bob.session.check_timeouts(start + 180) is None
-    assert bob.lines() == ["ERROR :Closing Link: 127.0.0.1 (Ping timeout: 60 seconds)"]
+    assert bob.lines() == ["ERROR :Closing Link: localhost (Ping timeout: 60 seconds)"]
     assert bob.sink.closed
     assert alice.lines() == ["*** bob quit (Ping timeout: 60 seconds)"]
-    assert carol.lines() == [":bob!~bob@127.0.0.1 QUIT :Ping timeout: 60 seconds"]
+    assert carol.lines() == [":bob!~bob@localhost QUIT :Ping timeout: 60 seconds"]
     assert net.chat.users.get("bob") is None
 
 
@@ -422,7 +422,7 @@ def test_ping_interval_and_timeout_are_configurable() -> None:
     assert bob.session.check_timeouts(start) == pytest.approx(start + 30)
     assert bob.session.check_timeouts(start + 30) == pytest.approx(start + 40)
     assert bob.session.check_timeouts(start + 40) is None
-    assert bob.lines()[-1] == "ERROR :Closing Link: 127.0.0.1 (Ping timeout: 10 seconds)"
+    assert bob.lines()[-1] == "ERROR :Closing Link: localhost (Ping timeout: 10 seconds)"
 
 
 def test_plain_users_are_never_pinged(net: MemoryNetwork) -> None:
@@ -458,7 +458,7 @@ def test_server_close_tells_the_user(net: MemoryNetwork) -> None:
     alice = net.plain("alice")
     bob = net.irc("bob")
     bob.session.close("Server restarting")
-    assert bob.lines() == ["ERROR :Closing Link: 127.0.0.1 (Server restarting)"]
+    assert bob.lines() == ["ERROR :Closing Link: localhost (Server restarting)"]
     alice.session.close("Server restarting")
     assert alice.lines() == ["*** Closing connection: Server restarting"]
 
@@ -486,7 +486,7 @@ def test_irc_client_slower_than_detection_still_gets_irc(net: MemoryNetwork) -> 
     lines = client.lines()
     assert (
         lines[0]
-        == ":ircish.local 001 slowpoke :Welcome to the ircish IRC Network slowpoke!~slow@127.0.0.1"
+        == ":ircish.local 001 slowpoke :Welcome to the ircish IRC Network slowpoke!~slow@localhost"
     )
 
 

@@ -257,6 +257,18 @@ CASES: list[tuple[str, str, Expected]] = [
     ("room", "/wallops", usage("wallops")),
     ("room", "/stats z", C("STATS", "z")),
     ("room", "/stats z more", C("STATS", "z")),
+    ("room", "/kline *@203.0.113.7", C("KLINE", "*@203.0.113.7")),
+    ("room", "/kline 1h bob spam  on sight", C("KLINE", "1h", "bob", "spam on sight")),
+    ("room", "/kline andkill myself 2d *@h x", C("KLINE", "andkill", "myself", "2d", "*@h", "x")),
+    ("room", "/kline", usage("kline")),
+    ("room", "/kline 10m", usage("kline")),
+    ("room", "/dline 10.0.0.0/8 bots", C("DLINE", "10.0.0.0/8", "bots")),
+    ("room", "/dline", usage("dline")),
+    ("room", "/unkline *@h", C("UNKLINE", "*@h")),
+    ("room", "/unkline", usage("unkline")),
+    ("room", "/undline 10.0.0.0/8", C("UNDLINE", "10.0.0.0/8")),
+    ("room", "/undline a b", usage("undline")),
+    ("room", "/stats k", C("STATS", "k")),
     ("room", "/stats", usage("stats")),
     # -- bans, WHOWAS, INFO -----------------------------------------------------------
     ("room", "/ban bob", C("MODE", "#lobby", "+b", "bob!*@*")),
@@ -389,6 +401,10 @@ ARGS_THAT_PARSE = {
     "passwd": " old newer",
     "unregister": " s3cretpw",
     "ghost": " bob",
+    "kline": " *@h",
+    "dline": " 10.0.0.1",
+    "unkline": " *@h",
+    "undline": " 10.0.0.1",
 }
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ircish.core import replies
+from ircish.core.cloaks import normalize_ip
 from ircish.core.command import Command
 from ircish.core.events import Help
 from ircish.core.handlers.server import help_topic_param
@@ -42,7 +43,7 @@ def who_flags(client: Client, member: User, room: Room | None) -> str:
 
 #: WHOX fields in the order RPL_WHOSPCRPL gives them (IRCv3 WHOX).
 WHOX_FIELDS = "tcuihsnfdlaor"
-#: What the ``i`` field shows: this server never discloses addresses through WHOX.
+#: What the ``i`` field shows to anyone but an operator or the user themselves.
 WHOX_HIDDEN_IP = "255.255.255.255"
 
 
@@ -82,7 +83,9 @@ def _whox_values(
             case "u":
                 values.append(member.username)
             case "i":
-                values.append(WHOX_HIDDEN_IP)
+                # Only operators (and the user themselves) learn an address.
+                shown = "o" in client.user.modes or member is client.user
+                values.append(member.ip if shown and normalize_ip(member.ip) else WHOX_HIDDEN_IP)
             case "h":
                 values.append(member.host)
             case "s":
@@ -199,6 +202,16 @@ def handle_whois(chat: Chat, client: Client, cmd: Command) -> None:
     )
     if "o" in other.modes:
         chat.numeric(client, n.RPL_WHOISOPERATOR, other.nick, "is an IRC operator")
+    if ("o" in user.modes or other is user) and other.ip != other.host:
+        # The real address behind the cloak: for operators, and for the user themselves.
+        chat.numeric(
+            client,
+            n.RPL_WHOISACTUALLY,
+            other.nick,
+            f"{other.username}@{other.ip}",
+            other.ip,
+            "Actual user@host, Actual IP",
+        )
     if "B" in other.modes:
         chat.numeric(
             client, n.RPL_WHOISBOT, other.nick, f"is a Bot on {chat.config.server.network}"

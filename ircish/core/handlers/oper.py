@@ -1,4 +1,4 @@
-"""Server operators: OPER, KILL, WALLOPS.
+"""Server operators: OPER, KILL, WALLOPS; server bans (KLINE, DLINE, UNKLINE, UNDLINE); STATS.
 
 Theory of operation: operators are configured as ``[[operators]]`` tables
 (name, argon2 password hash, host mask). ``OPER`` checks the password with
@@ -12,18 +12,31 @@ without the password: a wrong name and a wrong password get the same reply
 decoy hash), and only someone with the right name *and* password learns that
 their host is not allowed (491). Every attempt is logged at warning level,
 never with the password.
+
+Server bans (``ircish.core.bans``) follow Ergo's syntax,
+``KLINE [ANDKILL] [MYSELF] [<duration>] <mask> [ON <server>] [<reason>]``:
+the reason is the rest of the line (so clients that send it unquoted work);
+everyone the new ban matches is disconnected at once, with or without
+ANDKILL; a ban that would match the operator setting it is refused unless
+they say MYSELF. A refused ban (bad duration, mask or address, too broad,
+too many) is answered with ``FAIL <verb> <code>`` and changes nothing.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from ircish.core import state
+from ircish.core import bans, state
+from ircish.core.bans import BanError
 from ircish.core.command import Command
 from ircish.core.events import ServerNotice, ToUserMode, Wallops
+from ircish.core.handlers.server import safe_param
 from ircish.core.names import canonical_mask, fold, mask_matches
 from ircish.core.passwords import decoy_hash, verify_password
+from ircish.core.storage import ServerBan
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
 
@@ -83,18 +96,20 @@ def handle_oper(chat: Chat, client: Client, cmd: Command) -> None:
 
 
 def _mismatch(chat: Chat, client: Client, name: str) -> None:
-    log.warning("failed OPER as %r by %s: wrong name or password", name, client.user.mask)
+    log.warning("failed OPER as %r by %s: wrong name or password", name, client.user.real_mask)
     chat.error(client, CommandError(n.ERR_PASSWDMISMATCH))
 
 
 def grant(chat: Chat, client: Client, op: OperatorConfig) -> None:
     """The password was right: make the user an operator if their host is allowed."""
     user = client.user
-    if not mask_matches(canonical_mask(op.host), user.mask):
-        log.warning("refused OPER as %r by %s: not from %s", op.name, user.mask, op.host)
+    allowed = canonical_mask(op.host)
+    # The host mask may name the real address or the cloak.
+    if not (mask_matches(allowed, user.mask) or mask_matches(allowed, user.real_mask)):
+        log.warning("refused OPER as %r by %s: not from %s", op.name, user.real_mask, op.host)
         chat.error(client, CommandError(n.ERR_NOOPERHOST))
         return
-    log.warning("%s is now an IRC operator (OPER as %r)", user.mask, op.name)
+    log.warning("%s is now an IRC operator (OPER as %r)", user.real_mask, op.name)
     chat.numeric(client, n.RPL_YOUREOPER, "You are now an IRC operator")
     state.change_user_modes(chat, user, [("+", "o")])
 
@@ -113,7 +128,7 @@ def handle_kill(chat: Chat, client: Client, cmd: Command) -> None:
     victim = chat.users.get(nick)
     if victim is None:
         raise CommandError(n.ERR_NOSUCHNICK, nick)
-    log.warning("%s killed %s: %r", user.mask, victim.mask, reason)
+    log.warning("%s killed %s: %r", user.real_mask, victim.real_mask, reason)
     state.kill(chat, user, victim, reason)
     if not client.quitting:
         chat.reply(client, ServerNotice(f"Killed {victim.nick} ({reason})"))
@@ -132,3 +147,269 @@ def handle_wallops(chat: Chat, client: Client, cmd: Command) -> None:
     if "w" not in user.modes:
         # Modern IRC lets the sender have a copy; without one they would see nothing.
         chat.reply(client, event)
+
+
+# -- server bans ---------------------------------------------------------------------------
+
+#: What a ban says when the operator gave no reason.
+NO_REASON = "No reason given"
+_KIND_OF = {"KLINE": "K", "DLINE": "D", "UNKLINE": "K", "UNDLINE": "D"}
+
+
+@dataclass(frozen=True, slots=True)
+class _BanRequest:
+    myself: bool
+    seconds: int
+    target: str
+    reason: str
+
+
+def _require_oper(client: Client) -> None:
+    if "o" not in client.user.modes:
+        raise CommandError(n.ERR_NOPRIVILEGES)
+
+
+def _check_server(chat: Chat, server: str) -> None:
+    if not mask_matches(server, chat.server_name):
+        raise CommandError(n.ERR_NOSUCHSERVER, safe_param(server))
+
+
+def _parse_ban(chat: Chat, verb: str, params: tuple[str, ...]) -> _BanRequest:
+    """``[ANDKILL] [MYSELF] [<duration>] <target> [ON <server>] [<reason>]``; raises BanError."""
+    words = [p for p in params if p]
+    i = 0
+    myself = False
+    # ANDKILL is taken for Ergo's syntax: a new ban always disconnects whom it matches.
+    while i < len(words) - 1 and words[i].upper() in ("ANDKILL", "MYSELF"):
+        myself = myself or words[i].upper() == "MYSELF"
+        i += 1
+    seconds = 0
+    if i < len(words) and bans.looks_like_duration(words[i]):
+        seconds = bans.parse_duration(words[i])
+        i += 1
+    if i >= len(words):
+        raise CommandError(n.ERR_NEEDMOREPARAMS, verb)
+    target = words[i]
+    i += 1
+    if i < len(words) and words[i].upper() == "ON":
+        if i + 1 >= len(words):
+            raise CommandError(n.ERR_NEEDMOREPARAMS, verb)
+        _check_server(chat, words[i + 1])
+        i += 2
+    reason = " ".join(words[i:]).strip()[: chat.config.limits.max_topic_length]
+    return _BanRequest(myself, seconds, target, reason or NO_REASON)
+
+
+def _fail(chat: Chat, client: Client, verb: str, exc: BanError, target: str) -> None:
+    chat.fail(client, verb, exc.code, safe_param(target), text=exc.text)
+
+
+def handle_kline(chat: Chat, client: Client, cmd: Command) -> None:
+    """KLINE [ANDKILL] [MYSELF] [<duration>] <mask|nick> [ON <server>] [<reason>] | KLINE LIST
+
+    Ban a user@host or nick!user@host mask, or a connected nick's address (IRC operators).
+    """
+    _set_ban(chat, client, cmd, "KLINE")
+
+
+def handle_dline(chat: Chat, client: Client, cmd: Command) -> None:
+    """DLINE [ANDKILL] [MYSELF] [<duration>] <ip|cidr> [ON <server>] [<reason>] | DLINE LIST
+
+    Ban an IP address or network: its connections are refused at once (IRC operators).
+    """
+    _set_ban(chat, client, cmd, "DLINE")
+
+
+def _set_ban(chat: Chat, client: Client, cmd: Command, verb: str) -> None:
+    _require_oper(client)
+    kind = _KIND_OF[verb]
+    if len(cmd.params) == 1 and cmd.params[0].upper() == "LIST":
+        _list_bans(chat, client, kind, kind.lower())
+        return
+    target = ""
+    try:
+        request = _parse_ban(chat, verb, cmd.params)
+        target = request.target
+        mask = _ban_mask(chat, kind, target)
+    except BanError as exc:
+        _fail(chat, client, verb, exc, target or (cmd.params[0] if cmd.params else ""))
+        return
+    now = chat.clock()
+    ban = ServerBan(
+        kind,
+        mask,
+        request.reason,
+        client.user.nick,
+        now,
+        now + request.seconds if request.seconds else 0.0,
+    )
+    user = client.user
+    if chat.bans.matches(ban, user) and not request.myself:
+        chat.fail(
+            client,
+            verb,
+            "MATCHES_YOU",
+            safe_param(mask),
+            text=f"{mask} matches you; to ban yourself too, say {verb} MYSELF ...",
+        )
+        return
+    key = bans.key_of(kind, mask)
+    if chat.bans.get(kind, key) is None and len(chat.bans) >= chat.bans.limit:
+        chat.fail(
+            client,
+            verb,
+            "TOO_MANY_BANS",
+            safe_param(mask),
+            text=f"There are already {len(chat.bans)} server bans ([limits] max_bans)",
+        )
+        return
+    replaced = bans.add(chat, ban)
+    how_long = (
+        f"for {bans.describe_duration(request.seconds)}" if request.seconds else "permanently"
+    )
+    log.warning(
+        "%s set a %s-line on %s %s: %r", user.real_mask, kind, mask, how_long, request.reason
+    )
+    victims = _disconnect_matching(chat, ban)
+    done = "Updated" if replaced is not None else "Added"
+    text = f"{done} {kind}-line {mask} {how_long}: {request.reason}"
+    if victims:
+        text += f" ({victims} disconnected)"
+    if not client.quitting:
+        chat.reply(client, ServerNotice(text))
+
+
+def _ban_mask(chat: Chat, kind: str, target: str) -> str:
+    """The mask a K-line or D-line target stands for; raises BanError."""
+    if kind == "D":
+        return bans.network_text(bans.dline_network(target))
+    if "@" not in target and "!" not in target:
+        # A connected nick: ban the address they connect from.
+        other = chat.users.get(target)
+        if other is not None:
+            return bans.kline_mask(f"*@{other.ip}")
+    return bans.kline_mask(target)
+
+
+def _disconnect_matching(chat: Chat, ban: ServerBan) -> int:
+    """Disconnect everyone the new ban matches; return how many users."""
+    if ban.kind == "D":
+        # A D-line also ends connections still registering.
+        victims = {c.user for c in chat.clients if chat.bans.matches(ban, c.user)}
+    else:
+        victims = {u for u in chat.users if chat.bans.matches(ban, u)}
+    why = bans.refusal_text(ban)
+    quit_reason = bans.quit_reason(ban)
+    for victim in victims:
+        log.info("%s (%s) matches the new %s-line %s", victim.nick, victim.ip, ban.kind, ban.mask)
+        for each in list(victim.clients):
+            if not each.quitting:
+                chat.numeric(each, n.ERR_YOUREBANNEDCREEP, why)
+                chat.disconnect(each, quit_reason)
+    return len(victims)
+
+
+def handle_unkline(chat: Chat, client: Client, cmd: Command) -> None:
+    """UNKLINE <mask> [ON <server>]
+
+    Lift a K-line (IRC operators).
+    """
+    _lift_ban(chat, client, cmd, "UNKLINE")
+
+
+def handle_undline(chat: Chat, client: Client, cmd: Command) -> None:
+    """UNDLINE <ip|cidr> [ON <server>]
+
+    Lift a D-line (IRC operators).
+    """
+    _lift_ban(chat, client, cmd, "UNDLINE")
+
+
+def _lift_ban(chat: Chat, client: Client, cmd: Command, verb: str) -> None:
+    _require_oper(client)
+    kind = _KIND_OF[verb]
+    words = [p for p in cmd.params if p]
+    if not words:
+        raise CommandError(n.ERR_NEEDMOREPARAMS, verb)
+    target = words[0]
+    if len(words) >= 2 and words[1].upper() == "ON":
+        if len(words) < 3:
+            raise CommandError(n.ERR_NEEDMOREPARAMS, verb)
+        _check_server(chat, words[2])
+    try:
+        if kind == "D":
+            mask = bans.network_text(bans.dline_network(target))
+        else:
+            # Spelled as when it was set: "*@h" finds "*!*@h"; no nick lookup, no breadth check.
+            mask = canonical_mask(target)
+        key = bans.key_of(kind, mask)
+    except BanError as exc:
+        _fail(chat, client, verb, exc, target)
+        return
+    ban = bans.remove(chat, kind, key)
+    if ban is None:
+        chat.fail(
+            client, verb, "NO_SUCH_BAN", safe_param(target), text=f"There is no {kind}-line {mask}"
+        )
+        return
+    log.warning("%s lifted the %s-line on %s", client.user.real_mask, kind, ban.mask)
+    chat.reply(client, ServerNotice(f"Removed {kind}-line {ban.mask}"))
+
+
+# -- STATS -----------------------------------------------------------------------------------
+
+
+def handle_stats(chat: Chat, client: Client, cmd: Command) -> None:
+    """STATS <query> [<server>]
+
+    Server statistics: k (K-lines), d (D-lines), o (operators), u (uptime).
+    """
+    if len(cmd.params) > 1 and cmd.params[1]:
+        _check_server(chat, cmd.params[1])
+    query = cmd.params[0][:1]
+    if not query:
+        raise CommandError(n.ERR_NEEDMOREPARAMS, "STATS")
+    letter = query.lower()
+    shown = query if query.isascii() and query.isalnum() else "*"
+    if letter in "kdo" and "o" not in client.user.modes:
+        raise CommandError(n.ERR_NOPRIVILEGES)
+    if letter in "kd":
+        _list_bans(chat, client, letter.upper(), shown)
+        return
+    if letter == "u":
+        up = max(0, int(chat.clock() - chat.created))
+        days, rest = divmod(up, 86400)
+        hours, rest = divmod(rest, 3600)
+        minutes, seconds = divmod(rest, 60)
+        chat.numeric(
+            client,
+            n.RPL_STATSUPTIME,
+            f"Server Up {days} days {hours}:{minutes:02d}:{seconds:02d}",
+        )
+    elif letter == "o":
+        for op in chat.config.operators:
+            chat.numeric(client, n.RPL_STATSOLINE, "O", op.host, "*", op.name)
+    chat.numeric(client, n.RPL_ENDOFSTATS, shown, "End of /STATS report")
+
+
+def _list_bans(chat: Chat, client: Client, kind: str, shown: str) -> None:
+    """216 (K) or 225 (D) for each ban in force, then 219."""
+    bans.expire(chat)
+    now = chat.clock()
+    for ban in chat.bans.listing(kind):
+        about = _ban_details(ban, now)
+        if kind == "K":
+            nick, _, userhost = ban.mask.partition("!")
+            user, _, host = userhost.partition("@")
+            who = user if nick == "*" else f"{nick}!{user}"
+            chat.numeric(client, n.RPL_STATSKLINE, "K", host, "*", who, about)
+        else:
+            chat.numeric(client, n.RPL_STATSDLINE, "D", ban.mask, about)
+    chat.numeric(client, n.RPL_ENDOFSTATS, shown, "End of /STATS report")
+
+
+def _ban_details(ban: ServerBan, now: float) -> str:
+    """``<reason> (set by <nick> at <time>; expires in 9 minutes | permanent)``."""
+    when = datetime.fromtimestamp(ban.set_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    left = f"expires in {bans.describe_duration(ban.expires - now)}" if ban.expires else "permanent"
+    return f"{ban.reason} (set by {ban.set_by} at {when}; {left})"

@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from ircish.core import accounts, replay, replies, state
+from ircish.core.bans import refusal_text
 from ircish.core.caps import offered
 from ircish.core.command import Command
 from ircish.core.confusables import skeleton
@@ -195,6 +196,13 @@ def try_register(chat: Chat, client: Client) -> None:
     user = client.user
     if user.registered or user.nick == "*" or not user.username or client.cap_negotiating:
         return
+    ban = chat.bans.user_ban(user)
+    if ban is not None:
+        log.info("refused %s from %s: %s-line %s", user.nick, user.ip, ban.kind, ban.mask)
+        why = refusal_text(ban)
+        chat.numeric(client, n.ERR_YOUREBANNEDCREEP, why)
+        chat.disconnect(client, why)
+        return
     if chat.config.server.password and not client.password_ok:
         if client.dialect.password_retry:
             user.set_nick("*")
@@ -214,7 +222,7 @@ def try_register(chat: Chat, client: Client) -> None:
     if not user.realname:
         user.realname = user.nick
     state.register(chat, user)
-    log.info("%s registered from %s (%s)", user.nick, user.host, client.dialect.name)
+    log.info("%s registered from %s (%s)", user.nick, user.ip, client.dialect.name)
     replies.send_welcome(chat, client)
     room = chat.config.server.default_room
     if room and client.dialect.joins_default_room(chat):

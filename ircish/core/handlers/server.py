@@ -84,6 +84,15 @@ def handle_whowas(chat: Chat, client: Client, cmd: Command) -> None:
                 "*",
                 entry.realname,
             )
+            if "o" in client.user.modes and entry.ip and entry.ip != entry.host:
+                chat.numeric(
+                    client,
+                    n.RPL_WHOISACTUALLY,
+                    entry.nick,
+                    f"{entry.username}@{entry.ip}",
+                    entry.ip,
+                    "Actual user@host, Actual IP",
+                )
             chat.numeric(
                 client, n.RPL_WHOISSERVER, entry.nick, chat.server_name, whowas_time(entry.when)
             )
