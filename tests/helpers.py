@@ -170,8 +170,12 @@ class LineClient:
         *,
         connect_timeout: float = DEFAULT_TIMEOUT,
         tls: ssl.SSLContext | None = None,
+        source: str | None = None,
     ) -> None:
-        sock = socket.create_connection((host, port), timeout=connect_timeout)
+        # ``source``: connect from another local address (127.0.0.2), e.g. to be D-lined.
+        sock = socket.create_connection(
+            (host, port), timeout=connect_timeout, source_address=(source, 0) if source else None
+        )
         if tls is not None:
             sock = tls.wrap_socket(sock, server_hostname="localhost")
         self.sock = sock
@@ -276,8 +280,8 @@ class RunningServer:
         self.thread.join(timeout=10)
         assert not self.thread.is_alive(), "server thread did not stop"
 
-    def client(self) -> LineClient:
-        return LineClient(self.host, self.port)
+    def client(self, source: str | None = None) -> LineClient:
+        return LineClient(self.host, self.port, source=source)
 
     def plain(self, nick: str) -> LineClient:
         """A registered netcat-style user (in the default room)."""
@@ -289,9 +293,9 @@ class RunningServer:
             c.expect(r"\*\*\* Users in ")
         return c
 
-    def irc(self, nick: str) -> LineClient:
-        """A registered raw IRC client."""
-        c = self.client()
+    def irc(self, nick: str, source: str | None = None) -> LineClient:
+        """A registered raw IRC client (from the local address ``source``, if given)."""
+        c = self.client(source)
         c.send(f"NICK {nick}")
         c.send(f"USER {nick} 0 * :{nick}")
         c.expect(rf"^:\S+ 001 {re.escape(nick)} ")

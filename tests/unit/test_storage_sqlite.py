@@ -19,7 +19,7 @@ import pytest
 from ircish.config import Config, HistoryConfig
 from ircish.core import chat
 from ircish.core.events import Join, Privmsg
-from ircish.core.storage import Account, ListEntry, RoomRecord, StoredEvent
+from ircish.core.storage import Account, ListEntry, RoomRecord, ServerBan, StoredEvent
 from ircish.errors import StorageError
 from ircish.storage import sqlite as sqlite_module
 from ircish.storage.sqlite import SCHEMA_VERSION, SqliteStorage
@@ -93,6 +93,53 @@ def test_a_version_1_file_is_migrated_and_stays_searchable(db_path: Path) -> Non
     store.close()
 
 
+def test_a_version_2_file_gets_the_server_bans_table(db_path: Path) -> None:
+    """Version 3 adds server bans; what version 2 kept stays."""
+    with sqlite3.connect(db_path, isolation_level=None) as db:
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        for step in (1, 2):
+            for statement in sqlite_module._MIGRATIONS[step]:
+                db.execute(statement)
+        db.execute("INSERT INTO meta VALUES ('schema_version', '2')")
+        db.execute("INSERT INTO accounts VALUES ('bob', '{}')")
+    db.close()
+    store = SqliteStorage(str(db_path))
+    assert store.schema_version() == SCHEMA_VERSION == 3
+    assert store.bans() == []
+    ban = ServerBan("K", "*!*@203.0.113.7", "spam", "op", T0, T0 + 600)
+    store.save_ban("*!*@203.0.113.7", ban)
+    store.commit()
+    store.close()
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("SELECT folded FROM accounts").fetchall() == [("bob",)]
+    db.close()
+    again = SqliteStorage(str(db_path))
+    assert again.bans() == [ban]
+    again.close()
+
+
+def test_server_bans_and_settings(store: SqliteStorage) -> None:
+    kline = ServerBan("K", "*!*@Host.Example", "r", "op", T0)
+    dline = ServerBan("D", "10.0.0.0/8", "bots", "op", T0 + 1, T0 + 3600.5)
+    store.save_ban("*!*@host.example", kline)
+    store.save_ban("10.0.0.0/8", dline)
+    assert store.bans() == [kline, dline]  # reads see queued writes, oldest first
+    replaced = ServerBan("K", "*!*@host.example", "again", "op2", T0 + 2)
+    store.save_ban("*!*@host.example", replaced)
+    store.commit()
+    assert store.bans() == [dline, replaced]
+    store.delete_ban("K", "*!*@host.example")
+    store.delete_ban("D", "no.such")
+    assert store.bans() == [dline]
+    assert store.meta("cloak_secret") is None
+    store.save_meta("cloak_secret", "s3cret")
+    assert store.meta("cloak_secret") == "s3cret"
+    # Settings do not touch the schema's own keys.
+    store.save_meta("schema_version", "99")
+    store.commit()
+    assert store.schema_version() == SCHEMA_VERSION
+
+
 def test_text_is_indexed_in_batches_not_in_every_commit(db_path: Path) -> None:
     store = SqliteStorage(str(db_path))
     store.append([msg(1, "first words")])
@@ -122,6 +169,7 @@ def test_a_new_file_gets_the_schema_and_its_version(db_path: Path) -> None:
         names = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert {"meta", "events", "events_text", "accounts", "rooms", "read_markers"} <= names
+    assert "server_bans" in names
 
 
 def test_an_empty_file_is_migrated(db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
