@@ -133,12 +133,16 @@ def dline_network(text: str) -> Network:
             f"Invalid address {text!r}: a D-line takes an IP address or a CIDR network"
             " (203.0.113.7, 10.0.0.0/8, 2001:db8::/32)",
         ) from None
-    if network.prefixlen == 0:
-        raise BanError("TOO_BROAD", f"{network} would ban everyone")
-    if isinstance(network, ipaddress.IPv6Network) and network.network_address.ipv4_mapped:
+    if (
+        isinstance(network, ipaddress.IPv6Network)
+        and network.prefixlen >= 96
+        and network.network_address.ipv4_mapped is not None
+    ):
         # Connections from IPv4-mapped addresses are checked as IPv4.
         mapped = network.network_address.ipv4_mapped
-        network = ipaddress.IPv4Network((mapped, max(0, network.prefixlen - 96)), strict=False)
+        network = ipaddress.IPv4Network((mapped, network.prefixlen - 96), strict=False)
+    if network.prefixlen == 0:
+        raise BanError("TOO_BROAD", f"{network} would ban everyone")
     return network
 
 

@@ -542,10 +542,10 @@ SLASH_COMMANDS: dict[str, SlashCommand] = {
     "kline": SlashCommand(
         _kline,
         "/kline [DURATION] MASK|NICK [reason]",
-        "ban user@host (DURATION like 30m, 2h, 1d; none: for ever) (server operators)",
+        "ban a user@host mask or a nick's address for DURATION (30m, 2h, 1d; none: for ever)",
     ),
     "dline": SlashCommand(
-        _dline, "/dline [DURATION] IP|CIDR [reason]", "ban an address or network (operators)"
+        _dline, "/dline [DURATION] IP|CIDR [reason]", "ban an address or network (server operators)"
     ),
     "unkline": SlashCommand(_unkline, "/unkline MASK", "lift a K-line (server operators)"),
     "undline": SlashCommand(_undline, "/undline IP|CIDR", "lift a D-line (server operators)"),

@@ -190,9 +190,11 @@ def test_a_ban_that_matches_the_operator_needs_myself(net: MemoryNetwork) -> Non
     op.send("DLINE 127.0.0.0/8")
     assert op.lines()[0].startswith(f":{SERVER} FAIL DLINE MATCHES_YOU 127.0.0.0/8 :")
     op.send("KLINE ANDKILL MYSELF *@localhost :everyone local")
-    lines = op.lines()
-    assert lines[0] == f":{SERVER} 465 op :You are banned from this server: everyone local"
-    assert lines[1] == "ERROR :Closing Link: localhost (K-lined: everyone local)"
+    assert op.lines() == [
+        notice("Added K-line *!*@localhost permanently: everyone local (2 disconnected)"),
+        f":{SERVER} 465 op :You are banned from this server: everyone local",
+        "ERROR :Closing Link: localhost (K-lined: everyone local)",
+    ]
     assert op.sink.closed and bystander.sink.closed
 
 
@@ -236,6 +238,13 @@ def test_dline_ipv6(net: MemoryNetwork) -> None:
     # An address alone is a /128, shown without its length; host bits are dropped.
     op.send("DLINE 2001:DB8::5 :one")
     assert op.lines() == [notice("Added D-line 2001:db8::5 permanently: one")]
+    # An address that starts with ':' is sent as "0::2": a parameter cannot start with ':'.
+    op.send("DLINE 0::2 :colon")
+    assert op.lines() == [notice("Added D-line ::2 permanently: colon")]
+    op.send("STATS d")
+    assert f":{SERVER} 225 op D 0::2 :colon (set by op at 1970-01-12 13:46 UTC; permanent)" in (
+        op.lines()
+    )
     op.send("UNDLINE 2001:db8:1:abcd::/48")
     assert op.lines() == [notice("Removed D-line 2001:db8:1::/48")]
     assert net.chat.bans.refuse_ip("2001:db8:1::1") == ""
@@ -387,9 +396,13 @@ def test_stats_u_for_anyone_o_and_bans_for_operators(net: MemoryNetwork) -> None
 def test_plain_operator_bans_with_slash_commands(net: MemoryNetwork) -> None:
     op = oper(net, "boss", plain=True)
     bad = irc_from(net, "bad", BAD)
+    bad.send("JOIN #lobby")
+    op.lines()
     op.send("/kline 30m bad flooding  the room")
+    # The answer, then the quit it caused.
     assert op.lines() == [
-        "*** Added K-line *!*@203.0.113.7 for 30 minutes: flooding the room (1 disconnected)"
+        "*** Added K-line *!*@203.0.113.7 for 30 minutes: flooding the room (1 disconnected)",
+        "*** bad quit (K-lined: flooding the room)",
     ]
     assert bad.sink.closed
     op.send("/dline 2001:db8::/32 on sight")  # "on" is the reason's, not ON <server>

@@ -97,6 +97,13 @@ def test_dline_networks(text: str, shown: str) -> None:
     assert bans.network_text(bans.dline_network(text)) == shown
 
 
+def test_an_ipv4_mapped_network_is_ipv4_and_all_of_it_is_too_broad() -> None:
+    with pytest.raises(BanError) as err:
+        bans.dline_network("::ffff:0:0/96")
+    assert err.value.code == "TOO_BROAD"
+    assert str(bans.dline_network("::ffff:0:0/95")) == "::fffe:0:0/95"  # not only IPv4-mapped
+
+
 @pytest.mark.parametrize(
     "text", ["10.0.0.0/33", "300.1.1.1", "host.example", "*@1.2.3.4", "", "1.2.3.4/x"]
 )

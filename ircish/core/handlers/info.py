@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ircish.core import replies
-from ircish.core.cloaks import normalize_ip
+from ircish.core.cloaks import normalize_ip, shown_address
 from ircish.core.command import Command
 from ircish.core.events import Help
 from ircish.core.handlers.server import help_topic_param
@@ -85,7 +85,11 @@ def _whox_values(
             case "i":
                 # Only operators (and the user themselves) learn an address.
                 shown = "o" in client.user.modes or member is client.user
-                values.append(member.ip if shown and normalize_ip(member.ip) else WHOX_HIDDEN_IP)
+                values.append(
+                    shown_address(member.ip)
+                    if shown and normalize_ip(member.ip)
+                    else WHOX_HIDDEN_IP
+                )
             case "h":
                 values.append(member.host)
             case "s":
@@ -209,7 +213,7 @@ def handle_whois(chat: Chat, client: Client, cmd: Command) -> None:
             n.RPL_WHOISACTUALLY,
             other.nick,
             f"{other.username}@{other.ip}",
-            other.ip,
+            shown_address(other.ip),
             "Actual user@host, Actual IP",
         )
     if "B" in other.modes:

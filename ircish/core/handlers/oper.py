@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from ircish.core import bans, state
 from ircish.core.bans import BanError
+from ircish.core.cloaks import shown_address
 from ircish.core.command import Command
 from ircish.core.events import ServerNotice, ToUserMode, Wallops
 from ircish.core.handlers.server import safe_param
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from ircish.config import OperatorConfig
     from ircish.core.chat import Chat
     from ircish.core.clients import Client
+    from ircish.core.users import User
 
 log = logging.getLogger("ircish.core")
 
@@ -270,13 +272,14 @@ def _set_ban(chat: Chat, client: Client, cmd: Command, verb: str) -> None:
     log.warning(
         "%s set a %s-line on %s %s: %r", user.real_mask, kind, mask, how_long, request.reason
     )
-    victims = _disconnect_matching(chat, ban)
+    victims = _matching(chat, ban)
     done = "Updated" if replaced is not None else "Added"
     text = f"{done} {kind}-line {mask} {how_long}: {request.reason}"
     if victims:
-        text += f" ({victims} disconnected)"
-    if not client.quitting:
-        chat.reply(client, ServerNotice(text))
+        text += f" ({len(victims)} disconnected)"
+    # The answer first: the quits it causes follow it.
+    chat.reply(client, ServerNotice(text))
+    _disconnect(chat, ban, victims)
 
 
 def _ban_mask(chat: Chat, kind: str, target: str) -> str:
@@ -291,13 +294,15 @@ def _ban_mask(chat: Chat, kind: str, target: str) -> str:
     return bans.kline_mask(target)
 
 
-def _disconnect_matching(chat: Chat, ban: ServerBan) -> int:
-    """Disconnect everyone the new ban matches; return how many users."""
+def _matching(chat: Chat, ban: ServerBan) -> list[User]:
+    """The users a new ban disconnects (a D-line also those still registering)."""
     if ban.kind == "D":
-        # A D-line also ends connections still registering.
-        victims = {c.user for c in chat.clients if chat.bans.matches(ban, c.user)}
-    else:
-        victims = {u for u in chat.users if chat.bans.matches(ban, u)}
+        found = {c.user: None for c in chat.clients if chat.bans.matches(ban, c.user)}
+        return list(found)
+    return [u for u in chat.users if chat.bans.matches(ban, u)]
+
+
+def _disconnect(chat: Chat, ban: ServerBan, victims: list[User]) -> None:
     why = bans.refusal_text(ban)
     quit_reason = bans.quit_reason(ban)
     for victim in victims:
@@ -306,7 +311,6 @@ def _disconnect_matching(chat: Chat, ban: ServerBan) -> int:
             if not each.quitting:
                 chat.numeric(each, n.ERR_YOUREBANNEDCREEP, why)
                 chat.disconnect(each, quit_reason)
-    return len(victims)
 
 
 def handle_unkline(chat: Chat, client: Client, cmd: Command) -> None:
@@ -402,9 +406,9 @@ def _list_bans(chat: Chat, client: Client, kind: str, shown: str) -> None:
             nick, _, userhost = ban.mask.partition("!")
             user, _, host = userhost.partition("@")
             who = user if nick == "*" else f"{nick}!{user}"
-            chat.numeric(client, n.RPL_STATSKLINE, "K", host, "*", who, about)
+            chat.numeric(client, n.RPL_STATSKLINE, "K", shown_address(host), "*", who, about)
         else:
-            chat.numeric(client, n.RPL_STATSDLINE, "D", ban.mask, about)
+            chat.numeric(client, n.RPL_STATSDLINE, "D", shown_address(ban.mask), about)
     chat.numeric(client, n.RPL_ENDOFSTATS, shown, "End of /STATS report")
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from ircish import __version__
 from ircish.core.caps import CAPABILITIES
+from ircish.core.cloaks import shown_address
 from ircish.core.command import Command
 from ircish.core.events import Help
 from ircish.core.names import fold, mask_matches
@@ -90,7 +91,7 @@ def handle_whowas(chat: Chat, client: Client, cmd: Command) -> None:
                     n.RPL_WHOISACTUALLY,
                     entry.nick,
                     f"{entry.username}@{entry.ip}",
-                    entry.ip,
+                    shown_address(entry.ip),
                     "Actual user@host, Actual IP",
                 )
             chat.numeric(
