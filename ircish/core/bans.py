@@ -61,11 +61,13 @@ _WILDCARDS = frozenset("*?")
 class BanError(ValueError):
     """A ban's duration, mask or address is not acceptable; the message says why."""
 
-    def __init__(self, code: str, text: str) -> None:
+    def __init__(self, code: str, text: str, word: str = "") -> None:
         super().__init__(text)
         #: The FAIL code: INVALID_DURATION, INVALID_MASK, INVALID_ADDRESS, TOO_BROAD.
         self.code = code
         self.text = text
+        #: The word refused, when it is not the ban's target (a duration).
+        self.word = word
 
 
 # -- parsing --------------------------------------------------------------------------
@@ -84,15 +86,18 @@ def parse_duration(word: str) -> int:
             "INVALID_DURATION",
             f"Invalid duration {word!r}: use seconds or a number with s, m, h, d, w or y"
             " (10m, 2h, 1d12h)",
+            word,
         )
     if text.isdigit():
         seconds = int(text)
     else:
         seconds = sum(int(n) * _UNITS[u] for n, u in _DURATION_PART.findall(text))
     if seconds <= 0:
-        raise BanError("INVALID_DURATION", "A duration must be more than 0 (none: permanent)")
+        raise BanError("INVALID_DURATION", "A duration must be more than 0 (none: permanent)", word)
     if seconds > MAX_DURATION:
-        raise BanError("INVALID_DURATION", "A duration may be at most 10 years (none: permanent)")
+        raise BanError(
+            "INVALID_DURATION", "A duration may be at most 10 years (none: permanent)", word
+        )
     return seconds
 
 

@@ -441,6 +441,11 @@ def test_a_plain_user_without_operator_status_is_refused(net: MemoryNetwork) -> 
             " with s, m, h, d, w or y (10m, 2h, 1d12h)",
         ),
         (
+            "KLINE ANDKILL MYSELF 1h2 *@203.0.113.7",
+            "FAIL KLINE INVALID_DURATION 1h2 :Invalid duration '1h2': use seconds or a number"
+            " with s, m, h, d, w or y (10m, 2h, 1d12h)",
+        ),
+        (
             "KLINE 0 *@203.0.113.7",
             "FAIL KLINE INVALID_DURATION 0 :A duration must be more than 0 (none: permanent)",
         ),

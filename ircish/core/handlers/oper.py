@@ -234,7 +234,7 @@ def _set_ban(chat: Chat, client: Client, cmd: Command, verb: str) -> None:
         target = request.target
         mask = _ban_mask(chat, kind, target)
     except BanError as exc:
-        _fail(chat, client, verb, exc, target or (cmd.params[0] if cmd.params else ""))
+        _fail(chat, client, verb, exc, exc.word or target)
         return
     now = chat.clock()
     ban = ServerBan(
