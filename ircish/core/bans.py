@@ -17,7 +17,8 @@ A K-line matches a user if it matches their mask with the real address or
 with the shown (cloaked) host, so operators may ban by either. Expired bans
 never match; each timed ban has a timer (``chat.later``) that removes it
 from memory and storage when it expires, and ``expire`` also runs before a
-listing. The number of bans is bounded by ``[limits] max_bans``.
+listing. The number of bans is bounded by ``[limits] max_bans`` (checked by
+KLINE and DLINE, from the config each time, so a reload applies).
 
 With storage attached, every change is written through (``add``/``remove``
 below) and the bans are loaded at start; without storage they last until
@@ -196,10 +197,9 @@ class _KLine:
 class BanList:
     """Every K-line and D-line, indexed for the checks (see the module docstring)."""
 
-    __slots__ = ("_by_host", "_clock", "_dlines", "_klines", "_nets", "_wild", "limit")
+    __slots__ = ("_by_host", "_clock", "_dlines", "_klines", "_nets", "_wild")
 
-    def __init__(self, limit: int, clock: Callable[[], float]) -> None:
-        self.limit = limit
+    def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
         self._klines: dict[str, _KLine] = {}
         self._by_host: dict[str, dict[str, _KLine]] = {}

@@ -101,7 +101,7 @@ class Chat:
         #: Totals for the metrics endpoint (``ircish.metrics``): plain ints, added to in place.
         self.metrics = Counters()
         #: K-lines and D-lines (``ircish.core.bans``); stored when storage is attached.
-        self.bans = BanList(config.limits.max_bans, clock)
+        self.bans = BanList(clock)
         #: The host others see for an address (``ircish.core.cloaks``).
         self.cloaks = Cloaks(
             config.server.cloaks, config.server.cloak_secret, config.server.network
@@ -260,6 +260,9 @@ class Chat:
     ) -> Client:
         """A new connection; its user has no nickname yet."""
         when = self.clock() if now is None else now
+        server = self.config.server
+        # A reload may have changed the cloak settings (one comparison when it did not).
+        self.cloaks.follow(server.cloaks, server.cloak_secret, server.network)
         user = User(self.cloaks.host_for(host), when, ip=normalize_ip(host) or host)
         client = Client(user, sink, dialect, when, secure)
         user.clients.append(client)

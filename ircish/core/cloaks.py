@@ -75,7 +75,7 @@ def shown_address(ip: str) -> str:
 class Cloaks:
     """Computes the host others see for an address (see the module docstring)."""
 
-    __slots__ = ("_key", "_warned", "enabled", "persistent", "suffix")
+    __slots__ = ("_key", "_settings", "_stored", "_warned", "enabled", "persistent", "suffix")
 
     def __init__(self, enabled: bool, secret: str, network: str) -> None:
         self.enabled = enabled
@@ -83,7 +83,32 @@ class Cloaks:
         self.persistent = bool(secret)
         self._key = (secret or new_secret()).encode()
         self._warned = False
+        #: The secret kept in the storage, once adopted.
+        self._stored = ""
+        self._settings = (enabled, secret, network)
         self.suffix = _NOT_HOSTNAME.sub("", network.lower()) or "ircish"
+
+    def follow(self, enabled: bool, secret: str, network: str) -> None:
+        """Take settings a reload changed (``[server] cloaks``, ``cloak_secret``, ``network``).
+
+        Cheap when nothing changed (one comparison per connection). New
+        connections get the new cloaks; users already here keep theirs.
+        """
+        if (enabled, secret, network) == self._settings:
+            return
+        old_secret = self._settings[1]
+        self._settings = (enabled, secret, network)
+        self.enabled = enabled
+        self.suffix = _NOT_HOSTNAME.sub("", network.lower()) or "ircish"
+        if secret != old_secret:
+            if secret or self._stored:
+                self._key = (secret or self._stored).encode()
+                self.persistent = True
+            elif old_secret:
+                # A configured secret was removed and none is stored: a random one.
+                self._key = new_secret().encode()
+                self.persistent = False
+        log.warning("cloak settings changed: new connections get the new cloaks")
 
     def adopt_stored_secret(self, storage: Storage) -> None:
         """Without a configured secret, use the stored one (made and stored the first time)."""
@@ -95,6 +120,7 @@ class Cloaks:
             storage.save_meta(SECRET_KEY, secret)
             storage.commit()  # at start, before any cloak is shown
             log.info("made a cloak secret and kept it in the storage")
+        self._stored = secret
         self._key = secret.encode()
         self.persistent = True
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from ircish.config import Config, OperatorConfig, StorageConfig
+from ircish.core.cloaks import Cloaks
 from tests.helpers import LineClient, RunningServer
 from tests.unit.test_operators_config import cheap_hash
 
@@ -125,3 +126,39 @@ def test_dline_refuses_at_accept_and_bans_survive_a_restart(
         back.expect(r"PONG \S+ :still here")
     finally:
         again.stop()
+
+
+def test_rehash_applies_max_bans_and_cloak_settings(clients: list[LineClient]) -> None:
+    """REHASH (the real ``Server.reload``) with a new ``max_bans`` and ``cloak_secret``."""
+    base = replace(
+        Config(),
+        operators=(OperatorConfig("admin", cheap_hash(PASSWORD)),),
+        limits=replace(Config().limits, max_bans=1),
+    )
+    srv = RunningServer(base)
+    try:
+        loaded = [srv.config]
+        srv.server.enable_reload("test.toml", lambda: loaded[0])
+        op = oper(srv, clients)
+        op.send("KLINE *@192.0.2.1 :one")
+        op.expect(r"Added K-line")
+        op.send("KLINE *@192.0.2.2 :two")
+        op.expect(r"FAIL KLINE TOO_MANY_BANS .*There are already 1 server bans")
+        before = srv.chat.cloaks.host_for("203.0.113.7")
+        secret = "a new secret, long enough"
+        loaded[0] = replace(
+            srv.config,
+            limits=replace(srv.config.limits, max_bans=5),
+            server=replace(srv.config.server, cloak_secret=secret),
+        )
+        op.send("REHASH")
+        op.expect(r"NOTICE op :REHASH: configuration reloaded")
+        op.send("KLINE *@192.0.2.2 :two")
+        op.expect(r"Added K-line \*!\*@192\.0\.2\.2 permanently: two")
+        # The next connection takes the new cloak settings; users already here keep theirs.
+        clients.append(srv.irc("newcomer"))
+        after = srv.chat.cloaks.host_for("203.0.113.7")
+        assert after != before
+        assert after == Cloaks(True, secret, "ircish").host_for("203.0.113.7")
+    finally:
+        srv.stop()

@@ -137,7 +137,7 @@ def dline(net: str, expires: float = 0.0) -> ServerBan:
 
 def test_klines_match_the_real_and_the_shown_host_literal_or_wildcard() -> None:
     clock = [NOW]
-    banlist = BanList(100, lambda: clock[0])
+    banlist = BanList(lambda: clock[0])
     victim = user("abc.ircish", "203.0.113.7")
     other = user("xyz.ircish", "198.51.100.1", "carol", "~carol")
 
@@ -164,7 +164,7 @@ def test_klines_match_the_real_and_the_shown_host_literal_or_wildcard() -> None:
 
 def test_dlines_by_prefix_length() -> None:
     clock = [NOW]
-    banlist = BanList(100, lambda: clock[0])
+    banlist = BanList(lambda: clock[0])
     banlist.put(dline("203.0.113.0/24"))
     banlist.put(dline("2001:db8::/32", expires=NOW + 5))
     banlist.put(dline("198.51.100.9"))

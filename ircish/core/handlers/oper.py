@@ -256,7 +256,8 @@ def _set_ban(chat: Chat, client: Client, cmd: Command, verb: str) -> None:
         )
         return
     key = bans.key_of(kind, mask)
-    if chat.bans.get(kind, key) is None and len(chat.bans) >= chat.bans.limit:
+    # From the config each time: a reload may change it.
+    if chat.bans.get(kind, key) is None and len(chat.bans) >= chat.config.limits.max_bans:
         chat.fail(
             client,
             verb,
