@@ -27,7 +27,7 @@ ERROR_NUMERICS: frozenset[str] = frozenset(
 )
 
 #: Why an accepted socket was turned away before it became a connection.
-REFUSED_REASONS = ("server_full", "per_ip", "connect_rate")
+REFUSED_REASONS = ("dline", "server_full", "per_ip", "connect_rate")
 
 #: Where an unexpected exception (a bug, logged with its traceback) was caught:
 #: a command's handler, rendering or delivering an event, reading from or

@@ -481,7 +481,7 @@ class Server:
         sock.setblocking(False)
         why = self.chat.bans.refuse_ip(ip)
         if why:
-            self._refuse(sock, ip, why)
+            self._refuse(sock, ip, why, "dline")
             return
         if len(self.connections) >= limits.max_connections:
             self._refuse(sock, ip, "Server is full, try again later", "server_full")

@@ -82,6 +82,7 @@ def test_dline_refuses_at_accept_and_bans_survive_a_restart(
         assert (
             refused_at_accept(srv, BANNED) == "ERROR :You are banned from this server: testing bans"
         )
+        assert srv.server.metrics.connections_refused["dline"] == 1
         # Others are still welcome.
         clients.append(srv.irc("fine"))
 
