@@ -538,7 +538,11 @@ SLASH_COMMANDS: dict[str, SlashCommand] = {
     "kill": SlashCommand(_kill, "/kill NICK REASON", "disconnect a user (server operators)"),
     "wallops": SlashCommand(_wallops, "/wallops TEXT", "message users with mode +w (operators)"),
     "rehash": SlashCommand(_rehash, "/rehash", "reload the configuration file (operators)"),
-    "stats": SlashCommand(_stats, "/stats LETTER", "server statistics; z: memory (operators)"),
+    "stats": SlashCommand(
+        _stats,
+        "/stats LETTER",
+        "server statistics: u uptime; k K-lines, d D-lines, o operators, z memory (operators)",
+    ),
     "kline": SlashCommand(
         _kline,
         "/kline [DURATION] MASK|NICK [reason]",

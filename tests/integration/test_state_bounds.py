@@ -187,7 +187,7 @@ def test_mask_lists_are_bounded_by_config() -> None:
     lines = op.lines()
     assert lines == [
         f":{S} 478 op #r I :Channel list is full",
-        ":op!~op@127.0.0.1 MODE #r +be a!*@* b!*@*",
+        ":op!~op@localhost MODE #r +be a!*@* b!*@*",
     ]
 
 

@@ -1,4 +1,4 @@
-"""Server operators: OPER, KILL, WALLOPS; server bans (KLINE, DLINE, UNKLINE, UNDLINE); STATS.
+"""Server operators: OPER, KILL, WALLOPS; server bans (KLINE, DLINE, UNKLINE, UNDLINE).
 
 Theory of operation: operators are configured as ``[[operators]]`` tables
 (name, argon2 password hash, host mask). ``OPER`` checks the password with
@@ -26,14 +26,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ircish.core import bans, state
 from ircish.core.bans import BanError
-from ircish.core.cloaks import shown_address
 from ircish.core.command import Command
 from ircish.core.events import ServerNotice, ToUserMode, Wallops
+from ircish.core.handlers import stats
 from ircish.core.handlers.server import safe_param
 from ircish.core.names import canonical_mask, fold, mask_matches
 from ircish.core.passwords import decoy_hash, verify_password
@@ -226,7 +225,8 @@ def _set_ban(chat: Chat, client: Client, cmd: Command, verb: str) -> None:
     _require_oper(client)
     kind = _KIND_OF[verb]
     if len(cmd.params) == 1 and cmd.params[0].upper() == "LIST":
-        _list_bans(chat, client, kind, kind.lower())
+        stats.list_bans(chat, client, kind)
+        chat.numeric(client, n.RPL_ENDOFSTATS, kind.lower(), "End of /STATS report")
         return
     target = ""
     try:
@@ -359,62 +359,3 @@ def _lift_ban(chat: Chat, client: Client, cmd: Command, verb: str) -> None:
         return
     log.warning("%s lifted the %s-line on %s", client.user.real_mask, kind, ban.mask)
     chat.reply(client, ServerNotice(f"Removed {kind}-line {ban.mask}"))
-
-
-# -- STATS -----------------------------------------------------------------------------------
-
-
-def handle_stats(chat: Chat, client: Client, cmd: Command) -> None:
-    """STATS <query> [<server>]
-
-    Server statistics: k (K-lines), d (D-lines), o (operators), u (uptime).
-    """
-    if len(cmd.params) > 1 and cmd.params[1]:
-        _check_server(chat, cmd.params[1])
-    query = cmd.params[0][:1]
-    if not query:
-        raise CommandError(n.ERR_NEEDMOREPARAMS, "STATS")
-    letter = query.lower()
-    shown = query if query.isascii() and query.isalnum() else "*"
-    if letter in "kdo" and "o" not in client.user.modes:
-        raise CommandError(n.ERR_NOPRIVILEGES)
-    if letter in "kd":
-        _list_bans(chat, client, letter.upper(), shown)
-        return
-    if letter == "u":
-        up = max(0, int(chat.clock() - chat.created))
-        days, rest = divmod(up, 86400)
-        hours, rest = divmod(rest, 3600)
-        minutes, seconds = divmod(rest, 60)
-        chat.numeric(
-            client,
-            n.RPL_STATSUPTIME,
-            f"Server Up {days} days {hours}:{minutes:02d}:{seconds:02d}",
-        )
-    elif letter == "o":
-        for op in chat.config.operators:
-            chat.numeric(client, n.RPL_STATSOLINE, "O", op.host, "*", op.name)
-    chat.numeric(client, n.RPL_ENDOFSTATS, shown, "End of /STATS report")
-
-
-def _list_bans(chat: Chat, client: Client, kind: str, shown: str) -> None:
-    """216 (K) or 225 (D) for each ban in force, then 219."""
-    bans.expire(chat)
-    now = chat.clock()
-    for ban in chat.bans.listing(kind):
-        about = _ban_details(ban, now)
-        if kind == "K":
-            nick, _, userhost = ban.mask.partition("!")
-            user, _, host = userhost.partition("@")
-            who = user if nick == "*" else f"{nick}!{user}"
-            chat.numeric(client, n.RPL_STATSKLINE, "K", shown_address(host), "*", who, about)
-        else:
-            chat.numeric(client, n.RPL_STATSDLINE, "D", shown_address(ban.mask), about)
-    chat.numeric(client, n.RPL_ENDOFSTATS, shown, "End of /STATS report")
-
-
-def _ban_details(ban: ServerBan, now: float) -> str:
-    """``<reason> (set by <nick> at <time>; expires in 9 minutes | permanent)``."""
-    when = datetime.fromtimestamp(ban.set_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    left = f"expires in {bans.describe_duration(ban.expires - now)}" if ban.expires else "permanent"
-    return f"{ban.reason} (set by {ban.set_by} at {when}; {left})"

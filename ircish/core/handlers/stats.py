@@ -1,4 +1,4 @@
-"""STATS for operators, and the memory report (``STATS z``).
+"""STATS: server bans (k, d), operators (o), uptime (u), the memory report (z).
 
 Theory of operation: everything users can make the server hold is bounded
 (``[limits]``: lines, send queues, rooms per user, invitations, mask lists,
@@ -8,21 +8,29 @@ bounds hold, and which one is being pushed. It walks every client and room
 once: fine for a command only operators may run, never for a hot path.
 
 A letter STATS does not know gets only ``219`` (End of STATS report), as on
-other servers; new reports are one entry in ``REPORTS``.
+other servers; new reports are one entry in ``REPORTS``. Letters are
+case-insensitive (``STATS K`` is ``STATS k``); only those in ``PUBLIC``
+(uptime) are for everyone, the rest for operators.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from ircish.core import bans
+from ircish.core.cloaks import shown_address
 from ircish.core.command import Command
+from ircish.core.handlers.server import safe_param
+from ircish.core.names import mask_matches
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
 
 if TYPE_CHECKING:
     from ircish.core.chat import Chat
     from ircish.core.clients import Client
+    from ircish.core.storage import ServerBan
 
 
 @runtime_checkable
@@ -75,21 +83,69 @@ def _memory(chat: Chat, client: Client) -> None:
         chat.numeric(client, n.RPL_STATSDEBUG, "z", line)
 
 
+def list_bans(chat: Chat, client: Client, kind: str) -> None:
+    """216 (K-lines) or 225 (D-lines), one per ban in force (also KLINE LIST, DLINE LIST)."""
+    bans.expire(chat)
+    now = chat.clock()
+    for ban in chat.bans.listing(kind):
+        about = _ban_details(ban, now)
+        if kind == "K":
+            nick, _, userhost = ban.mask.partition("!")
+            user, _, host = userhost.partition("@")
+            who = user if nick == "*" else f"{nick}!{user}"
+            chat.numeric(client, n.RPL_STATSKLINE, "K", shown_address(host), "*", who, about)
+        else:
+            chat.numeric(client, n.RPL_STATSDLINE, "D", shown_address(ban.mask), about)
+
+
+def _ban_details(ban: ServerBan, now: float) -> str:
+    """``<reason> (set by <nick> at <time>; expires in 9 minutes | permanent)``."""
+    when = datetime.fromtimestamp(ban.set_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    left = f"expires in {bans.describe_duration(ban.expires - now)}" if ban.expires else "permanent"
+    return f"{ban.reason} (set by {ban.set_by} at {when}; {left})"
+
+
+def _uptime(chat: Chat, client: Client) -> None:
+    up = max(0, int(chat.clock() - chat.created))
+    days, rest = divmod(up, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = f"Server Up {days} days {hours}:{minutes:02d}:{seconds:02d}"
+    chat.numeric(client, n.RPL_STATSUPTIME, text)
+
+
+def _operators(chat: Chat, client: Client) -> None:
+    for op in chat.config.operators:
+        chat.numeric(client, n.RPL_STATSOLINE, "O", op.host, "*", op.name)
+
+
 #: STATS letter -> what it sends before ``219``.
-REPORTS: dict[str, Callable[[Chat, Client], None]] = {"z": _memory}
+REPORTS: dict[str, Callable[[Chat, Client], None]] = {
+    "k": lambda chat, client: list_bans(chat, client, "K"),
+    "d": lambda chat, client: list_bans(chat, client, "D"),
+    "o": _operators,
+    "u": _uptime,
+    "z": _memory,
+}
+#: Letters anyone may ask for; the others are for operators.
+PUBLIC = frozenset({"u"})
 
 
 def handle_stats(chat: Chat, client: Client, cmd: Command) -> None:
-    """STATS <letter>
+    """STATS <letter> [<server>]
 
-    Server statistics for operators: ``z`` is the memory report (how many
-    users, rooms, invitations, MONITOR and WHOWAS entries the server holds,
-    and how much output is queued).
+    Server statistics: ``u`` uptime (anyone); for operators ``k`` K-lines,
+    ``d`` D-lines, ``o`` operators, ``z`` the memory report (how many users,
+    rooms, invitations, MONITOR and WHOWAS entries the server holds, and how
+    much output is queued).
     """
-    if "o" not in client.user.modes:
-        raise CommandError(n.ERR_NOPRIVILEGES)
+    if len(cmd.params) > 1 and cmd.params[1] and not mask_matches(cmd.params[1], chat.server_name):
+        raise CommandError(n.ERR_NOSUCHSERVER, safe_param(cmd.params[1]))
     letter = cmd.params[0][:1] if cmd.params and cmd.params[0] else "*"
-    report = REPORTS.get(letter)
+    key = letter.lower()
+    if key not in PUBLIC and "o" not in client.user.modes:
+        raise CommandError(n.ERR_NOPRIVILEGES)
+    report = REPORTS.get(key)
     if report is not None:
         report(chat, client)
     chat.numeric(client, n.RPL_ENDOFSTATS, letter, "End of /STATS report")
