@@ -41,6 +41,7 @@ class User:
         "mask",
         "modes",
         "nick",
+        "oper",
         "real_mask",
         "realname",
         "registered",
@@ -57,6 +58,8 @@ class User:
         self.host = host
         self.ip = ip or host
         self.nick = "*"
+        #: The ``[[operators]]`` name this user OPERed as ("" for none); meaningful with mode +o.
+        self.oper = ""
         self.folded = ""
         #: The look-alike key of the nick (``ircish.core.confusables``), set with it.
         self.skeleton = ""

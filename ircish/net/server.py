@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 from ircish.config import Config, ConfigError, ListenerConfig
 from ircish.core.chat import Chat
+from ircish.core.handlers import oper
 from ircish.dialects import Dialects
 from ircish.logs import setup_logging
 from ircish.net.connection import Connection
@@ -267,6 +268,11 @@ class Server:
         if new.logging != old.logging:
             setup_logging(new.logging.level, new.logging.format)
         summary = "configuration reloaded"
+        revoked = oper.revoke_stale(self.chat)
+        if revoked:
+            summary += (
+                f"; {revoked} operator{'s' if revoked != 1 else ''} removed from the file lost +o"
+            )
         if kept:
             summary += f"; {', '.join(kept)} changed but need a restart (kept as they were)"
         log.warning("%s from %s", summary, self.chat.config_file)

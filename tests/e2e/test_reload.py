@@ -184,3 +184,33 @@ def test_sighup_gives_new_connections_a_renewed_certificate(
     finally:
         proc.stop_now()
     assert "Traceback" not in proc.log()
+
+
+def test_an_operator_removed_from_the_file_loses_operator_status(
+    tmp_path: Path, oper_hash: str, opened: list[LineClient]
+) -> None:
+    path = tmp_path / "ircish.toml"
+    second = f'\n[[operators]]\nname = "bob"\npassword_hash = "{oper_hash}"\n'
+    path.write_text(config_text("motd", oper_hash) + second)
+    proc = ServerProcess("--config", str(path), cwd=tmp_path)
+    try:
+        admin = irc(proc, "admin", opened)
+        bob = irc(proc, "bob", opened)
+        admin.send(f"OPER admin {OPER_PASSWORD}")
+        admin.expect(r" 381 admin ")
+        bob.send(f"OPER bob {OPER_PASSWORD}")
+        bob.expect(r" 381 bob ")
+
+        path.write_text(config_text("motd", oper_hash))  # bob's entry is gone
+        admin.send("REHASH")
+        notice = admin.expect(r"NOTICE admin :REHASH: ")
+        assert "1 operator removed from the file lost +o" in notice
+        bob.expect(r"NOTICE bob :You are no longer an IRC operator")
+        bob.expect(r":bob!\S+ MODE bob :?-o$")
+        bob.send("KILL admin :nope")
+        bob.expect(r" 481 bob ")
+        admin.send("WHOIS admin")
+        admin.expect(r" 313 admin admin ")  # admin keeps it
+    finally:
+        proc.stop_now()
+    assert "Traceback" not in proc.log()

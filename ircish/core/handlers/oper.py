@@ -111,8 +111,34 @@ def grant(chat: Chat, client: Client, op: OperatorConfig) -> None:
         chat.error(client, CommandError(n.ERR_NOOPERHOST))
         return
     log.warning("%s is now an IRC operator (OPER as %r)", user.real_mask, op.name)
+    user.oper = op.name
     chat.numeric(client, n.RPL_YOUREOPER, "You are now an IRC operator")
     state.change_user_modes(chat, user, [("+", "o")])
+
+
+def revoke_stale(chat: Chat) -> int:
+    """After a reload: operators whose ``[[operators]]`` entry is gone lose +o; return how many.
+
+    An entry that is still there keeps its operators even if its password
+    changed (they proved the old one); only removal is a revocation.
+    """
+    names = {op.name.casefold() for op in chat.config.operators}
+    stale = [u for u in chat.users if "o" in u.modes and u.oper.casefold() not in names]
+    with chat.outbox():
+        for user in stale:
+            log.warning(
+                "%s is no longer an IRC operator (%r left the configuration)",
+                user.real_mask,
+                user.oper,
+            )
+            for client in user.clients:
+                chat.reply(
+                    client,
+                    ServerNotice("You are no longer an IRC operator: the configuration changed"),
+                )
+            state.change_user_modes(chat, user, [("-", "o")])
+            user.oper = ""
+    return len(stale)
 
 
 def handle_kill(chat: Chat, client: Client, cmd: Command) -> None:
