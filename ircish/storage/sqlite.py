@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -62,6 +63,20 @@ def _check_location(path: str) -> None:
         raise StorageError(f"{path}: directory {parent} does not exist")
     if file.is_dir():
         raise StorageError(f"{path}: is a directory")
+
+
+def _create_private(file: str) -> None:
+    """Create a new database file readable by the server's user only.
+
+    It holds password hashes and private messages; SQLite gives its -wal and
+    -shm files the same permissions. An existing file keeps its own.
+    """
+    try:
+        os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StorageError(f"{file}: cannot create it: {exc.strerror}") from None
 
 
 def _ms(t: float) -> int:
@@ -182,6 +197,7 @@ class SqliteStorage:
         if path != ":memory:":
             _check_location(path)
             file = str(Path(path).expanduser())
+            _create_private(file)
         #: What the start-up log names: the absolute file, or ":memory:".
         self.location = file if path == ":memory:" else str(Path(file).resolve())
         try:

@@ -313,3 +313,27 @@ def test_kill_9_loses_no_message_any_client_received(
         if any(w not in stored for w in wanted):
             missing.append(token)
     assert not missing, f"{len(missing)} of {len(got)} received messages lost: {missing[:5]}"
+
+
+def test_a_new_database_is_readable_by_the_server_user_only(tmp_path: Path) -> None:
+    """It holds password hashes and private messages, whatever the umask says."""
+    old = os.umask(0o022)
+    try:
+        proc = ServerProcess(cwd=tmp_path)
+        try:
+            c = proc.client()
+            c.expect(r"Type a nickname")
+            c.send("pat")
+            c.expect(r"^\*\*\* Users in #lobby: ")
+            c.send("something private enough")
+            c.close()
+        finally:
+            proc.signal(signal.SIGTERM)
+            assert proc.wait() == 0
+    finally:
+        os.umask(old)
+    db = tmp_path / "ircish.db"
+    assert db.stat().st_mode & 0o777 == 0o600
+    for extra in (tmp_path / "ircish.db-wal", tmp_path / "ircish.db-shm"):
+        if extra.exists():
+            assert extra.stat().st_mode & 0o077 == 0
