@@ -82,8 +82,13 @@ REFUSAL_LOG_INTERVAL = 1.0
 MAX_THROTTLED = 100_000
 
 
+@functools.lru_cache(maxsize=4096)
 def _throttle_key(ip: str) -> str:
-    """What connection throttling counts: an IPv4 address, or an IPv6 /64 network."""
+    """What per-address limits count: an IPv4 address, or an IPv6 /64 network.
+
+    One IPv6 user commonly has a whole /64, so counting addresses would let
+    them open connections without limit.
+    """
     if ":" not in ip:
         return ip
     try:
@@ -141,6 +146,7 @@ class Server:
         self.selector = selectors.DefaultSelector()
         self.listeners: list[Listener] = []
         self.connections: dict[int, Connection] = {}
+        #: Address (IPv6: /64) -> its open connections (``[limits] max_connections_per_ip``).
         self.per_ip: Counter[str] = Counter()
         #: Address (IPv6: /64) -> times of its recent connects (``[limits] connect_rate``).
         self.connects: dict[str, deque[float]] = {}
@@ -493,7 +499,8 @@ class Server:
             self._refuse(sock, ip, "Server is full, try again later", "server_full")
             return
         counted = limits.limit_loopback or not _is_loopback(ip)
-        if counted and self.per_ip[ip] >= limits.max_connections_per_ip:
+        key = _throttle_key(ip)
+        if counted and self.per_ip[key] >= limits.max_connections_per_ip:
             self._refuse(sock, ip, "Too many connections from your address", "per_ip")
             return
         if counted and limits.connect_rate:
@@ -518,7 +525,7 @@ class Server:
             conn = TlsConnection(self, sock, addr, limits.sendq_bytes, listener.context)
         self.connections[conn.fd] = conn
         self.metrics.connections_accepted += 1
-        self.per_ip[ip] += 1
+        self.per_ip[key] += 1
         self.set_interest(conn)
         # Debug level: one line per connection would dominate a connection storm's
         # cost; registrations and quits are logged at info with the nickname.
@@ -602,9 +609,10 @@ class Server:
                 pass
         conn.sock.close()
         self.connections.pop(conn.fd, None)
-        self.per_ip[conn.ip] -= 1
-        if self.per_ip[conn.ip] <= 0:
-            del self.per_ip[conn.ip]
+        key = _throttle_key(conn.ip)
+        self.per_ip[key] -= 1
+        if self.per_ip[key] <= 0:
+            del self.per_ip[key]
         if reason:
             log.debug("closed %s:%d: %s", conn.ip, conn.addr[1], reason)
 

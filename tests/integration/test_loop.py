@@ -485,3 +485,31 @@ def test_a_storm_of_refused_connections_logs_a_line_a_second(
         assert srv.server.metrics.connections_refused["server_full"] == 30
     finally:
         srv.stop()
+
+
+def test_ipv6_connections_are_counted_per_64_network() -> None:
+    """One IPv6 user has a whole /64: it is one address for max_connections_per_ip."""
+    config = replace(
+        Config(storage=StorageConfig(path="")),
+        limits=replace(LimitsConfig(), max_connections_per_ip=2, connect_rate=0),
+    )
+    srv = Server(config)
+    try:
+        srv.bind()
+        listener = srv.listeners[0]
+        peers = []
+        for ip in ("2001:db8:1:2::10", "2001:db8:1:2:ffff::1", "2001:db8:1:2::99", "2001:db8:9::1"):
+            ours, theirs = socket.socketpair()
+            peers.append(theirs)
+            srv._admit(listener, ours, (ip, 40000))
+        assert srv.per_ip == {"2001:db8:1:2::/64": 2, "2001:db8:9::/64": 1}
+        refused = peers[2]
+        refused.settimeout(TIMEOUT)
+        assert refused.recv(200).startswith(b"ERROR :Too many connections from your address")
+        for conn in list(srv.connections.values()):
+            srv.close_connection(conn)
+        assert not srv.per_ip
+    finally:
+        for p in peers:
+            p.close()
+        srv.shutdown()
