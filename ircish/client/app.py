@@ -85,7 +85,13 @@ STYLE = Style.from_dict(
 
 
 class ScrollbackControl(UIControl):
-    """Draws the current buffer bottom-aligned, scrolled back by whole lines."""
+    """Draws the current buffer bottom-aligned, scrolled back by whole lines.
+
+    Scrolled back, the view never shows blank rows above the buffer's first
+    line: once that line reaches the top, scrolling stops there and the screen
+    is filled with the lines after it (as irssi does). Only a buffer shorter
+    than the screen, followed at its bottom, leaves rows empty.
+    """
 
     def __init__(self, model: Model, renderer: Renderer) -> None:
         self.model = model
@@ -106,12 +112,35 @@ class ScrollbackControl(UIControl):
             rows[:0] = self.renderer.rows(lines[index], width)
         return index, rows
 
+    def _settle(self, width: int, height: int) -> tuple[int, Rows]:
+        """Clamp the current buffer's scroll so the screen is full; (top index, rows).
+
+        Scrolled back so far that the lines above the bottom one would not fill
+        the screen, the bottom moves down until they do (or the view follows
+        the end again).
+        """
+        buf = self.model.current
+        lines = buf.lines
+        buf.scroll = max(0, min(buf.scroll, len(lines) - 1))
+        end = len(lines) - buf.scroll
+        top, rows = self._visible(end, width, height)
+        if buf.scroll and top == 0:
+            while len(rows) < height and end < len(lines):
+                rows += self.renderer.rows(lines[end], width)
+                end += 1
+            buf.scroll = len(lines) - end
+        return top, rows
+
     def create_content(self, width: int, height: int) -> UIContent:
         self.size = (width, height)
         buf = self.model.current
-        buf.scroll = min(buf.scroll, max(0, len(buf.lines) - 1))
-        _, rows = self._visible(len(buf.lines) - buf.scroll, width, height)
-        rows = rows[-height:] if height else []
+        top, rows = self._settle(width, height)
+        if not height:
+            rows = []
+        elif buf.scroll and top == 0:
+            rows = rows[:height]  # the first line is at the top: scrolling stops there
+        else:
+            rows = rows[-height:]
         rows[:0] = [[] for _ in range(height - len(rows))]
         return UIContent(get_line=lambda i: rows[i], line_count=len(rows), show_cursor=False)
 
@@ -124,7 +153,7 @@ class ScrollbackControl(UIControl):
         new_end = min(top + 1, end - 1)
         if new_end >= 1:
             buf.scroll = len(buf.lines) - new_end
-        top, _ = self._visible(len(buf.lines) - buf.scroll, *self.size)
+        top, _ = self._settle(*self.size)
         return top == 0
 
     def page_down(self) -> None:
@@ -258,11 +287,17 @@ class ChatApp:
     # -- input ---------------------------------------------------------------------------
 
     def _accept(self, buff: InputBuffer) -> bool:
-        """Enter: run the line. Returns True to keep the text (after a usage error)."""
+        """Enter: run the line, and always clear it.
+
+        A refused line (a usage error, an unknown command) is in the input
+        history like any other: Up brings it back to fix. Keeping it in the
+        input line instead glued the next command onto it.
+        """
         text = buff.text
         self.model.history.add(text)
         self.model.current.scroll = 0
-        return not self.submit(text)
+        self.submit(text)
+        return False
 
     def submit(self, text: str) -> bool:
         """Run one line of input; False if it was refused (the user sees why)."""

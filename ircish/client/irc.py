@@ -29,8 +29,11 @@ at a time. The ``chathistory`` batch is collected whole, then
 already has (same msgid).
 
 Until the server welcomes us (001), user lines are held in a pending queue;
-after 001 we join the rooms we want to be in (on a reconnect: the rooms we were
-in) and then flush that queue, so nothing typed while disconnected is lost.
+after 001 we join the rooms we want to be in and then flush that queue, so
+nothing typed while disconnected is lost. The rooms we want are those we were
+in (``channels``: the server's JOIN said so, and the key that worked) and those
+asked for without an answer yet (``_joining``); a refused JOIN (``JOIN_ERRORS``)
+drops its room from both, so a mistyped name or key is never replayed.
 
 Answers that come as a series of numerics (``/who``, ``/whois``, ``/list``,
 ``NAMES``) are collected until their end numeric and shown as one table or line.
@@ -42,6 +45,7 @@ import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from string import Formatter
 
 from ircish import __version__
 from ircish.client.model import Buffer, BufferKind, Line, LineKind, Model, Table, casefolder
@@ -56,6 +60,7 @@ WANTED_CAPS = (
     "batch",
     "message-tags",
     "draft/chathistory",
+    "away-notify",
 )
 #: What chathistory needs: without batches the client could not tell history from live lines.
 HISTORY_CAPS = frozenset({"draft/chathistory", "batch"})
@@ -73,6 +78,12 @@ CTCP = "\x01"
 HIDDEN_NUMERICS = frozenset({n.RPL_MYINFO, n.RPL_ISUPPORT, n.RPL_CREATIONTIME})
 #: Numerics whose middle parameters repeat what their text says (LUSERS counts).
 TEXT_ONLY_NUMERICS = frozenset({"250", n.RPL_LOCALUSERS, n.RPL_GLOBALUSERS})
+#: Numerics that refuse a JOIN (the room is the first parameter after our nick):
+#: no such room, too many rooms, full, invite-only, banned, wrong key, bad mask,
+#: registered users only, bad name, TLS only.
+JOIN_ERRORS = frozenset({"403", "405", "471", "473", "474", "475", "476", "477", "479", "489"})
+#: Numerics that say a message found nobody to go to.
+UNDELIVERED = frozenset({n.ERR_NOSUCHNICK, n.ERR_NOSUCHCHANNEL, n.ERR_CANNOTSENDTOCHAN})
 #: Numerics that add a row to a /whois answer (RPL_WHOISUSER, ...SERVER, ...IDLE, ...).
 WHOIS_CODES = ("311", "312", "313", "317", "319", "320", "330", "338", "378", "671", "276")
 
@@ -184,10 +195,15 @@ class IrcClient:
         #: The account to log in to with SASL PLAIN, and its password.
         self.account = account
         self.account_password = account_password
-        #: Rooms to be in after every (re)registration: folded name -> (name, key).
+        #: Rooms we are in, or were in when the link dropped: folded name -> (name,
+        #: the key that worked). Only these are rejoined after a reconnection.
         self.channels: dict[str, tuple[str, str]] = {}
+        #: Rooms asked for whose JOIN has no answer yet (the autojoin list at first):
+        #: folded name -> (name, key). The server's JOIN moves one to ``channels``,
+        #: a refusal drops it; sent after 001 if asked for before registration.
+        self._joining: dict[str, tuple[str, str]] = {}
         for room in autojoin:
-            self.channels[model.fold(room)] = (room, "")
+            self._joining[model.fold(room)] = (room, "")
         self.connected = False
         self.registered = False
         self.quitting = False
@@ -216,6 +232,10 @@ class IrcClient:
         if autojoin:
             self._switch_to.add(model.fold(autojoin[0]))
         self._names: dict[str, list[str]] = {}
+        #: Targets of a buffer that /msg opened and nobody answered yet: a 401 closes it.
+        self._unanswered: set[str] = set()
+        #: The away text last shown for each nick (folded): RPL_AWAY shows once per text.
+        self._away_shown: dict[str, str] = {}
         self._who: list[tuple[str, ...]] = []
         self._whois: dict[str, list[tuple[str, str]]] = {}
         self._list: list[tuple[str, str, str]] | None = None
@@ -234,7 +254,7 @@ class IrcClient:
             "TOPIC": self._on_topic,
             "MODE": self._on_mode,
             "INVITE": self._on_invite,
-            "AWAY": lambda msg: None,
+            "AWAY": self._on_away,
             "AUTHENTICATE": self._on_authenticate,
             "BATCH": self._on_batch,
             "FAIL": self._on_fail,
@@ -370,33 +390,57 @@ class IrcClient:
             self._pending.append(line)
 
     def say(self, target: str, text: str, *, action: bool = False, notice: bool = False) -> None:
-        """Send a message (split to fit a line) and show it unless the server echoes it."""
+        """Send a message (split to fit a line) and show it unless the server echoes it.
+
+        Sent to another buffer than the one in view (``/msg bob hi`` from a room),
+        it is also echoed here as ``[msg(bob)] hi``, as irssi does. A private
+        buffer this opens is closed again if the server says the nick does not
+        exist (401) before anyone answered in it.
+        """
         model = self.model
         is_room = model.is_room_name(target)
+        fresh = model.find(target) is None
         buf = model.open(target, BufferKind.ROOM if is_room else BufferKind.QUERY)
+        here = model.current
+        if fresh and buf is not here:
+            self._unanswered.add(model.fold(target))
         verb = "NOTICE" if notice else "PRIVMSG"
         kind = LineKind.ACTION if action else LineKind.NOTICE if notice else LineKind.MESSAGE
         limit = 510 - RELAY_OVERHEAD - len(model.nick.encode()) - len(target.encode())
         if action:
             limit -= len(f"{CTCP}ACTION {CTCP}")
         if not self.registered:
-            model.info(f"Not connected yet; this is sent once connected: {text}", buf)
+            to = f" to {target}" if buf is not here else ""
+            model.info(f"Not connected yet; this is sent{to} once connected: {text}", here)
         for piece in split_text(text, limit):
             self.send(verb, target, f"{CTCP}ACTION {piece}{CTCP}" if action else piece)
-            if self.registered and "echo-message" not in self.caps:
+            if not self.registered:
+                continue
+            if "echo-message" not in self.caps:
                 model.message(buf, model.nick, piece, kind)
+            if buf is not here:
+                sent = LineKind.SENT_NOTICE if notice else LineKind.SENT
+                model.line(here, sent, piece, target, own=True)
 
     def join(self, rooms: list[str], keys: list[str] | None = None, switch: bool = True) -> None:
+        """Ask to join ``rooms`` (``keys`` pair with the first ones).
+
+        A room is remembered for rejoining only once the server's JOIN says we
+        are in, with the key that worked; a refused JOIN is never replayed.
+        """
         keys = keys or []
         if switch:
             self._switch_to.update(self.model.fold(r) for r in rooms)
-        params = (",".join(rooms), ",".join(keys)) if keys else (",".join(rooms),)
-        self.send("JOIN", *params)
         for i, room in enumerate(rooms):
-            self.channels[self.model.fold(room)] = (room, keys[i] if i < len(keys) else "")
+            self._joining[self.model.fold(room)] = (room, keys[i] if i < len(keys) else "")
+        if self.registered:
+            params = (",".join(rooms), ",".join(keys)) if keys else (",".join(rooms),)
+            self.send("JOIN", *params)
+        # Otherwise _on_welcome sends it, with the rooms to rejoin.
 
     def part(self, room: str, reason: str = "") -> None:
         self.channels.pop(self.model.fold(room), None)
+        self._joining.pop(self.model.fold(room), None)
         self.send("PART", room, reason) if reason else self.send("PART", room)
 
     def ping(self, token: str) -> None:
@@ -508,7 +552,8 @@ class IrcClient:
         model.set_nick(msg.params[0])
         model.state = "connected"
         model.info(msg.params[-1], self.server)
-        rooms = list(self.channels.values())
+        # The rooms we were in, and those asked for that had no answer (a newer key wins).
+        rooms = list({**self.channels, **self._joining}.values())
         # Rooms with keys go first: JOIN pairs keys with the leading rooms.
         rooms.sort(key=lambda pair: not pair[1])
         if rooms:
@@ -578,6 +623,13 @@ class IrcClient:
         notice = msg.verb == "NOTICE"
         when = parse_time(msg.tags.get("time"))
         msgid = msg.tags.get("msgid", "")
+        kind = LineKind.NOTICE if notice else LineKind.MESSAGE
+        if text.startswith(CTCP):
+            verb, _, arg = text.strip(CTCP).partition(" ")
+            if verb.upper() != "ACTION":
+                self._on_ctcp(msg, nick, verb.upper(), arg)
+                return
+            kind, text = LineKind.ACTION, arg
         # STATUSMSG targets such as "@#room" still belong to the room.
         room = target if model.is_room_name(target) else target.lstrip(model.prefixes)
         if model.is_room_name(room):
@@ -592,26 +644,23 @@ class IrcClient:
             buf = model.open(nick, BufferKind.QUERY)
             if buf.name != nick:
                 model.rename(buf, nick)
-        if text.startswith(CTCP):
-            self._on_ctcp(msg, buf, nick, text.strip(CTCP), when)
-            return
-        kind = LineKind.NOTICE if notice else LineKind.MESSAGE
+        if buf is not self.server:
+            self._unanswered.discard(model.fold(buf.name))
         model.message(buf, nick or (msg.source or self.server.name), text, kind, when, msgid)
 
-    def _on_ctcp(
-        self, msg: Message, buf: Buffer, nick: str, body: str, when: datetime | None
-    ) -> None:
-        verb, _, arg = body.partition(" ")
-        verb = verb.upper()
-        if verb == "ACTION":
-            self.model.message(buf, nick, arg, LineKind.ACTION, when, msg.tags.get("msgid", ""))
-        elif msg.verb == "NOTICE":
+    def _on_ctcp(self, msg: Message, nick: str, verb: str, arg: str) -> None:
+        """A CTCP request or reply other than ACTION; it opens no buffer."""
+        if self.model.is_me(nick):
+            # Our own request or auto-reply, echoed back (echo-message): it is not
+            # someone else's, and answering it would talk to ourselves.
+            return
+        if msg.verb == "NOTICE":
             self.model.info(f"CTCP {verb} reply from {nick}: {arg}", self.model.current)
-        else:
-            self.model.info(f"{nick} sent a CTCP {verb} request", self.server)
-            reply = {"VERSION": f"ircish {__version__}", "PING": arg}.get(verb)
-            if reply is not None and self.registered:
-                self._write("NOTICE", nick, f"{CTCP}{verb} {reply}{CTCP}")
+            return
+        self.model.info(f"{nick} sent a CTCP {verb} request", self.server)
+        reply = {"VERSION": f"ircish {__version__}", "PING": arg}.get(verb)
+        if reply is not None and self.registered and nick:
+            self._write("NOTICE", nick, f"{CTCP}{verb} {reply}{CTCP}")
 
     # -- history ------------------------------------------------------------------------
 
@@ -752,9 +801,13 @@ class IrcClient:
             buf.name = room
             buf.joined = True
             buf.members.clear()
+            # The server sends 332 next if the room has a topic; a rejoin without one has none.
+            buf.topic = ""
             model.add_member(buf, nick)
             key = model.fold(room)
-            self.channels[key] = (room, self.channels.get(key, (room, ""))[1])
+            self._unanswered.discard(key)
+            asked = self._joining.pop(key, None) or self.channels.get(key) or (room, "")
+            self.channels[key] = (room, asked[1])
             if key in self._switch_to:
                 self._switch_to.discard(key)
                 model.switch(buf)
@@ -787,6 +840,8 @@ class IrcClient:
         nick = msg.nick or ""
         reason = msg.params[0] if msg.params else ""
         text = f"{nick} quit" + (f" ({reason})" if reason else "")
+        model.set_away(nick, None)
+        self._away_shown.pop(model.fold(nick), None)
         for buf in list(model.rooms_with(nick)):
             model.remove_member(buf, nick)
             model.line(buf, LineKind.QUIT, text, nick)
@@ -800,6 +855,9 @@ class IrcClient:
         me = model.is_me(old)
         text = f"You are now known as {new}" if me else f"{old} is now known as {new}"
         shown: set[int] = set()
+        model.rename_user(old, new)
+        if (seen := self._away_shown.pop(model.fold(old), None)) is not None:
+            self._away_shown[model.fold(new)] = seen
         for buf in list(model.rooms_with(old)):
             model.rename_member(buf, old, new)
             model.line(buf, LineKind.NICK, text, new, own=me)
@@ -858,6 +916,11 @@ class IrcClient:
                 on = ch == "+"
             elif ch in model.prefix_modes and args:
                 model.set_prefix(buf, args.pop(0), model.prefix_modes[ch], on)
+            elif ch == "k" and (args or not on):
+                key = args.pop(0) if args else ""
+                room = model.fold(target)
+                if room in self.channels:  # rejoin with the key the room has now
+                    self.channels[room] = (self.channels[room][0], key if on else "")
             elif (ch in "bkeIfjJ" or (ch == "l" and on)) and args:
                 args.pop(0)  # a mode whose argument is not a nickname
         model.line(buf, LineKind.MODE, text, by)
@@ -872,9 +935,14 @@ class IrcClient:
     def _on_numeric(self, msg: Message) -> None:
         """Any numeric without its own handler: errors in view, the rest in the server buffer."""
         params = msg.params[1:]
+        if msg.verb in JOIN_ERRORS and params:
+            self._join_refused(params[0])
+        if msg.verb in UNDELIVERED and params:
+            self._close_unanswered(params[0])
         if msg.verb[0] in "45":
             template = ERROR_TEXTS.get(msg.verb)
-            if template is not None and len(params) > template.count("{"):
+            # The parameters the template names, plus the server's own text after them.
+            if template is not None and len(params) > _placeholders(template):
                 text = template.format(*params)
             else:
                 detail = " ".join(params[:-1])
@@ -889,17 +957,67 @@ class IrcClient:
         if params and msg.verb not in HIDDEN_NUMERICS:
             self.model.info(" ".join(params), self.server)
 
+    def _join_refused(self, room: str) -> None:
+        """The server refused a JOIN of ``room``: never replay it (nor its key)."""
+        key = self.model.fold(room)
+        self._joining.pop(key, None)
+        self._switch_to.discard(key)
+        buf = self.model.find(room)
+        if key in self.channels and (buf is None or not buf.is_room or not buf.joined):
+            # A rejoin refused (the key changed, a ban): not tried again on every reconnect.
+            del self.channels[key]
+
+    def _close_unanswered(self, target: str) -> None:
+        """A /msg found nobody: close the buffer it opened if nothing else happened there."""
+        model = self.model
+        key = model.fold(target)
+        if key not in self._unanswered:
+            return
+        self._unanswered.discard(key)
+        buf = model.find(target)
+        if buf is None or buf is model.server or buf is model.current or buf.joined:
+            return
+        if all(line.own or line.kind in (LineKind.INFO, LineKind.ERROR) for line in buf.lines):
+            model.close(buf)
+
     def _on_motd(self, msg: Message) -> None:
         self.model.info(msg.params[-1].removeprefix("- "), self.server)
 
     def _on_rpl_away(self, msg: Message) -> None:
+        """301: shown once per conversation, and again only when the away text changes."""
         nick, text = msg.params[1], msg.params[2]
         key = self.model.fold(nick)
+        self.model.set_away(nick, text)
         if key in self._whois:
             self._whois[key].append(("away", text))
             return
+        if self._away_shown.get(key) == text:
+            return  # servers answer every message to an away user with 301
+        self._away_shown[key] = text
         buf = self.model.find(nick) or self.model.current
         self.model.info(f"{nick} is away: {text}", buf)
+
+    def _on_away(self, msg: Message) -> None:
+        """IRCv3 away-notify: ``AWAY :text`` (gone) or ``AWAY`` (back) from someone we see."""
+        model = self.model
+        nick = msg.nick or ""
+        if not nick or model.is_me(nick):
+            return
+        text = msg.params[0] if msg.params and msg.params[0] else None
+        key = model.fold(nick)
+        was = model.away_users.get(key)
+        model.set_away(nick, text)
+        if text is None:
+            self._away_shown.pop(key, None)  # the next time away is news again
+        query = model.find(nick)
+        if query is None or query.kind is not BufferKind.QUERY or was == text:
+            return
+        # Said in the private conversation only: rooms would be flooded with it.
+        if text is None:
+            model.info(f"{nick} is back", query)
+        else:
+            self._away_shown[key] = text
+            model.info(f"{nick} is away: {text}", query)
 
     def _on_unaway(self, msg: Message) -> None:
         self.model.away = None
@@ -928,6 +1046,13 @@ class IrcClient:
         else:
             buf = model.current
             shown = names
+        # Away users in grey (mIRC colour 14), as irssi and WeeChat show them.
+        shown = [
+            f"\x0314{entry}\x03"
+            if model.is_away(entry.lstrip(model.prefixes).split("!", 1)[0])
+            else entry
+            for entry in shown
+        ]
         model.info(f"Users in {room} ({len(shown)}): {' '.join(shown)}", buf)
 
     def _room_buffer(self, room: str) -> Buffer:
@@ -935,7 +1060,11 @@ class IrcClient:
         return buf if buf is not None and buf.is_room else self.model.current
 
     def _on_notopic(self, msg: Message) -> None:
-        self.model.info(f"{msg.params[1]} has no topic", self._room_buffer(msg.params[1]))
+        room = msg.params[1]
+        buf = self._room_buffer(room)
+        if buf.is_room and self.model.fold(buf.name) == self.model.fold(room):
+            buf.topic = ""
+        self.model.info(f"{room} has no topic", buf)
 
     def _on_rpl_topic(self, msg: Message) -> None:
         room, text = msg.params[1], msg.params[2]
@@ -963,6 +1092,10 @@ class IrcClient:
         status = ("away" if flags.startswith("G") else "here") + (
             f" {flags[1:]}" if flags[1:] else ""
         )
+        if flags.startswith("G"):
+            self.model.away_users.setdefault(self.model.fold(nick), "")
+        elif flags.startswith("H"):
+            self.model.set_away(nick, None)
         row = (nick, f"{user}@{host}", room if room != "*" else "", status, realname)
         self._who.append(row)
 
@@ -1023,6 +1156,11 @@ class IrcClient:
             return
         table = Table(f"/whois {nick}", ("", ""), tuple(rows))
         self.model.line(self.model.current, LineKind.TABLE, f"/whois {nick}", table=table)
+
+
+def _placeholders(template: str) -> int:
+    """How many parameters ``template`` uses: ``"{0} ... {0}"`` uses one."""
+    return len({name for _, name, _, _ in Formatter().parse(template) if name})
 
 
 def _duration(raw: str) -> str:

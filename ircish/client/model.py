@@ -58,6 +58,10 @@ class LineKind(Enum):
     INFO = "info"
     ERROR = "error"
     TABLE = "table"
+    #: One's own message to another buffer, echoed where it was typed: ``[msg(bob)] hi``.
+    SENT = "sent"
+    #: The same for a notice: ``[notice(bob)] hi``.
+    SENT_NOTICE = "sent-notice"
 
 
 #: Kinds that count as unread activity (joins and parts are only noise).
@@ -224,6 +228,9 @@ class Model:
         self.prefix_modes = {"q": "~", "a": "&", "o": "@", "h": "%", "v": "+"}
         #: Room names seen in /list answers (for completion).
         self.known_rooms: set[str] = set()
+        #: Other users known to be away: folded nick -> away text ("" if not told).
+        #: Kept from IRCv3 away-notify, RPL_AWAY (301) and WHO flags.
+        self.away_users: dict[str, str] = {}
         self.history = History()
         self.server = Buffer(server_label, BufferKind.SERVER)
         self.buffers: list[Buffer] = [self.server]
@@ -334,20 +341,28 @@ class Model:
         if old.msgid:
             buf.msgids.pop(old.msgid, None)
 
+    @staticmethod
+    def is_activity(line: Line) -> bool:
+        """Whether ``line`` counts as unread: others' messages, and being kicked."""
+        if line.kind in ACTIVITY_KINDS:
+            return not line.own
+        return line.kind is LineKind.KICK and line.mention
+
     def _count(self, buf: Buffer, line: Line, *, bell: bool = True) -> None:
-        """Activity accounting for a line that just arrived in ``buf``."""
+        """Activity accounting for a line that just arrived in ``buf``.
+
+        One rule for every kind: a line is unread activity or it is not, and a
+        highlight is always one of the unread lines (never ``(0!)``).
+        """
         if line.kind in ACTIVITY_KINDS and line.nick and not line.own:
             buf.spoke[self.fold(line.nick)] = self._said = self._said + 1
-        if buf is self.current:
+        if buf is self.current or not self.is_activity(line):
             return
-        if line.kind in ACTIVITY_KINDS and not line.own:
-            buf.unread += 1
-            if line.mention or buf.kind is BufferKind.QUERY:
-                buf.highlights += 1
-                if bell and self.on_bell is not None:
-                    self.on_bell()
-        elif line.kind is LineKind.KICK and line.mention:
+        buf.unread += 1
+        if line.mention or buf.kind is BufferKind.QUERY:
             buf.highlights += 1
+            if bell and self.on_bell is not None:
+                self.on_bell()
 
     def insert_history(
         self, buf: Buffer, lines: list[Line], *, missed: bool = False, after: str = ""
@@ -461,6 +476,21 @@ class Model:
             buf.members[self.fold(new)] = (new, entry[1])
         if (spoke := buf.spoke.pop(self.fold(old), None)) is not None:
             buf.spoke[self.fold(new)] = spoke
+
+    def set_away(self, nick: str, text: str | None) -> None:
+        """Someone else went away (``text``) or came back (``None``)."""
+        if text is None:
+            self.away_users.pop(self.fold(nick), None)
+        else:
+            self.away_users[self.fold(nick)] = text
+
+    def is_away(self, nick: str) -> bool:
+        return self.fold(nick) in self.away_users
+
+    def rename_user(self, old: str, new: str) -> None:
+        """What is kept per user (not per room) follows a nick change."""
+        if (text := self.away_users.pop(self.fold(old), None)) is not None:
+            self.away_users[self.fold(new)] = text
 
     def set_prefix(self, buf: Buffer, nick: str, char: str, on: bool) -> None:
         key = self.fold(nick)

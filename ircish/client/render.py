@@ -13,6 +13,7 @@ What a line looks like::
     12:04  * alice waves
     12:05 --> bob (~bob@127.0.0.1) joined #lobby      (dimmed)
     12:05 !!! No such nick or room: carol             (red)
+    12:06 [msg(bob)] see you in private               (/msg bob ... typed here)
 
 Text from the network is never trusted: IRC formatting codes (bold, colours,
 ...) become rich styles and every other control character is dropped, so a
@@ -200,6 +201,10 @@ def _prefix(line: Line) -> tuple[Text, Style | None]:
             return _join(stamp, ("!!! ", ERROR_STYLE)), ERROR_STYLE
         case LineKind.KICK:
             return _join(stamp, ("<-- ", ERROR_STYLE)), ERROR_STYLE if line.mention else None
+        case LineKind.SENT | LineKind.SENT_NOTICE:
+            verb = "notice" if line.kind is LineKind.SENT_NOTICE else "msg"
+            target = (nick, Style(color=nick_color(nick)))
+            return _join(stamp, (f"[{verb}(", None), target, (")] ", None)), None
         case _:
             return _join(stamp, ("--- ", INFO_STYLE)), text_style
 

@@ -130,11 +130,16 @@ def test_tables_and_topic_from_the_real_server(server: RunningServer) -> None:
                 assert table is not None and {r[0]: r[1] for r in table.rows}["rooms"] == "@#lobby"
                 alice.type("/nosuchcommand" + ENTER)
                 await alice.wait_text("Unknown command /nosuchcommand")
-                assert alice.input_text == "/nosuchcommand"  # kept, to fix the typo
+                assert alice.input_text == ""  # cleared: the next command is not glued on
+                alice.type("\x1b[A")  # Up brings the refused line back to fix
+                await wait_until(lambda: alice.input_text == "/nosuchcommand", "in history")
                 alice.type("\x15/msg nobody hi" + ENTER)  # Ctrl+U clears it first
                 await alice.wait_text("No such nick or room: nobody")
                 last = alice.model.current.lines[-1]
                 assert last.kind is LineKind.ERROR
+                # Echoed where it was typed; no empty buffer left for a nick that is not there.
+                assert alice.texts()[-2].endswith("[msg(nobody)] hi")
+                assert alice.model.find("nobody") is None
         finally:
             bob.close()
 
@@ -151,6 +156,56 @@ def test_quit_is_seen_by_others(server: RunningServer) -> None:
                 alice.type("\x03")
                 await expect(bob, r"^\*\*\* alice quit \(Quit: Leaving\)$")
                 await alice.exited()
+        finally:
+            bob.close()
+
+    run(body())
+
+
+def test_a_refused_join_is_not_retried_after_a_reconnect(server: RunningServer) -> None:
+    async def body() -> None:
+        async with running_app(server.port, "alice") as alice:
+            await joined(alice, "#lobby")
+            alice.type("/join #a:b" + ENTER)
+            await alice.wait_text("#a:b")
+            alice.type("/reconnect" + ENTER)
+            await wait_until(lambda: alice.app.connection.connections == 2, "reconnected")
+            await wait_until(
+                lambda: sum(t.endswith("You joined #lobby") for t in alice.texts("#lobby")) == 2,
+                "rejoined",
+            )
+            # A round trip after the rejoin: every answer to it has arrived.
+            alice.type("/topic" + ENTER)
+            await alice.wait_text("#lobby has no topic")
+            refused = [t for t in alice.texts("1") if "#a:b" in t]
+            assert len(refused) == 1, refused
+            assert alice.title() == " #lobby [1 users]: (no topic)"
+
+    run(body())
+
+
+def test_own_ctcp_replies_echoed_by_the_server_are_not_shown(server: RunningServer) -> None:
+    async def body() -> None:
+        bob = await asyncio.to_thread(server.irc, "bob")
+        try:
+            async with running_app(server.port, "alice") as alice:
+                await joined(alice, "#lobby")
+                assert "echo-message" in alice.app.client.caps
+                bob.send("PRIVMSG alice :\x01VERSION\x01")
+                await expect(bob, r"^:alice!\S+ NOTICE bob :\x01VERSION ircish ")
+                bob.send("PRIVMSG alice :\x01PING 42\x01")
+                await expect(bob, r"^:alice!\S+ NOTICE bob :\x01PING 42\x01$")
+                # A marker through the server's ordering: the echoes came before it.
+                bob.send("PRIVMSG alice :marker")
+                await alice.wait_text("<bob> marker", "bob")
+                shown = [t for b in alice.model.buffers for t in alice.texts(b.name)]
+                assert not [t for t in shown if "reply from" in t], shown
+                requests = [t for t in alice.texts("1") if "CTCP" in t]
+                assert [t.split(" ", 1)[1] for t in requests] == [
+                    "--- bob sent a CTCP VERSION request",
+                    "--- bob sent a CTCP PING request",
+                ]
+                assert len(alice.texts("bob")) == 1  # nothing else landed in the conversation
         finally:
             bob.close()
 

@@ -30,9 +30,10 @@ def test_cap_negotiation_requests_what_the_server_offers_then_ends() -> None:
     client.pop_outgoing()
     assert feed(client, ":srv CAP * LS * :away-notify echo-message sasl=PLAIN") == []
     out = feed(client, ":srv CAP * LS :multi-prefix server-time")
-    assert out == ["CAP REQ :server-time echo-message multi-prefix"]
-    assert feed(client, ":srv CAP * ACK :server-time echo-message multi-prefix") == ["CAP END"]
-    assert client.caps == {"server-time", "echo-message", "multi-prefix"}
+    assert out == ["CAP REQ :server-time echo-message multi-prefix away-notify"]
+    acked = ":srv CAP * ACK :server-time echo-message multi-prefix away-notify"
+    assert feed(client, acked) == ["CAP END"]
+    assert client.caps == {"server-time", "echo-message", "multi-prefix", "away-notify"}
 
 
 def test_cap_nak_still_ends_negotiation() -> None:
@@ -181,6 +182,35 @@ def test_ctcp_version_is_answered(client: IrcClient) -> None:
     assert len(out) == 1 and out[0].startswith("NOTICE bob :\x01VERSION ircish ")
 
 
+def all_texts(client: IrcClient) -> list[str]:
+    return [line.text for buf in client.model.buffers for line in buf.lines]
+
+
+def test_own_ctcp_reply_echoed_back_is_not_shown_as_someone_elses(client: IrcClient) -> None:
+    client.caps.add("echo-message")
+    (reply,) = feed(client, ":bob!~b@h PRIVMSG alice :\x01VERSION\x01")
+    feed(client, ":bob!~b@h PRIVMSG alice :\x01PING 123\x01")
+    before = all_texts(client)
+    # The server echoes our auto-replies (echo-message), with our own nick as the source.
+    echoed = feed(
+        client,
+        ":alice!~a@h " + reply,
+        ":alice!~a@h NOTICE bob :\x01PING 123\x01",
+        ":alice!~a@h PRIVMSG bob :\x01VERSION\x01",  # our own request (/raw), echoed
+    )
+    assert echoed == []  # never answered either
+    assert all_texts(client) == before
+    assert not any("reply from" in text for text in all_texts(client))
+    assert "bob sent a CTCP VERSION request" in all_texts(client)
+    assert client.model.find("bob") is None  # CTCP opens no private buffer
+
+
+def test_others_ctcp_reply_is_shown(client: IrcClient) -> None:
+    feed(client, ":bob!~b@h NOTICE alice :\x01VERSION irssi 1.4\x01")
+    assert client.model.current.lines[-1].text == "CTCP VERSION reply from bob: irssi 1.4"
+    assert client.model.find("bob") is None
+
+
 # -- membership -------------------------------------------------------------------------
 
 
@@ -252,6 +282,34 @@ def test_mode_changes_update_prefixes(client: IrcClient) -> None:
     assert client.model.current.members["bob"] == ("bob", "@+")
     feed(client, ":alice!~a@h MODE #lobby +k-o secret bob")
     assert names(client) == ["@alice", "+bob", "carol"]
+
+
+def test_no_topic_reply_clears_a_stale_topic(client: IrcClient) -> None:
+    feed(client, ":srv 332 alice #lobby :Old news")
+    assert client.model.current.topic == "Old news"
+    feed(client, ":srv 331 alice #lobby :No topic is set")
+    assert client.model.current.topic == ""
+    assert client.model.current.lines[-1].text == "#lobby has no topic"
+
+
+def test_a_topic_cleared_with_empty_text_is_gone(client: IrcClient) -> None:
+    feed(client, ":srv 332 alice #lobby :Old news")
+    feed(client, ":bob!~b@h TOPIC #lobby :")
+    assert client.model.current.topic == ""
+    assert client.model.current.lines[-1].text == "bob cleared the topic"
+
+
+def test_rejoin_without_a_topic_forgets_the_old_one(client: IrcClient) -> None:
+    feed(client, ":srv 332 alice #lobby :Old news")
+    client.connection_lost("gone")
+    client.connection_made()
+    feed(client, ":srv 001 alice :Welcome back")
+    # The topic was removed while we were away: the rejoin brings no 332.
+    feed(client, ":alice!~a@h JOIN #lobby", ":srv 366 alice #lobby :End of /NAMES list")
+    assert client.model.current.topic == ""
+    feed(client, ":bob!~b@h KICK #lobby alice", ":alice!~a@h JOIN #lobby")
+    feed(client, ":srv 332 alice #lobby :Fresh")
+    assert client.model.current.topic == "Fresh"
 
 
 def test_topic(client: IrcClient) -> None:
@@ -374,6 +432,201 @@ def test_rooms_with_keys_are_joined_first_with_their_keys() -> None:
     client.connection_made()
     client.pop_outgoing()
     assert feed(client, ":srv 001 alice :hi") == ["JOIN #secret,#open hunter2"]
+
+
+def reconnect(client: IrcClient) -> list[str]:
+    """Lose the link, connect again and be welcomed; what the client sends after 001."""
+    client.connection_lost("gone")
+    client.connection_made()
+    client.pop_outgoing()
+    return feed(client, ":srv 001 alice :Welcome back")
+
+
+def test_a_refused_join_is_not_retried_on_reconnect() -> None:
+    client = registered()
+    execute(client, "/join #a:b")
+    execute(client, "/join #")
+    assert client.pop_outgoing() == ["JOIN #a:b", "JOIN #"]
+    feed(
+        client,
+        ":srv 403 alice #a:b :Invalid channel name",
+        ":srv 403 alice # :Invalid channel name",
+    )
+    assert reconnect(client) == ["JOIN #lobby"]
+    feed(client, ":alice!~a@h JOIN #lobby")
+    assert reconnect(client) == ["JOIN #lobby"]
+    errors = [x.text for x in client.model.server.lines if x.kind is LineKind.ERROR]
+    assert sum("#a:b" in text for text in errors) == 1  # said once, not after every reconnect
+
+
+def test_a_wrong_key_says_how_to_give_one(client: IrcClient) -> None:
+    feed(client, ":srv 475 alice #secret :Cannot join channel (+k)")
+    assert client.model.current.lines[-1].text == "#secret needs a key: /join #secret KEY"
+
+
+def test_a_refused_autojoin_room_is_not_retried() -> None:
+    client = make_client(rooms=("#lobby", "#a:b"))
+    client.connection_made()
+    client.pop_outgoing()
+    assert feed(client, ":srv 001 alice :Welcome") == ["JOIN #lobby,#a:b"]
+    feed(client, ":alice!~a@h JOIN #lobby", ":srv 403 alice #a:b :Invalid channel name")
+    assert reconnect(client) == ["JOIN #lobby"]
+
+
+def test_a_mistyped_key_is_not_replayed_the_key_that_worked_is() -> None:
+    client = registered()
+    execute(client, "/join #secret wrong")
+    assert client.pop_outgoing() == ["JOIN #secret wrong"]
+    feed(client, ":srv 475 alice #secret :Cannot join channel (+k)")
+    assert reconnect(client) == ["JOIN #lobby"]
+    feed(client, ":alice!~a@h JOIN #lobby")
+    execute(client, "/join #secret right")
+    assert client.pop_outgoing() == ["JOIN #secret right"]
+    feed(client, ":alice!~a@h JOIN #secret")
+    assert reconnect(client) == ["JOIN #secret,#lobby right"]
+
+
+def test_a_join_without_an_answer_is_asked_again_after_a_reconnect() -> None:
+    client = registered()
+    execute(client, "/join #dev")
+    assert client.pop_outgoing() == ["JOIN #dev"]
+    assert reconnect(client) == ["JOIN #lobby,#dev"]  # the link dropped before the answer
+
+
+def test_a_join_typed_while_disconnected_is_sent_once_after_welcome() -> None:
+    client = registered()
+    client.connection_lost("gone")
+    execute(client, "/join #dev")
+    client.connection_made()
+    client.pop_outgoing()
+    assert feed(client, ":srv 001 alice :Welcome back") == ["JOIN #lobby,#dev"]
+
+
+def test_a_refused_rejoin_is_not_tried_again() -> None:
+    client = registered()
+    execute(client, "/join #secret hunter2")
+    feed(client, ":alice!~a@h JOIN #secret")
+    client.pop_outgoing()
+    assert reconnect(client) == ["JOIN #secret,#lobby hunter2"]
+    # The key changed while we were away.
+    feed(client, ":alice!~a@h JOIN #lobby", ":srv 475 alice #secret :Cannot join channel (+k)")
+    assert reconnect(client) == ["JOIN #lobby"]
+
+
+def test_a_key_set_while_we_are_in_the_room_is_used_to_rejoin() -> None:
+    client = registered()
+    feed(client, ":bob!~b@h MODE #lobby +k newkey")
+    assert reconnect(client) == ["JOIN #lobby newkey"]
+    feed(client, ":alice!~a@h JOIN #lobby", ":bob!~b@h MODE #lobby -k newkey")
+    assert reconnect(client) == ["JOIN #lobby"]
+
+
+# -- away ------------------------------------------------------------------------------
+
+
+def away_lines(client: IrcClient, buf: str = "bob") -> list[str]:
+    found = client.model.find(buf)
+    assert found is not None
+    return [x.text for x in found.lines if "away" in x.text or "back" in x.text]
+
+
+def test_an_away_reply_is_shown_once_per_conversation_until_it_changes(
+    client: IrcClient,
+) -> None:
+    execute(client, "/query bob")
+    for text in ("one", "two", "three"):
+        execute(client, text)
+        feed(client, ":srv 301 alice bob :at lunch")
+    assert away_lines(client) == ["bob is away: at lunch"]
+    execute(client, "four")
+    feed(client, ":srv 301 alice bob :in a meeting")
+    feed(client, ":srv 301 alice bob :in a meeting")
+    assert away_lines(client) == ["bob is away: at lunch", "bob is away: in a meeting"]
+    assert client.model.is_away("bob")
+
+
+def test_away_notify_tracks_others_and_tells_the_private_conversation(
+    client: IrcClient,
+) -> None:
+    client.caps.add("away-notify")
+    feed(client, ":carol!~c@h AWAY :gone fishing")
+    assert client.model.away_users == {"carol": "gone fishing"}
+    assert client.model.find("carol") is None  # no buffer of its own, rooms not flooded
+    feed(client, ":bob!~b@h PRIVMSG alice :brb")
+    feed(client, ":bob!~b@h AWAY :lunch")
+    feed(client, ":srv 301 alice bob :lunch")  # already said: not again
+    feed(client, ":bob!~b@h AWAY")
+    assert not client.model.is_away("bob")
+    feed(client, ":bob!~b@h AWAY :lunch")  # away again: news again
+    assert away_lines(client) == ["bob is away: lunch", "bob is back", "bob is away: lunch"]
+    feed(client, ":bob!~b@h NICK robert")
+    assert client.model.away_users == {"carol": "gone fishing", "robert": "lunch"}
+    feed(client, ":carol!~c@h QUIT :bye")
+    assert client.model.away_users == {"robert": "lunch"}
+
+
+def test_away_users_are_grey_in_the_names_list(client: IrcClient) -> None:
+    feed(client, ":bob!~b@h AWAY :lunch")
+    feed(client, ":srv 353 alice = #lobby :@alice bob +carol", ":srv 366 alice #lobby :End")
+    assert client.model.current.lines[-1].text == (
+        "Users in #lobby (3): @alice +carol \x0314bob\x03"
+    )
+
+
+def test_who_flags_tell_who_is_away(client: IrcClient) -> None:
+    feed(
+        client,
+        ":srv 352 alice #lobby ~b h srv bob G :0 Bob",
+        ":srv 352 alice #lobby ~c h srv carol H :0 Carol",
+        ":srv 315 alice #lobby :End of /WHO list",
+    )
+    assert client.model.is_away("bob") and not client.model.is_away("carol")
+
+
+# -- /msg from elsewhere -------------------------------------------------------------------
+
+
+def test_msg_from_a_room_is_echoed_here(client: IrcClient) -> None:
+    execute(client, "/msg bob see you in private")
+    execute(client, "/notice carol heads up")
+    here = client.model.current
+    assert here.name == "#lobby"
+    assert [(x.kind, x.nick, x.text, x.own) for x in list(here.lines)[-2:]] == [
+        (LineKind.SENT, "bob", "see you in private", True),
+        (LineKind.SENT_NOTICE, "carol", "heads up", True),
+    ]
+    assert (here.unread, here.highlights) == (0, 0)
+
+
+def test_msg_in_the_buffer_it_goes_to_is_not_echoed_twice(client: IrcClient) -> None:
+    execute(client, "/msg #lobby hi all")
+    assert [x.kind for x in client.model.current.lines].count(LineKind.SENT) == 0
+
+
+@pytest.mark.parametrize("echo", [True, False])
+def test_msg_to_a_nick_that_does_not_exist_leaves_no_buffer(client: IrcClient, echo: bool) -> None:
+    if echo:
+        client.caps.add("echo-message")
+    execute(client, "/msg nobody hello?")
+    assert client.model.find("nobody") is not None
+    feed(client, ":srv 401 alice nobody :No such nick/channel")
+    assert client.model.find("nobody") is None
+    assert client.model.current.lines[-1].text == "No such nick or room: nobody"
+    assert client.model.current.lines[-2].text == "hello?"  # the [msg(nobody)] echo
+
+
+def test_a_401_keeps_a_conversation_that_had_answers(client: IrcClient) -> None:
+    feed(client, ":bob!~b@h PRIVMSG alice :hi")
+    feed(client, ":bob!~b@h QUIT :gone")
+    execute(client, "/msg bob still there?")
+    feed(client, ":srv 401 alice bob :No such nick/channel")
+    assert client.model.find("bob") is not None
+
+
+def test_a_401_keeps_a_buffer_opened_with_query(client: IrcClient) -> None:
+    execute(client, "/query nobody hello?")
+    feed(client, ":srv 401 alice nobody :No such nick/channel")
+    assert client.model.current.name == "nobody"
 
 
 # -- splitting ---------------------------------------------------------------------------

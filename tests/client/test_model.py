@@ -83,6 +83,28 @@ def test_own_lines_are_marked_and_never_count(model: Model) -> None:
     assert lobby.unread == 0
 
 
+def test_being_kicked_elsewhere_is_one_unread_highlight(model: Model) -> None:
+    rust = model.open("#rust", BufferKind.ROOM)
+    model.line(rust, LineKind.KICK, "You were kicked from #rust by bob", "bob", mention=True)
+    assert (rust.unread, rust.highlights) == (1, 1)
+    assert model.bells == [1]  # type: ignore[attr-defined]
+    model.line(rust, LineKind.KICK, "bob kicked carol from #rust", "bob")
+    assert (rust.unread, rust.highlights) == (1, 1)  # someone else's kick is noise
+
+
+@pytest.mark.parametrize("kind", list(LineKind))
+@pytest.mark.parametrize("where", [BufferKind.ROOM, BufferKind.QUERY])
+def test_a_highlight_is_always_one_of_the_unread_lines(
+    model: Model, kind: LineKind, where: BufferKind
+) -> None:
+    buf = model.open("#rust" if where is BufferKind.ROOM else "bob", where)
+    for own in (False, True):
+        model.line(buf, kind, "alice: look", "bob", own=own, mention=not own)
+    assert buf.highlights <= buf.unread
+    counted = {LineKind.MESSAGE, LineKind.ACTION, LineKind.NOTICE, LineKind.KICK}
+    assert buf.unread == (1 if kind in counted else 0)
+
+
 def test_activity_lists_buffers_with_unread_lines(model: Model) -> None:
     a = model.open("#a", BufferKind.ROOM)
     b = model.open("#b", BufferKind.ROOM)

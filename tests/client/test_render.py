@@ -35,6 +35,20 @@ def test_message_layout(r: Renderer) -> None:
     assert rows(r, Line(T0, LineKind.JOIN, "bob joined #a", "bob")) == ["12:30 --> bob joined #a"]
 
 
+def test_a_message_sent_elsewhere_reads_like_irssi(r: Renderer) -> None:
+    sent = Line(T0, LineKind.SENT, "see you", "bob", own=True)
+    assert rows(r, sent) == ["12:30 [msg(bob)] see you"]
+    assert styles(r, sent)["bob"] == styles(r, msg("x"))["bob"]  # the nick's own colour
+    notice = Line(T0, LineKind.SENT_NOTICE, "heads up", "carol", own=True)
+    assert rows(r, notice) == ["12:30 [notice(carol)] heads up"]
+
+
+def test_grey_away_users_in_a_names_line(r: Renderer) -> None:
+    line = Line(T0, LineKind.INFO, "Users in #a (2): @alice \x0314bob\x03")
+    assert rows(r, line) == ["12:30 --- Users in #a (2): @alice bob"]
+    assert styles(r, line)["bob"] != styles(r, line)["Users in #a (2): @alice "]
+
+
 def test_long_lines_wrap_under_the_text(r: Renderer) -> None:
     out = rows(r, msg("lorem ipsum dolor sit amet " * 4), 40)
     assert out[0].startswith("12:30 <bob> lorem ipsum")

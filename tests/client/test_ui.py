@@ -130,13 +130,54 @@ def test_history_with_up_and_down_keeps_the_draft() -> None:
     run(body())
 
 
-def test_usage_error_keeps_the_line_to_fix() -> None:
+def test_a_refused_command_clears_the_line_and_goes_to_history() -> None:
+    async def body() -> None:
+        async with fake_irc() as server, running_app(server.port, rooms=("#lobby", "#dev")) as h:
+            await in_lobby(h)
+            await wait_until(lambda: h.model.find("#dev") is not None, "#dev")
+            h.type("/msg bob" + ENTER)
+            await h.wait_text("Usage: /msg NICK|#room TEXT")
+            assert h.input_text == ""
+            h.type("/frobnicate" + ENTER)
+            await h.wait_text("Unknown command /frobnicate")
+            assert h.input_text == ""
+            # The next command is not glued to the refused one.
+            h.type("/switch #dev" + ENTER)
+            await wait_until(lambda: h.model.current.name == "#dev", "/switch ran")
+            assert h.input_text == ""
+            # The refused lines are in the history, to fix.
+            h.type(UP + UP)
+            await wait_until(lambda: h.input_text == "/frobnicate", "Up")
+            h.type(UP)
+            await wait_until(lambda: h.input_text == "/msg bob", "Up again")
+            h.type(" hi there" + ENTER)
+            await server.expect_msg("PRIVMSG", "bob", "hi there")
+
+    run(body())
+
+
+def test_page_up_stops_with_the_first_line_at_the_top_and_a_full_screen() -> None:
     async def body() -> None:
         async with fake_irc() as server, running_app(server.port) as h:
             await in_lobby(h)
-            h.type("/msg bob" + ENTER)
-            await h.wait_text("Usage: /msg NICK|#room TEXT")
-            assert h.input_text == "/msg bob"
+            for i in range(50):  # more than one screen, less than two
+                server.send(f":bob!~b@h PRIVMSG #lobby :line {i}")
+            await h.wait_text("line 49")
+            rows = h.app.scrollback.size[1]
+            first = h.texts()[0]
+            for _ in range(4):
+                h.type(PAGE_UP)
+            await wait_until(lambda: h.screen()[0].endswith(first), "the first line on top")
+            screen = h.screen()
+            assert len(screen) == rows
+            assert all(row.strip() for row in screen), screen  # no blank rows
+            assert h.model.current.scroll > 0 and "-- more (" in h.status()
+            h.type(PAGE_UP + "x")  # already at the top: nothing moves
+            await wait_until(lambda: h.input_text == "x", "the keys after PageUp")
+            assert h.screen() == screen
+            h.type(PAGE_DOWN + PAGE_DOWN + PAGE_DOWN)
+            await wait_until(lambda: h.model.current.scroll == 0, "bottom")
+            assert h.screen()[-1].endswith("line 49")
 
     run(body())
 
@@ -145,21 +186,21 @@ def test_page_up_and_down_scroll_the_current_buffer() -> None:
     async def body() -> None:
         async with fake_irc() as server, running_app(server.port) as h:
             await in_lobby(h)
-            for i in range(60):
+            for i in range(120):  # several screens: one page back is not the top
                 server.send(f":bob!~b@h PRIVMSG #lobby :line {i}")
-            await h.wait_text("line 59")
+            await h.wait_text("line 119")
             top = h.screen()[0]
             h.type(PAGE_UP)
             await wait_until(lambda: h.model.current.scroll > 0, "scrolled")
             shown = h.screen()
             assert shown[-1] == top  # the old top line is now at the bottom
             assert "-- more (" in h.status()
-            server.send(":bob!~b@h PRIVMSG #lobby :line 60")
-            await h.wait_text("line 60")
+            server.send(":bob!~b@h PRIVMSG #lobby :line 120")
+            await h.wait_text("line 120")
             assert h.screen() == shown  # reading back is not disturbed
             h.type(PAGE_DOWN + PAGE_DOWN)
             await wait_until(lambda: h.model.current.scroll == 0, "bottom")
-            assert h.screen()[-1].endswith("line 60")
+            assert h.screen()[-1].endswith("line 120")
 
     run(body())
 
@@ -289,5 +330,43 @@ def test_connection_loss_is_shown_and_input_survives() -> None:
             await in_lobby(h)
             h.type(ENTER)
             await server.expect_msg("PRIVMSG", "#lobby", "still typing")
+
+    run(body())
+
+
+def test_a_kick_from_a_room_not_in_view_is_one_highlight_in_the_status_line() -> None:
+    async def body() -> None:
+        async with fake_irc() as server, running_app(server.port, rooms=("#lobby", "#rust")) as h:
+            await in_lobby(h)
+            await wait_until(lambda: h.model.find("#rust") is not None, "#rust")
+            server.send(":bob!~b@h KICK #rust alice :bye")
+            await h.wait_text("You were kicked from #rust by bob (bye)", "#rust")
+            assert h.status().endswith("│ act: 3:#rust(1!)"), h.status()
+            assert "(0!)" not in h.status()
+            assert h.app.bells == 1
+            h.type("\x1ba")  # Alt+A goes there
+            await wait_until(lambda: h.model.current.name == "#rust", "Alt+A")
+            assert "act:" not in h.status()
+
+    run(body())
+
+
+def test_the_title_forgets_a_topic_that_is_gone() -> None:
+    async def body() -> None:
+        async with fake_irc() as server, running_app(server.port) as h:
+            await in_lobby(h)
+            server.send(":fake 332 alice #lobby :Old news")
+            await wait_until(lambda: h.title().endswith(": Old news"), "topic in the title")
+            server.send(":fake 331 alice #lobby :No topic is set")
+            await wait_until(lambda: h.title().endswith(": (no topic)"), "331 clears it")
+            server.send(":fake 332 alice #lobby :Old news")
+            await wait_until(lambda: h.title().endswith(": Old news"), "topic again")
+            # Reconnect: the scripted server's rejoin sends no 332 (the topic is gone).
+            server.conn.close()
+            await wait_until(lambda: len(server.conns) == 2, "reconnected")
+            server.next_connection()
+            await server.expect_msg("JOIN", "#lobby")
+            await wait_until(lambda: h.title().startswith(" #lobby [3 users]"), "rejoined")
+            assert h.title() == " #lobby [3 users]: (no topic)"
 
     run(body())
