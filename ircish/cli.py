@@ -13,6 +13,7 @@ from ircish.config import ConfigError, load_config
 from ircish.core.passwords import hash_password
 from ircish.errors import StorageError
 from ircish.logs import setup_logging
+from ircish.net.redis import RedisError
 
 log = logging.getLogger("ircish")
 
@@ -80,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         server = Server(config)
     except StorageError as exc:
         print(f"ircish-server: storage error: {exc}", file=sys.stderr)
+        return 2
+    except RedisError as exc:
+        print(f"ircish-server: Redis unreachable at start: {exc}", file=sys.stderr)
         return 2
     except ConfigError as exc:
         print(f"ircish-server: configuration error: {exc}", file=sys.stderr)

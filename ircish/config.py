@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import tomllib
 import typing
+import urllib.parse
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -222,6 +223,120 @@ def parse_listen(value: str, key: str) -> tuple[str, int]:
 
 
 @dataclass(frozen=True, slots=True)
+class RedisAddress:
+    """Where a Redis server is and how to log in: ``redis_url`` parsed (``parse_redis_url``)."""
+
+    #: ``host``/``port`` for TCP; ``path`` (and host "") for a unix socket.
+    host: str = ""
+    port: int = 6379
+    path: str = ""
+    db: int = 0
+    #: Redis 6 ACL user; "" with a password means the classic ``AUTH password``.
+    username: str = ""
+    password: str = ""
+
+    @property
+    def url(self) -> str:
+        """The URL with any password hidden: what logs and error messages show."""
+        auth = ""
+        if self.password:
+            auth = f"{urllib.parse.quote(self.username, safe='')}:***@"
+        if self.path:
+            return f"unix://{auth}{self.path}" + (f"?db={self.db}" if self.db else "")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"redis://{auth}{host}:{self.port}/{self.db}"
+
+
+#: Highest database index accepted in a URL (Redis has 16 unless configured otherwise).
+MAX_REDIS_DB = 1_000_000
+
+
+def parse_redis_url(value: str, key: str = "cluster.redis_url") -> RedisAddress:
+    """``redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]`` or ``unix://[[USER]:PASSWORD@]/PATH[?db=DB]``.
+
+    A bad URL raises ``ConfigError`` naming ``key`` and the URL, password hidden.
+    """
+    try:
+        parts = urllib.parse.urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"{key}: {exc} in {_hide_password(value)!r}") from None
+    shown = _hide_password(value)
+    form = "expected redis://[:PASSWORD@]HOST[:PORT][/DB] or unix:///PATH[?db=DB]"
+    if parts.scheme == "rediss":
+        raise ConfigError(f"{key}: TLS to Redis (rediss://) is not supported, got {shown!r}")
+    if parts.scheme not in ("redis", "unix") or parts.fragment:
+        raise ConfigError(f"{key}: {form}, got {shown!r}")
+    username = urllib.parse.unquote(parts.username or "")
+    password = urllib.parse.unquote(parts.password or "")
+    if username and not password:
+        # "redis://secret@host" looks like a password but is a user name.
+        raise ConfigError(
+            f"{key}: a user name without a password; write the password as "
+            f"redis://:PASSWORD@HOST (or USER:PASSWORD@), got {shown!r}"
+        )
+    query = urllib.parse.parse_qs(parts.query, keep_blank_values=True)
+    if parts.scheme == "unix":
+        if parts.hostname or port is not None or not parts.path.startswith("/"):
+            raise ConfigError(f"{key}: expected unix:///PATH (an absolute path), got {shown!r}")
+        if set(query) - {"db"}:
+            raise ConfigError(f"{key}: only ?db=N may follow a unix socket's path, got {shown!r}")
+        db_text = query.get("db", ["0"])[-1]
+        path, host, port = parts.path, "", 6379
+    else:
+        if query:
+            raise ConfigError(f"{key}: {form} (no ?query), got {shown!r}")
+        host = parts.hostname or ""
+        if not host:
+            raise ConfigError(f"{key}: {form} (the host is missing), got {shown!r}")
+        db_text = parts.path[1:] if parts.path.startswith("/") else parts.path
+        db_text = db_text or "0"
+        path, port = "", 6379 if port is None else port
+        if not 0 < port <= 65535:
+            raise ConfigError(f"{key}: expected a port between 1 and 65535, got {shown!r}")
+    if not db_text.isascii() or not db_text.isdigit() or int(db_text) > MAX_REDIS_DB:
+        raise ConfigError(f"{key}: expected a database number (/0, /1...), got {shown!r}")
+    return RedisAddress(host, port, path, int(db_text), username, password)
+
+
+def _hide_password(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    netloc, slash, tail = rest.partition("/")
+    auth, at, hostport = netloc.rpartition("@")
+    if at:
+        # A lone user name is often a password written in the wrong place.
+        auth = auth.partition(":")[0] + ":***" if ":" in auth else "***"
+    return f"{scheme}://{auth}{at}{hostport}{slash}{tail}"
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterConfig:
+    """Several server processes sharing one network through Redis; off unless ``redis_url``."""
+
+    #: ``redis://HOST:PORT/DB`` (``redis://:PASSWORD@...``, ``unix:///PATH``); "" is one process.
+    redis_url: str = ""
+    #: This process's name in the cluster; "" means the host name and the first listener's port.
+    node_name: str = ""
+    #: Seconds a process's users and nicknames outlive it when it stops renewing its lease.
+    lease_seconds: float = field(default=15.0, metadata=_range(1, 3600))
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.redis_url)
+
+    @property
+    def address(self) -> RedisAddress:
+        """``redis_url`` parsed; only meaningful when it is set."""
+        return parse_redis_url(self.redis_url)
+
+
+#: Longest ``[cluster] node_name`` accepted.
+MAX_NODE_NAME = 100
+
+
+@dataclass(frozen=True, slots=True)
 class OperatorConfig:
     """One server operator: who may become one with ``OPER <name> <password>``."""
 
@@ -245,6 +360,7 @@ class Config:
     accounts: AccountsConfig = field(default_factory=AccountsConfig)
     tls: TlsConfig = field(default_factory=TlsConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
     #: ``[[operators]]``: none by default, so nobody can OPER.
     operators: tuple[OperatorConfig, ...] = field(default=(), metadata={"min_items": 0})
 
@@ -362,6 +478,7 @@ def _validate_semantics(cfg: Config) -> None:
         raise ConfigError(f"server.name: expected a name without spaces, got {cfg.server.name!r}")
     if cfg.metrics.listen:
         parse_listen(cfg.metrics.listen, "metrics.listen")
+    _validate_cluster(cfg.cluster)
     secret = cfg.server.cloak_secret
     if secret and len(secret) < MIN_CLOAK_SECRET:
         # The value is not shown: it is a secret.
@@ -371,6 +488,19 @@ def _validate_semantics(cfg: Config) -> None:
         )
     _validate_operators(cfg.operators)
     _validate_tls(cfg)
+
+
+def _validate_cluster(cluster: ClusterConfig) -> None:
+    if cluster.redis_url:
+        parse_redis_url(cluster.redis_url)
+    name = cluster.node_name
+    if name and (
+        len(name) > MAX_NODE_NAME or not name.isprintable() or any(c.isspace() for c in name)
+    ):
+        raise ConfigError(
+            f"cluster.node_name: expected at most {MAX_NODE_NAME} characters without spaces, "
+            f"got {name!r}"
+        )
 
 
 def _validate_tls(cfg: Config) -> None:

@@ -57,6 +57,7 @@ from ircish.dialects import Dialects
 from ircish.logs import setup_logging
 from ircish.net.connection import Connection
 from ircish.net.metrics_http import MetricsEndpoint
+from ircish.net.redis import RedisConnection, check_redis
 from ircish.net.tls import TlsConnection, load_context
 from ircish.net.workers import WorkerPool
 from ircish.session import Session
@@ -182,6 +183,11 @@ class Server:
         self.config_loader: Callable[[], Config] | None = None
         #: TLS contexts by listener index; loaded first, so a bad certificate stops the start.
         self.tls_contexts = self._load_contexts(config)
+        #: The link to ``[cluster] redis_url``, opened by ``bind``; None: one process alone.
+        self.redis: RedisConnection | None = None
+        if config.cluster.enabled:
+            # Like a bad database file: an unusable Redis stops the start (RedisError).
+            check_redis(config.cluster.address)
         #: Committed once per pass, before that pass's output is sent (group commit).
         self.storage = open_storage(config.storage)
         if self.storage is not None:
@@ -225,7 +231,7 @@ class Server:
 
         A file that does not load or validate, or TLS files that do not load,
         change nothing (``ConfigError``). What cannot change while running
-        (where to listen, storage, the server's name, history on or off) keeps
+        (where to listen, storage, metrics, the cluster, the server's name, history on or off) keeps
         its old value and is named in the summary; everything else applies at
         once: MOTD, limits, operators, accounts, history retention, logging,
         TLS certificates for new connections. Settings a connection took when
@@ -256,6 +262,9 @@ class Server:
         if new.metrics != old.metrics:
             kept.append("metrics")
             new = replace(new, metrics=old.metrics)
+        if new.cluster != old.cluster:
+            kept.append("cluster")
+            new = replace(new, cluster=old.cluster)
         if new.server.name != old.server.name:
             kept.append("server.name")
             new = replace(new, server=replace(new.server, name=old.server.name))
@@ -316,7 +325,30 @@ class Server:
             log.warning("tls.sts_port %d is not a TLS listener here (a proxy's, hopefully)", sts)
         if self.config.metrics.listen:
             self.metrics_endpoint = MetricsEndpoint.open(self, *self.config.metrics.address)
+        if self.config.cluster.enabled:
+            self._open_redis()
         return [lst.address for lst in self.listeners]
+
+    @property
+    def node_name(self) -> str:
+        """``[cluster] node_name``, or this machine's host name and the first listener's port."""
+        if self.config.cluster.node_name:
+            return self.config.cluster.node_name
+        port = self.listeners[0].address[1] if self.listeners else self.config.listeners[0].port
+        return f"{socket.gethostname()}:{port}"
+
+    def _open_redis(self) -> None:
+        # Nothing uses the link yet (docs/cluster.md): it is kept up and its state logged.
+        cluster = self.config.cluster
+        log.info("cluster node %s; Redis at %s", self.node_name, cluster.address.url)
+        self.redis = RedisConnection(
+            self,
+            cluster.address,
+            name="main",
+            client_name=f"ircish:{self.node_name}",
+            offload=self.workers.offload,
+        )
+        self.redis.start()
 
     def _watch_listener(self, listener: Listener) -> None:
         self.selector.register(
@@ -780,6 +812,8 @@ class Server:
             self.run_once(timeout=remaining)
         for conn in list(self.connections.values()):
             self.close_connection(conn)
+        if self.redis is not None:
+            self.redis.close()
         if self.storage is not None:
             self.storage.close()
         self.selector.close()

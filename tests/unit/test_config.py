@@ -13,6 +13,7 @@ import pytest
 from ircish import cli
 from ircish.config import (
     AccountsConfig,
+    ClusterConfig,
     Config,
     ConfigError,
     HistoryConfig,
@@ -41,6 +42,7 @@ SECTIONS: dict[str, type] = {
     "accounts": AccountsConfig,
     "tls": TlsConfig,
     "metrics": MetricsConfig,
+    "cluster": ClusterConfig,
 }
 
 

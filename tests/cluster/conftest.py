@@ -1,0 +1,57 @@
+"""Fixtures of the cluster tests: real ``redis-server`` processes (``redis_support``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cluster.redis_support import LoopDriver, RedisServer
+from tests.e2e.e2e_support import ServerProcess
+
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Every test in this directory is a cluster test (``-m cluster`` selects them).
+    for item in items:
+        if HERE in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.cluster)
+
+
+@pytest.fixture
+def make_redis() -> Iterator[Callable[..., RedisServer]]:
+    """Start ``redis-server`` processes (stopped at teardown): ``make_redis(password="")``."""
+    started: list[RedisServer] = []
+
+    def start(**kw: str | tuple[str, ...]) -> RedisServer:
+        server = RedisServer(**kw)  # type: ignore[arg-type]
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def redis_server(make_redis: Callable[..., RedisServer]) -> RedisServer:
+    return make_redis()
+
+
+@pytest.fixture
+def loop() -> Iterator[LoopDriver]:
+    """A real server loop turned by the test (``LoopDriver``), shut down at teardown."""
+    driver = LoopDriver()
+    yield driver
+    driver.close()
+
+
+@pytest.fixture
+def procs() -> Iterator[list[ServerProcess]]:
+    """Append server processes here to have them killed at teardown if still running."""
+    started: list[ServerProcess] = []
+    yield started
+    for p in started:
+        p.stop_now()
