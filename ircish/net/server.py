@@ -103,6 +103,21 @@ def _is_loopback(ip: str) -> bool:
     return ipaddress.ip_address(ip).is_loopback
 
 
+class _ClosedSink:
+    """Where a closed connection's client writes: nowhere."""
+
+    __slots__ = ()
+
+    def write(self, data: bytes) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+_CLOSED_SINK = _ClosedSink()
+
+
 class Listener:
     __slots__ = ("address", "config", "context", "sock")
 
@@ -647,6 +662,16 @@ class Server:
             del self.per_ip[key]
         if reason:
             log.debug("closed %s:%d: %s", conn.ip, conn.addr[1], reason)
+        session = conn.session
+        if session is not None:
+            if not session.closed:
+                session.connection_lost(reason or "Connection closed")
+            # Connection, session and client refer to each other: undone here, a closed
+            # connection is freed at once instead of waiting for the cyclic collector,
+            # whose full passes over thousands of dead connections stalled the loop.
+            conn.session = None
+            session.transport = None
+            session.client.sink = _CLOSED_SINK
 
     # -- the loop ---------------------------------------------------------------
 
