@@ -149,6 +149,24 @@ def valid_room_name(name: str, max_len: int) -> bool:
     return all(ch not in _ROOM_FORBIDDEN and ch.isprintable() for ch in name)
 
 
+def room_name_problem(name: str, max_len: int) -> str:
+    """Why ``name`` is not a valid room name, in a few words ("" when it is one)."""
+    if not name.startswith(ROOM_PREFIX):
+        return f"it must start with '{ROOM_PREFIX}'"
+    if len(name) < 2:
+        return f"it needs at least one character after '{ROOM_PREFIX}'"
+    if len(name) > max_len:
+        return f"it is longer than the {max_len}-character limit"
+    for ch in name:
+        if ch == " ":
+            return "it may not contain spaces"
+        if ch in ",:":
+            return f"it may not contain '{ch}'"
+        if ch in _ROOM_FORBIDDEN or not ch.isprintable():
+            return "it may not contain control characters"
+    return ""
+
+
 def is_room_name(target: str) -> bool:
     """Whether a message target names a room rather than a user."""
     return target.startswith(ROOM_PREFIX)

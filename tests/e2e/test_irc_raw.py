@@ -834,7 +834,7 @@ def test_several_rooms_in_one_join(server: RunningServer, clients: list[LineClie
     assert wait(bob, "JOIN").params == ("#a",)
     assert reply(bob, "366") == ("bob", "#a", "End of /NAMES list")
     assert wait(bob, "JOIN").params == ("#b",)
-    assert reply(bob, "403") == ("bob", "bad", "Invalid channel name")
+    assert reply(bob, "403") == ("bob", "bad", "Invalid channel name: it must start with '#'")
     assert wait(bob, "JOIN").params == ("#c",)
     bob.send("PART #b,#c :done")
     assert wait(bob, "PART").params == ("#b", "done")
@@ -868,7 +868,13 @@ ERROR_CASES: list[tuple[str, tuple[str, ...], str, str, tuple[str, ...]]] = [
     ("alice", (), "MODE #nope", "403", ("alice", "#nope", "No such channel")),
     ("alice", (), "TOPIC #nope", "403", ("alice", "#nope", "No such channel")),
     ("alice", (), "KICK #nope bob", "403", ("alice", "#nope", "No such channel")),
-    ("alice", (), "JOIN nochan", "403", ("alice", "nochan", "Invalid channel name")),
+    (
+        "alice",
+        (),
+        "JOIN nochan",
+        "403",
+        ("alice", "nochan", "Invalid channel name: it must start with '#'"),
+    ),
     ("bob", (), "PRIVMSG #room :hi", "404", ("bob", "#room", "Cannot send to channel")),
     ("alice", (), "PRIVMSG", "411", ("alice", "No recipient given (PRIVMSG)")),
     ("alice", (), "PRIVMSG :", "411", ("alice", "No recipient given (PRIVMSG)")),

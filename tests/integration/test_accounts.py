@@ -80,7 +80,7 @@ def test_register_refusals(net: MemoryNetwork) -> None:
     bob.send(f"/register {PW}")
     assert bob.lines() == ["! alice is already registered: log in instead"]
     bob.send("/register")
-    assert bob.lines() == ["! Usage: /register PASSWORD [EMAIL]: /register"]
+    assert bob.lines() == ["! Usage: /register PASSWORD [EMAIL]"]
 
 
 def test_failed_login_says_the_same_for_unknown_names_and_is_throttled(net: MemoryNetwork) -> None:

@@ -111,23 +111,40 @@ def test_plain_join_accepts_names_without_hash(net: MemoryNetwork) -> None:
     assert current(alice) == "#ops"
 
 
-@pytest.mark.parametrize("name", ["#a:b", "#a\x07b", "#" + "x" * 50])
-def test_invalid_room_name(net: MemoryNetwork, name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("#a:b", "it may not contain ':'"),
+        ("#a\x07b", "it may not contain control characters"),
+        ("#" + "x" * 50, "it is longer than the 50-character limit"),
+        ("#", "it needs at least one character after '#'"),
+    ],
+)
+def test_invalid_room_name_says_why(net: MemoryNetwork, name: str, why: str) -> None:
+    """Bug 10: a refused room name is not "No such room", and the refusal says why."""
     alice = net.plain("alice")
     bob = net.irc("bob")
     alice.send(f"/join {name}")
     # Control characters never reach a netcat terminal, not even one's own.
-    assert alice.lines() == [f"! Invalid channel name: {name.replace(chr(7), '')}"]
+    assert alice.lines() == [f"! {name.replace(chr(7), '')} is not a valid room name: {why}"]
     bob.send(f"JOIN {name}")
-    assert bob.lines() == [f":{SERVER} 403 bob {name} :Invalid channel name"]
+    assert bob.lines() == [f":{SERVER} 403 bob {name} :Invalid channel name: {why}"]
     assert net.chat.rooms.get(name) is None
+
+
+def test_invalid_room_name_of_an_invitation_says_why(net: MemoryNetwork) -> None:
+    alice = net.plain("alice")
+    net.plain("bob")
+    alice.lines()
+    alice.send("/invite bob #a,b")
+    assert alice.lines() == ["! #a,b is not a valid room name: it may not contain ','"]
 
 
 def test_one_bad_room_does_not_stop_the_others(net: MemoryNetwork) -> None:
     bob = net.irc("bob")
     bob.send("JOIN #ok1,#bad:name,#ok2")
     lines = bob.lines()
-    assert f":{SERVER} 403 bob #bad:name :Invalid channel name" in lines
+    assert f":{SERVER} 403 bob #bad:name :Invalid channel name: it may not contain ':'" in lines
     assert room_names(bob) == ["#ok1", "#ok2"]
 
 

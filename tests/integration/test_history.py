@@ -394,7 +394,7 @@ def test_plain_history_command() -> None:
     bob.send("/history #nowhere")
     assert bob.lines() == ["! No history of #nowhere you may read (join the room first)"]
     bob.send("/history #lobby x")
-    assert bob.lines() == ["! Usage: /history [#room|NICK] [N]: /history"]
+    assert bob.lines() == ["! Usage: /history [#room|NICK] [N]"]
     bob.send("/join #empty")
     bob.lines()
     bob.send("/history")

@@ -145,7 +145,7 @@ def test_plain_setname(room: dict[str, MemoryClient]) -> None:
     room["pat"].send("/realname   Pat  ")
     assert room["pat"].lines() == ["*** pat changed their realname to: Pat"]
     room["pat"].send("/setname")
-    assert room["pat"].lines() == ["! Usage: /setname REALNAME: /setname"]
+    assert room["pat"].lines() == ["! Usage: /setname REALNAME"]
     room["pat"].send("/setname " + "y" * (MAX_REALNAME + 1))
     assert room["pat"].lines() == [f"! Realname is not valid (1 to {MAX_REALNAME} characters)"]
 
@@ -260,7 +260,7 @@ def test_plain_chghost(net: MemoryNetwork, hosts: dict[str, MemoryClient]) -> No
     ]
     hosts["pat"].send("/chghost bob")
     assert hosts["pat"].lines() == [
-        "! Usage: /chghost NICK [USERNAME] HOST: /chghost",
+        "! Usage: /chghost NICK [USERNAME] HOST",
     ]
 
 
@@ -438,7 +438,7 @@ def test_plain_monitor_usage(net: MemoryNetwork, args: str) -> None:
     pat = net.plain("pat")
     pat.send(f"/monitor {args}")
     assert pat.lines() == [
-        "! Usage: /monitor [+NICK|-NICK|status|clear]: /monitor",
+        "! Usage: /monitor [+NICK|-NICK|status|clear]",
     ]
     assert pat.client.monitoring == set()
 

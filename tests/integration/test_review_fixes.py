@@ -28,7 +28,10 @@ CHUNKING = pytest.mark.parametrize("bytewise", [False, True], ids=["one-chunk", 
     [
         ("WHOIS :a b", ":ircish.local 401 alice * :No such nick/channel"),
         ("WHOIS ::x", ":ircish.local 401 alice * :No such nick/channel"),
-        ("JOIN :#a b", ":ircish.local 403 alice * :Invalid channel name"),
+        (
+            "JOIN :#a b",
+            ":ircish.local 403 alice * :Invalid channel name: it may not contain spaces",
+        ),
         ("MODE :#x y", ":ircish.local 403 alice * :No such channel"),
         ("TOPIC :#x y", ":ircish.local 403 alice * :No such channel"),
         ("NAMES :#a b", ":ircish.local 366 alice * :End of /NAMES list"),

@@ -10,7 +10,7 @@ from ircish.core.command import Command
 from ircish.core.events import Switched
 from ircish.core.handlers import history
 from ircish.core.handlers.server import ListQuery, safe_param
-from ircish.core.names import valid_room_name
+from ircish.core.names import room_name_problem, valid_room_name
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
 
@@ -44,6 +44,12 @@ def find_member(chat: Chat, room: Room, nick: str) -> User:
     if target not in room.members:
         raise CommandError(n.ERR_USERNOTINCHANNEL, target.nick, room.name)
     return target
+
+
+def invalid_room_name(chat: Chat, name: str) -> CommandError:
+    """The refusal of a name that cannot be a room's: 403, with the reason in its text."""
+    why = room_name_problem(name, chat.config.limits.max_room_name_length)
+    return CommandError(n.ERR_NOSUCHCHANNEL, name, text=f"Invalid channel name: {why}")
 
 
 def handle_join(chat: Chat, client: Client, cmd: Command) -> None:
@@ -88,7 +94,7 @@ def join_room(chat: Chat, client: Client, name: str, key: str) -> None:
     user = client.user
     limits = chat.config.limits
     if not valid_room_name(name, limits.max_room_name_length):
-        raise CommandError(n.ERR_NOSUCHCHANNEL, name, text="Invalid channel name")
+        raise invalid_room_name(chat, name)
     existing = chat.rooms.get(name)
     if existing is not None and user in existing.members:
         client.current_room = existing
@@ -251,7 +257,7 @@ def handle_invite(chat: Chat, client: Client, cmd: Command) -> None:
             raise CommandError(n.ERR_USERONCHANNEL, target.nick, room.name)
         name = room.name
     elif not valid_room_name(name, chat.config.limits.max_room_name_length):
-        raise CommandError(n.ERR_NOSUCHCHANNEL, name, text="Invalid channel name")
+        raise invalid_room_name(chat, name)
     chat.numeric(client, n.RPL_INVITING, target.nick, name)
     state.invite(chat, user, target, name, room)
     if target.away is not None:
