@@ -12,7 +12,9 @@ needs one timer per connection, not one per deadline.
 
 A connection moves through: DETECTING (auto listeners only, until the first
 line or the detection deadline) -> UNREGISTERED -> REGISTERED -> closed (the
-user is ``quitting``).
+user is ``quitting``). A first line ``NICK x`` leaves the dialect undecided: the
+line is held until the next one (``USER``: IRC; anything else: a human who
+knows IRC's verb) or for ``detect_timeout`` (a human, waiting for an answer).
 """
 
 from __future__ import annotations
@@ -97,6 +99,8 @@ class Session:
         "flood_on",
         "framing",
         "guessed",
+        "held",
+        "held_until",
         "paused",
         "ping_sent",
         "transport",
@@ -130,6 +134,9 @@ class Session:
         self.detecting = dialect == "auto"
         #: Plain was chosen because the peer stayed silent; its first line may still say IRC.
         self.guessed = False
+        #: A first line ``NICK x``, waiting for the line that says whose it is.
+        self.held: bytes | None = None
+        self.held_until = 0.0
         first: Dialect = dialects.plain if self.detecting else dialects.by_name(dialect)
         self.client = chat.connect(sink, host, first, now, secure=secure)
         limit = max(dialects.plain.max_line_bytes(chat), dialects.irc.max_line_bytes(chat))
@@ -235,6 +242,8 @@ class Session:
         # Lines framed in the same chunk as the detecting one were framed with the
         # detection limit, so the chosen dialect's limit is checked here as well.
         if isinstance(frame, TooLong) or len(frame) > self.framing.max_line:
+            if self.held is not None:
+                self._release(self.dialects.plain)
             if self.detecting:
                 self._choose(self.dialects.plain)
             with self.chat.outbox(client):
@@ -243,11 +252,30 @@ class Session:
         if self.detecting or self.guessed:
             if not frame.strip():
                 return ""
-            self._detect(frame)
+            if self.held is not None:
+                verb = self._release(self.dialects.detect_after_nick(frame))
+                if client.quitting:
+                    return verb
+                return self.receive_line(frame)
+            dialect = self.dialects.detect(frame)
+            if dialect is None:
+                # "NICK x": an IRC client's USER comes at once; a human waits for an answer.
+                self.held = frame
+                self.held_until = self.chat.clock() + self.chat.config.limits.detect_timeout
+                if self.transport is not None:
+                    self.transport.wake_at(self.held_until)
+                return ""
+            self._settle(dialect)
         return self.receive_line(frame)
 
-    def _detect(self, first: bytes) -> None:
-        dialect = self.dialects.detect(first)
+    def _release(self, dialect: Dialect) -> str:
+        """Settle on ``dialect`` and run the held ``NICK x`` line in it."""
+        held, self.held = self.held, None
+        self._settle(dialect)
+        return self.receive_line(held) if held is not None else ""
+
+    def _settle(self, dialect: Dialect) -> None:
+        """The first line (or the one after ``NICK x``) says ``dialect``."""
         if self.detecting:
             self._choose(dialect)
             return
@@ -323,6 +351,13 @@ class Session:
         if client.quitting:
             return None
         limits = self.chat.config.limits
+        if self.held is not None:
+            if now < self.held_until:
+                return self.held_until
+            # Nothing followed "NICK x": a human, who is waiting for an answer.
+            self._release(self.dialects.plain)
+            if client.quitting:
+                return None
         if self.detecting:
             deadline = self.accepted + limits.detect_timeout
             if now < deadline:

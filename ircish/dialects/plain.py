@@ -598,7 +598,7 @@ def parse_plain(line: str, client: Client) -> Command | Ignore:
     if not stripped.startswith("/") or stripped.startswith("//"):
         text = stripped[1:] if stripped.startswith("//") else stripped
         if not client.user.registered:
-            return Command("NICK", (text,)) if " " not in text else _bad_first_nick(text)
+            return _first_nick(text)
         return Command("PRIVMSG", (_current(client), text))
     name, _, args = stripped[1:].partition(" ")
     name = name.lower()
@@ -615,7 +615,14 @@ def parse_plain(line: str, client: Client) -> Command | Ignore:
     return spec.build(args.strip(), client)
 
 
-def _bad_first_nick(text: str) -> Command:
+def _first_nick(text: str) -> Command:
+    """The nickname a human types before registering: ``alice``, or ``NICK alice``."""
+    if " " not in text:
+        return Command("NICK", (text,))
+    verb, _, rest = text.partition(" ")
+    if verb.lower() == "nick" and rest.strip() and " " not in rest.strip():
+        # IRC's verb, from a human who knows it (an IRC client would have sent USER).
+        return Command("NICK", (rest.strip(),))
     raise CommandError(
         n.ERR_ERRONEUSNICKNAME, text, text="A nickname is one word; type just the name"
     )

@@ -238,14 +238,15 @@ def test_nick_in_use_and_invalid_during_registration(
     irc(server, "alice", clients)
     c = server.client()
     clients.append(c)
+    # As IRC clients do, USER right after NICK (NICK alone could be a human on netcat).
     c.send("NICK ALICE")
+    c.send("USER alice 0 * :A")
     assert reply(c, "433") == ("*", "ALICE", "Nickname is already in use")
     c.send("NICK 9lives")
     assert reply(c, "432") == ("*", "9lives", "Erroneous nickname")
     c.send("NICK")
     assert reply(c, "431") == ("*", "No nickname given")
     c.send("NICK alice2")
-    c.send("USER alice 0 * :A")
     assert wait(c, "001").params[0] == "alice2"
 
 

@@ -36,7 +36,7 @@ def feed(client: MemoryClient, data: bytes, bytewise: bool) -> None:
 
 @pytest.mark.parametrize(
     "first",
-    ["NICK bob", "CAP LS 302", "PASS secret", "USER bob 0 * :Bob", ":src NICK bob", "@a=1 CAP LS"],
+    ["CAP LS 302", "PASS secret", "USER bob 0 * :Bob", ":src NICK bob", "@a=1 CAP LS"],
 )
 def test_irc_clients_are_detected_by_their_first_line(net: MemoryNetwork, first: str) -> None:
     client = net.connect("auto")
@@ -92,8 +92,98 @@ def test_empty_lines_do_not_decide_the_dialect(net: MemoryNetwork) -> None:
     client = net.connect("auto")
     client.feed(b"\r\n\n   \r\n")
     assert client.session.detecting
-    client.send("NICK bob")
+    client.send("CAP LS 302")
     assert client.client.dialect is net.dialects.irc
+
+
+# -- "NICK x" first: an IRC client if USER follows, else a human who knows IRC ----------
+
+
+@CHUNKING
+def test_nick_then_user_is_an_irc_client(net: MemoryNetwork, bytewise: bool) -> None:
+    """Bots send NICK then USER, in one packet or two: that is IRC."""
+    client = net.connect("auto")
+    feed(client, b"NICK bot\r\nUSER bot 0 * :A bot\r\n", bytewise)
+    assert client.client.dialect is net.dialects.irc
+    assert (
+        client.lines()[0]
+        == f":{SERVER} 001 bot :Welcome to the ircish IRC Network bot!~bot@127.0.0.1"
+    )
+
+
+def test_nick_then_user_a_moment_later_is_an_irc_client(net: MemoryNetwork) -> None:
+    client = net.connect("auto")
+    client.send("NICK bot")
+    assert client.lines() == [], "NICK alone waits for the next line"
+    assert client.session.check_timeouts(net.now) == pytest.approx(net.now + 0.4)
+    net.now += 0.1
+    client.session.check_timeouts(net.now)
+    client.send("USER bot 0 * :A bot")
+    assert client.client.dialect is net.dialects.irc
+    assert client.user.registered and client.user.nick == "bot"
+
+
+@pytest.mark.parametrize("first", ["PASS secret", "CAP LS 302"])
+def test_other_irc_openers_before_nick_are_irc(net: MemoryNetwork, first: str) -> None:
+    client = net.connect("auto")
+    client.send(first)
+    client.send("NICK bot")
+    client.send("USER bot 0 * :A bot")
+    client.send("CAP END")
+    assert client.client.dialect is net.dialects.irc
+    assert any(" 001 bot " in x for x in client.lines())
+
+
+def test_bare_nick_in_capitals_is_a_human_after_a_moment(net: MemoryNetwork) -> None:
+    """Issue 13: ``NICK carl`` typed on netcat once switched to IRC and answered 451."""
+    client = net.connect("auto")
+    client.send("NICK carl")
+    assert client.lines() == []
+    net.now += 0.4
+    client.session.check_timeouts(net.now)
+    assert client.client.dialect is net.dialects.plain
+    assert client.lines()[:2] == [
+        GREETING,
+        "*** Welcome to ircish, carl! Type /help for the commands.",
+    ]
+    client.send("/join #rust")
+    assert "*** carl joined #rust" in client.lines()
+
+
+def test_bare_nick_then_a_human_line_is_a_human(net: MemoryNetwork) -> None:
+    alice = net.plain("alice")
+    client = net.connect("auto")
+    client.send("NICK carl")
+    client.send("hello everyone")
+    assert client.client.dialect is net.dialects.plain
+    assert client.user.nick == "carl"
+    assert "*** Welcome to ircish, carl! Type /help for the commands." in client.lines()
+    assert alice.lines()[-1] == "[#lobby] <carl> hello everyone"
+
+
+def test_bare_nick_after_the_greeting_is_a_human(net: MemoryNetwork) -> None:
+    """A greeted human who answers ``NICK carl`` stays a human."""
+    client = net.connect("auto")
+    net.now += net.config.limits.detect_timeout + 0.1
+    client.session.check_timeouts(net.now)
+    assert client.lines() == [GREETING]
+    client.send("NICK carl")
+    assert client.lines() == []
+    assert client.session.check_timeouts(net.now) == pytest.approx(net.now + 0.4)
+    net.now += 0.4
+    client.session.check_timeouts(net.now)
+    assert client.client.dialect is net.dialects.plain
+    assert client.lines()[0] == "*** Welcome to ircish, carl! Type /help for the commands."
+    client.send("/who")
+    assert not any("451" in x or "not registered" in x for x in client.lines())
+
+
+def test_bare_nick_then_quit_closes(net: MemoryNetwork) -> None:
+    client = net.connect("auto")
+    client.send("NICK carl")
+    client.send("QUIT")
+    assert client.client.dialect is net.dialects.irc
+    assert client.session.closed
 
 
 @CHUNKING
