@@ -310,7 +310,8 @@ class Worker:
             nick = spec.nick.encode()
             if spec.plain:
                 # ircish takes pipelined lines: nickname, join, then a probe to ourselves.
-                lines = [nick]
+                # Echo off: senders elsewhere get no copy of their own lines either.
+                lines = [nick, b"/set echo off"]
                 if spec.room:
                     lines.append(b"/join " + spec.room.encode())
                 lines.append(b"/msg " + nick + b" " + client.token)

@@ -28,7 +28,7 @@ from typing import Protocol
 
 from ircish.core.chat import Chat
 from ircish.core.clients import Sink
-from ircish.core.command import Command
+from ircish.core.command import Command, Local
 from ircish.core.dialect import Dialect
 from ircish.core.dispatch import COMMANDS
 from ircish.core.events import Ping
@@ -285,6 +285,7 @@ class Session:
             # An IRC client slower than detect_timeout: undo the human greeting's setup.
             user.username = ""
             user.update_mask()
+            self.client.echo_own = False
             self._choose(dialect)
 
     def receive_line(self, raw: bytes) -> str:
@@ -326,6 +327,10 @@ class Session:
             stats.count += 1
             stats.seconds += perf_counter() - started
             return verb
+        if isinstance(command, Local):
+            with chat.outbox(client):
+                chat.reply(client, command.answer)
+            return ""
         return "*"
 
     def connection_lost(self, reason: str) -> None:

@@ -290,7 +290,8 @@ class RunningServer:
         c.send(nick)
         c.expect(rf"Welcome to .*, {re.escape(nick)}!")
         if self.config.server.default_room:
-            c.expect(r"\*\*\* Users in ")
+            # The last line of joining (after the names and any history).
+            c.expect(r"^\*\*\* Now talking in ")
         return c
 
     def irc(self, nick: str, source: str | None = None) -> LineClient:

@@ -60,10 +60,10 @@ class Chat:
     """All state of one server, and the operations handlers build on."""
 
     def __init__(self, config: Config, clock: Callable[[], float] = time.time) -> None:
-        self.config = config
         self.clock = clock
         self.users = UserRegistry()
         self.rooms = RoomRegistry()
+        self.config = config
         #: Every local client, registered or not.
         self.clients: set[Client] = set()
         self.created = clock()
@@ -107,6 +107,16 @@ class Chat:
             config.server.cloaks, config.server.cloak_secret, config.server.network
         )
         self._out: Outbox | None = None
+
+    @property
+    def config(self) -> Config:
+        return self._config
+
+    @config.setter
+    def config(self, config: Config) -> None:
+        """Use a (reloaded) configuration; the default room belongs to the server."""
+        self._config = config
+        self.rooms.set_server_room(config.server.default_room)
 
     def attach_storage(self, storage: Storage) -> None:
         """Use ``storage`` for accounts and rooms, and for history when it is enabled."""

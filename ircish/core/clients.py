@@ -41,6 +41,7 @@ class Client:
         "caps",
         "current_room",
         "dialect",
+        "echo_own",
         "id",
         "last_active",
         "monitoring",
@@ -67,6 +68,8 @@ class Client:
         self.caps: frozenset[str] = frozenset()
         #: A netcat user's room for lines without a slash command.
         self.current_room: Room | None = None
+        #: A netcat user sees their own messages (``/set echo``); IRC has echo-message.
+        self.echo_own = False
         self.last_active = now
         #: Folded nicknames this connection MONITORs.
         self.monitoring: set[str] = set()

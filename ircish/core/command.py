@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import field
+from typing import TYPE_CHECKING
 
 from ircish.values import value
+
+if TYPE_CHECKING:
+    from ircish.core.events import Event
 
 
 @value
@@ -25,6 +29,13 @@ class ParseError:
     """The line could not be turned into a command; ``text`` says why, for the user."""
 
     text: str
+
+
+@value
+class Local:
+    """The dialect handled the line itself (a netcat ``/set``); ``answer`` goes to the user."""
+
+    answer: Event
 
 
 @value

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 if TYPE_CHECKING:
     from ircish.core.chat import Chat
     from ircish.core.clients import Client
-    from ircish.core.command import Command, Ignore, ParseError
+    from ircish.core.command import Command, Ignore, Local, ParseError
     from ircish.core.events import Envelope
 
 
@@ -29,7 +29,7 @@ class Dialect(Protocol):
     #: Invalid UTF-8 is refused (FAIL ... INVALID_UTF8) rather than repaired.
     utf8_only: bool
 
-    def parse(self, line: str, client: Client) -> Command | ParseError | Ignore:
+    def parse(self, line: str, client: Client) -> Command | ParseError | Ignore | Local:
         """Turn one decoded line into a command (``client`` gives context: the current room)."""
 
     def render(self, env: Envelope, client: Client) -> bytes:

@@ -383,7 +383,7 @@ class CapReply(Event):
 
 @value
 class Switched(Event):
-    """A plain user's current room changed without a join (``/join`` of a joined room)."""
+    """A plain user's current room changed: a join, ``/join`` of a joined room, leaving it."""
 
     room: str
 

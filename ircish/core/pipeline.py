@@ -193,19 +193,25 @@ def deliver(
     The command's own client is handled apart: it gets a message only with
     echo-message (and then even when the audience leaves it out: a room it
     is not in, a status it lacks), and under labeled-response its copy joins
-    the response. Returns the number of copies written or captured (metrics).
+    the response. A netcat user with ``/set echo on`` gets a copy rendered for
+    them alone (``[to bob] <alice> hi``), after everyone else's. Returns the
+    number of copies written or captured (metrics).
     """
     copies = 0
     skip: Client | None = None
     origin_wants = False
     # An echo still owed to the sender (IRCv3 echo-message: the server MUST send it back).
     echo_owed = False
+    # The sender's own line, shown back to a netcat user (never twice: they are skipped).
+    own: Client | None = None
     if origin is not None:
         echo_refused = env.echo and "echo-message" not in origin.caps
         if echo_refused or capture is not None:
             skip = origin
             origin_wants = capture is not None and not echo_refused
         echo_owed = env.echo and not echo_refused
+        if echo_refused and origin.echo_own:
+            own = origin
     audience = env.audience
     if isinstance(audience, ToRoom) and not audience.status and not audience.exclude:
         room = chat.rooms.by_key(audience.room)
@@ -231,6 +237,8 @@ def deliver(
         if not audience.also:
             if echo_owed and origin is not None:
                 copies += _echo(env, origin, capture)
+            if own is not None:
+                copies += _echo(env, own, capture)
             return copies
         recipients: list[Client] = []
         for uid in audience.also:
@@ -265,6 +273,8 @@ def deliver(
             copies += 1
     if echo_owed and origin is not None:
         copies += _echo(env, origin, capture)
+    if own is not None:
+        copies += _echo(env, own, capture)
     return copies
 
 

@@ -48,6 +48,7 @@ class Room:
         "members",
         "modes",
         "name",
+        "server_owned",
         "topic",
         "topic_by",
         "topic_time",
@@ -63,6 +64,9 @@ class Room:
         self.topic_by = ""
         self.topic_time = 0.0
         self.created = now
+        #: The default room (``server.default_room``): nobody is its operator by joining
+        #: first, server operators act as its operators, and it stays when empty.
+        self.server_owned = False
         #: Flag modes without arguments: "t", "n", "i", "m", "s".
         self.modes: set[str] = {"t", "n"}
         self.key = ""
@@ -136,6 +140,13 @@ class Room:
 
     def is_op(self, user: User) -> bool:
         return "o" in self.members.get(user, "")
+
+    def may_operate(self, user: User) -> bool:
+        """Whether ``user`` may do what a room operator does (topic under +t, modes, kicks).
+
+        Room operators may; in the server's own room, so may server operators.
+        """
+        return "o" in self.members.get(user, "") or (self.server_owned and "o" in user.modes)
 
     def has_status(self, user: User, least: str) -> bool:
         """Whether ``user`` holds status ``least`` (``"v"`` or ``"o"``) or higher."""
@@ -288,15 +299,34 @@ def _pop(index: dict[str, dict[Any, Invitation]], outer: str, inner: Any) -> Non
 class RoomRegistry:
     """Rooms by case-folded name; a room exists while it has members.
 
+    The exception is the server's room (``server.default_room``): once created
+    it stays, with its topic and modes, when the last member leaves.
+
     The registry also holds the pending invitations, which name rooms and
     users by key: they end with their room.
     """
 
-    __slots__ = ("_by_name", "invitations")
+    __slots__ = ("_by_name", "invitations", "server_room")
 
     def __init__(self) -> None:
         self._by_name: dict[str, Room] = {}
         self.invitations = Invitations()
+        #: The folded name of the server's room ("": none).
+        self.server_room = ""
+
+    def set_server_room(self, name: str) -> None:
+        """Make ``name`` the server's room (at start and when the configuration is reloaded)."""
+        key = fold(name) if name else ""
+        if key == self.server_room:
+            return
+        old = self._by_name.get(self.server_room)
+        self.server_room = key
+        if old is not None:
+            old.server_owned = False
+            self.discard_if_empty(old)
+        room = self._by_name.get(key)
+        if room is not None:
+            room.server_owned = True
 
     def __len__(self) -> int:
         return len(self._by_name)
@@ -317,9 +347,12 @@ class RoomRegistry:
         if room is not None:
             return room, False
         room = self._by_name[key] = Room(name, now)
+        room.server_owned = key == self.server_room
         return room, True
 
     def discard_if_empty(self, room: Room) -> None:
+        if room.server_owned:
+            return
         if not room.members and self._by_name.get(room.folded) is room:
             del self._by_name[room.folded]
             self.invitations.forget_room(room.folded)

@@ -128,9 +128,10 @@ def join(chat: Chat, user: User, name: str) -> Room:
 
     A registered room created again gets back what it kept, and its creator
     no operator status: that comes from its access list (``registered``).
+    Nor does the creator of the server's room (``server.default_room``).
     """
     room, created = chat.rooms.get_or_create(name, chat.clock())
-    status = "o" if created else ""
+    status = "o" if created and not room.server_owned else ""
     if created and room.folded in chat.registered_rooms:
         registered.restore(chat, room)
         status = ""

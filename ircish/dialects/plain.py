@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Literal
 from ircish.config import Config
 from ircish.core import events as ev
 from ircish.core.bans import looks_like_duration
-from ircish.core.command import IGNORE, Command, Ignore
+from ircish.core.command import IGNORE, Command, Ignore, Local
 from ircish.core.handlers.server import GENERAL_TOPICS, general_help
 from ircish.core.names import canonical_mask, fold, is_room_name
 from ircish.errors import CommandError
@@ -90,7 +90,7 @@ def _terminal_safe(text: str) -> bytes:
 
 # -- parsing ----------------------------------------------------------------
 
-Builder = Callable[[str, "Client"], Command]
+Builder = Callable[[str, "Client"], Command | Local]
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,6 +488,35 @@ def _monitor(args: str, client: Client) -> Command:
     return Command("MONITOR", (sign, ",".join(nicks)))
 
 
+#: The settings of one netcat connection (``/set``): name -> (Client attribute, meaning).
+PLAIN_SETTINGS: dict[str, tuple[str, str]] = {
+    "echo": ("echo_own", "show your own messages, as [#room] <you> text"),
+}
+_SWITCH = {"on": True, "off": False}
+
+
+def _set(args: str, client: Client) -> Local:
+    """``/set`` lists the settings, ``/set NAME`` shows one, ``/set NAME on|off`` changes it."""
+    words = args.lower().split()
+    if len(words) > 2 or (len(words) == 2 and words[1] not in _SWITCH):
+        raise _usage("set")
+    if not words:
+        shown = [_setting_line(name, client) for name in PLAIN_SETTINGS]
+        return Local(ev.ServerNotice("\r\n".join(shown)))
+    if words[0] not in PLAIN_SETTINGS:
+        known = ", ".join(PLAIN_SETTINGS)
+        text = f"There is no setting {words[0]!r} (there is: {known})"
+        raise CommandError(n.ERR_NEEDMOREPARAMS, "/set", text=text)
+    if len(words) == 2:
+        setattr(client, PLAIN_SETTINGS[words[0]][0], _SWITCH[words[1]])
+    return Local(ev.ServerNotice(_setting_line(words[0], client)))
+
+
+def _setting_line(name: str, client: Client) -> str:
+    attribute, meaning = PLAIN_SETTINGS[name]
+    return f"{name} is {'on' if getattr(client, attribute) else 'off'} ({meaning})"
+
+
 SLASH_COMMANDS: dict[str, SlashCommand] = {
     "nick": SlashCommand(_nick, "/nick NAME", "change your nickname", pre_registration=True),
     "join": SlashCommand(_join, "/join #room [#room2 ...]", "join rooms, or switch to one"),
@@ -567,6 +596,9 @@ SLASH_COMMANDS: dict[str, SlashCommand] = {
         _search, "/search TEXT [in #room] [from NICK]", "search the messages you may read"
     ),
     "info": SlashCommand(_info, "/info", "what this server is"),
+    "set": SlashCommand(
+        _set, "/set [echo [on|off]]", "show or change your settings", pre_registration=True
+    ),
     "help": SlashCommand(_help, "/help [COMMAND]", "this help", pre_registration=True),
 }
 
@@ -590,7 +622,7 @@ ALIASES: dict[str, str] = {
 }
 
 
-def parse_plain(line: str, client: Client) -> Command | Ignore:
+def parse_plain(line: str, client: Client) -> Command | Ignore | Local:
     """Turn one line typed by a human into a core command."""
     stripped = line.strip()
     if not stripped:
@@ -885,9 +917,11 @@ class PlainDialect:
         # Humans never send USER; their username marks how they connected.
         client.user.username = "~plain"
         client.user.update_mask()
+        # Humans see where their lines went; IRC clients ask with echo-message.
+        client.echo_own = True
         chat.reply(client, ev.Greeting(chat.server_name, bool(self.config.server.password)))
 
-    def parse(self, line: str, client: Client) -> Command | Ignore:
+    def parse(self, line: str, client: Client) -> Command | Ignore | Local:
         return parse_plain(line, client)
 
     def render(self, env: ev.Envelope, client: Client) -> bytes:
@@ -928,7 +962,7 @@ class PlainDialect:
         """The lines (without the final line ending) a human sees, or None."""
         match event:
             case ev.Privmsg(nick=nick, target=target, text=text, notice=notice):
-                return _render_message(nick, target, text, notice)
+                return _render_message(nick, target, text, notice, client.user.nick)
             case ev.Multiline(nick=nick, target=target, lines=lines, concat=concat, notice=notice):
                 # The message as written: concatenated parts joined, blank lines kept.
                 written = list(lines[:1])
@@ -937,7 +971,9 @@ class PlainDialect:
                         written[-1] += text
                     else:
                         written.append(text)
-                return "\r\n".join(_render_message(nick, target, x, notice) for x in written)
+                return "\r\n".join(
+                    _render_message(nick, target, x, notice, client.user.nick) for x in written
+                )
             case ev.Numeric(code=n.RPL_WELCOME):
                 return (
                     f"*** Welcome to {self.config.server.network}, {client.user.nick}! "
@@ -1073,9 +1109,15 @@ def history_time(when: float, now: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", then)
 
 
-def _render_message(nick: str, target: str, text: str, notice: bool) -> str:
+def _render_message(nick: str, target: str, text: str, notice: bool, reader: str) -> str:
+    """A live message as ``reader`` sees it: ``[#room] ``, ``[private] ``, or ``[to bob] ``."""
     # ``@#room``/``+#room``: a STATUSMSG to the room's operators or voiced members.
-    where = f"[{target}] " if is_room_name(target.lstrip("@+")) else "[private] "
+    if is_room_name(target.lstrip("@+")):
+        where = f"[{target}] "
+    elif nick == reader and target != reader:
+        where = f"[to {target}] "  # one's own message, echoed (``/set echo``)
+    else:
+        where = "[private] "
     return _message_line(where, nick, text, notice)
 
 

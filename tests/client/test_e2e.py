@@ -109,25 +109,29 @@ def test_taken_nickname_gets_the_next_variant(server: RunningServer) -> None:
 def test_tables_and_topic_from_the_real_server(server: RunningServer) -> None:
     async def body() -> None:
         bob = await asyncio.to_thread(server.plain, "bob")
+        # bob opens #chat, so he is its operator (#lobby is the server's: nobody's).
+        bob.send("/join #chat")
+        await asyncio.to_thread(bob.expect, r"^\*\*\* Now talking in #chat$")
         try:
-            async with running_app(server.port, "alice") as alice:
-                await joined(alice, "#lobby")
-                alice.type("/topic Friendly chat" + ENTER)  # #lobby is +t; bob is its operator
-                await alice.wait_text("You need to be an operator of #lobby for that")
+            async with running_app(server.port, "alice", rooms=("#chat",)) as alice:
+                await joined(alice, "#chat")
+                alice.type("/topic Friendly chat" + ENTER)  # #chat is +t; bob is its operator
+                await alice.wait_text("You need to be an operator of #chat for that")
                 bob.send("/topic Friendly chat")
                 await alice.wait_text("bob changed the topic to: Friendly chat")
-                assert alice.title() == " #lobby [2 users]: Friendly chat"
+                assert alice.title() == " #chat [2 users]: Friendly chat"
                 alice.type("/who" + ENTER)
                 await wait_until(lambda: alice.model.current.lines[-1].table is not None, "who")
                 who = alice.model.current.lines[-1].table
                 assert who is not None
                 assert {row[0] for row in who.rows} == {"alice", "bob"}
                 alice.type("/list" + ENTER)
-                await alice.wait_text("/list: 1 room")
+                await alice.wait_text("/list: 2 rooms")
                 alice.type("/whois bob" + ENTER)
                 await alice.wait_text("/whois bob")
                 table = alice.model.current.lines[-1].table
-                assert table is not None and {r[0]: r[1] for r in table.rows}["rooms"] == "@#lobby"
+                assert table is not None
+                assert {r[0]: r[1] for r in table.rows}["rooms"] == "#lobby @#chat"
                 alice.type("/nosuchcommand" + ENTER)
                 await alice.wait_text("Unknown command /nosuchcommand")
                 assert alice.input_text == ""  # cleared: the next command is not glued on

@@ -57,7 +57,8 @@ def person(server: RunningServer, nick: str, opened: list[LineClient]) -> Person
     conn.send(nick)
     conn.expect(rf"^\*\*\* Welcome to .*, {re.escape(nick)}! ")
     if server.config.server.default_room:
-        conn.expect(r"^\*\*\* Users in ")
+        # The last line of joining (after the names and any history).
+        conn.expect(r"^\*\*\* Now talking in ")
     return Person(nick, conn)
 
 
@@ -77,11 +78,19 @@ def collect_until(conn: LineClient, pattern: str, timeout: float = DEFAULT_TIMEO
 def heard(actor: Person, people: Iterable[Person]) -> dict[str, list[str]]:
     """What each of ``people`` received (unread) before a marker sent by ``actor`` now."""
     token = f"~sync{next(_tokens)}~"
-    people = list(people)
+    # The actor's own marker last: the echoes of the others' come before it.
+    people = sorted(people, key=lambda p: p is actor)
     for p in people:
         actor.send(f"/msg {p.nick} {token}")
     marker = rf"^\[private\] <{re.escape(actor.nick)}> {re.escape(token)}$"
-    return {p.nick: collect_until(p.conn, marker)[:-1] for p in people}
+    return {
+        p.nick: [x for x in collect_until(p.conn, marker)[:-1] if not _ECHOED_MARKER.match(x)]
+        for p in people
+    }
+
+
+#: A barrier marker the actor sent, as netcat's echo shows it back: never what was heard.
+_ECHOED_MARKER = re.compile(r"^\[to [^\]]+\] <[^>]+> ~sync\d+~$")
 
 
 def settle(actor: Person, people: Iterable[Person]) -> None:

@@ -145,7 +145,10 @@ def test_statusmsg_over_the_wire(server: RunningServer, clients: list[LineClient
     settle(rita, [olga, rita])
     rita.send("/msg @#ops the ops only")
     saw(alice, f":rita!~plain@{LOCAL} PRIVMSG @#ops :the ops only")
-    assert heard(rita, [olga, rita]) == {"olga": ["[@#ops] <rita> the ops only"], "rita": []}
+    assert heard(rita, [olga, rita]) == {
+        "olga": ["[@#ops] <rita> the ops only"],
+        "rita": ["[@#ops] <rita> the ops only"],  # her own line, echoed
+    }
     alice.send("PRIVMSG +#ops :voiced and ops")
     sync(alice)  # delivered to olga before alice's PONG, so before rita's markers
     assert heard(rita, [olga, rita]) == {"olga": ["[+#ops] <alice> voiced and ops"], "rita": []}

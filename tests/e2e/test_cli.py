@@ -25,7 +25,7 @@ def register_plain(proc: ServerProcess, nick: str, opened: list[LineClient]) -> 
     opened.append(c)
     c.send(nick)
     c.expect(rf"^\*\*\* Welcome to ircish, {re.escape(nick)}! ")
-    c.expect(r"^\*\*\* Users in #lobby: ")
+    c.expect(r"^\*\*\* Now talking in #lobby$")
     return c
 
 
@@ -47,7 +47,8 @@ def test_starts_with_the_example_config(
     assert re.search(r"listening on 127\.0\.0\.1:\d+ \(dialect auto\)", proc.log())
     alice = register_plain(proc, "alice", clients)
     alice.send("/who")
-    alice.expect(r"^\*\*\* #lobby: @alice \(~plain@localhost\)$")
+    # The example's default room is the server's: alice, first in, is not its operator.
+    alice.expect(r"^\*\*\* #lobby: alice \(~plain@localhost\)$")
 
 
 # -- bad configurations ---------------------------------------------------------------
@@ -152,8 +153,9 @@ def test_log_has_registrations_but_not_message_contents(
     bob.expect(rf"^\[#lobby\] <alice> {secret} in the room$")
     bob.send(f"/msg alice {secret} in private")
     alice.expect(rf"^\[private\] <bob> {secret} in private$")
-    alice.send("/topic not secret at all")
-    bob.expect(r"changed the topic")
+    alice.send("/join #cake")  # her own room, whose topic she may set
+    alice.send(f"/topic {secret} as a topic")
+    alice.expect(r"changed the topic")
 
     proc.signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 0

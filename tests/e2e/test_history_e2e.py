@@ -60,7 +60,7 @@ def test_history_survives_a_restart(
     second = ServerProcess(cwd=tmp_path)
     procs.append(second)
     carol = plain(second, "carol", clients)
-    carol.expect(r"^\*\*\* Users in #lobby: @carol$")
+    carol.expect(r"^\*\*\* Users in #lobby: carol$")
     assert re.fullmatch(
         r"\[#lobby (\d{4}-\d\d-\d\d )?\d\d:\d\d\] <alice> before the restart", carol.expect(r"^\[")
     )

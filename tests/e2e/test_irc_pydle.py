@@ -230,7 +230,8 @@ def test_pydle_and_plain_users_chat(
         )
     )
     lobby = pydle_loop.read(lambda: dict(bot.channels["#lobby"]))
-    assert lobby["modes"]["o"] == ["pat"]
+    # The server's room: pat, first in, is not its operator.
+    assert "o" not in lobby["modes"]
     assert lobby["modes"]["n"] is True and lobby["modes"]["t"] is True
     # userhost-in-names filled in the other user's identity.
     pat_info = pydle_loop.read(lambda: dict(bot.users["pat"]))
@@ -260,9 +261,12 @@ def test_pydle_nick_topic_modes_whois_away_kick(
     server: RunningServer, pydle_loop: PydleLoop, clients: list[LineClient]
 ) -> None:
     pat = plain(server, "pat", clients)
+    # pat opens #tea, so pat is its operator (#lobby is the server's: nobody's).
+    pat.send("/join #tea")
+    pat.expect(r"^\*\*\* Now talking in #tea$")
     bot = pydle_loop.connect("alice", realname="Alice Liddell")
-    pydle_loop.run(bot.join("#lobby"))
-    bot.wait("on_join", "#lobby")
+    pydle_loop.run(bot.join("#tea"))
+    bot.wait("on_join", "#tea")
     pydle_loop.run(bot.join("#py"))
     bot.wait("on_join", "#py")
     pat.send("/join #py")
@@ -282,7 +286,7 @@ def test_pydle_nick_topic_modes_whois_away_kick(
     pat.expect(r"^\*\*\* alicia changed the topic of #py to: Snakes and ladders$")
     pydle_loop.until(lambda: bot.channels["#py"]["topic"] == "Snakes and ladders")
 
-    # Modes set by pydle, and by the plain operator of #lobby.
+    # Modes set by pydle, and by the plain operator of #tea.
     pydle_loop.run(bot.set_mode("#py", "+v", "patty"))
     assert bot.wait("on_mode_change") == ("#py", ["+v", "patty"], "alicia")
     pat.expect(r"^\*\*\* alicia sets mode \+v patty on #py$")
@@ -294,8 +298,8 @@ def test_pydle_nick_topic_modes_whois_away_kick(
     assert modes["o"] == ["alicia"]
     assert modes["k"] == ["sekrit"]
     assert modes["l"] == "5"
-    pat.send("/mode #lobby +v alicia")
-    assert bot.wait("on_mode_change") == ("#lobby", ["+v", "alicia"], "patty")
+    pat.send("/mode #tea +v alicia")
+    assert bot.wait("on_mode_change") == ("#tea", ["+v", "alicia"], "patty")
 
     # WHOIS of a plain user.
     info = pydle_loop.run(bot.whois("patty"))
@@ -304,7 +308,7 @@ def test_pydle_nick_topic_modes_whois_away_kick(
     assert info["realname"] == "pat"
     assert info["server"] == SERVER
     assert info["server_info"] == "ircish"
-    assert sorted(info["channels"]) == ["+#py", "@#lobby"]
+    assert sorted(info["channels"]) == ["#lobby", "+#py", "@#tea"]
     assert info["away"] is False
 
     # away-notify keeps pydle's view of pat's away state current.
@@ -319,11 +323,12 @@ def test_pydle_nick_topic_modes_whois_away_kick(
     pydle_loop.run(bot.kick("#py", "patty", "tea break is over"))
     assert bot.wait("on_kick") == ("#py", "patty", "alicia", "tea break is over")
     pat.expect(r"^\*\*\* alicia kicked patty from #py \(tea break is over\)$")
+    # Kicked from #py, pat talks in #tea again, the room joined last.
     pat.send("/kick alicia no pydles here")
-    assert bot.wait("on_kick") == ("#lobby", "alicia", "patty", "no pydles here")
+    assert bot.wait("on_kick") == ("#tea", "alicia", "patty", "no pydles here")
     pydle_loop.until(lambda: set(bot.channels) == {"#py"})
-    pat.send("/invite alicia #lobby")
-    assert bot.wait("on_invite") == ("#lobby", "patty")
+    pat.send("/invite alicia #tea")
+    assert bot.wait("on_invite") == ("#tea", "patty")
 
 
 def test_pydle_part_and_quit(

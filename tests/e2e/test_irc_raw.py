@@ -286,54 +286,56 @@ def test_server_password(make_server: MakeServer, clients: list[LineClient]) -> 
 def test_join_burst_topic_names_with_plain_users(
     server: RunningServer, clients: list[LineClient]
 ) -> None:
-    pat = plain(server, "pat", clients)  # creates #lobby: operator
-    pat.send("/topic #lobby Welcome all")
-    pat.expect(r"^\*\*\* pat changed the topic of #lobby to: Welcome all$")
+    pat = plain(server, "pat", clients)
+    pat.send("/join #tea")  # creates #tea: its operator (#tea is the server's)
+    pat.expect(r"^\*\*\* Now talking in #tea$")
+    pat.send("/topic #tea Welcome all")
+    pat.expect(r"^\*\*\* pat changed the topic of #tea to: Welcome all$")
 
     alice = register(
         server, "alice", "multi-prefix userhost-in-names extended-join", "Alice L", clients
     )
-    alice.send("JOIN #lobby")
+    alice.send("JOIN #tea")
     join = wait(alice, "JOIN")
-    assert (join.source, join.params) == (mask("alice"), ("#lobby", "*", "Alice L"))
-    assert reply(alice, "332") == ("alice", "#lobby", "Welcome all")
+    assert (join.source, join.params) == (mask("alice"), ("#tea", "*", "Alice L"))
+    assert reply(alice, "332") == ("alice", "#tea", "Welcome all")
     topic_by = reply(alice, "333")
-    assert topic_by[:3] == ("alice", "#lobby", mask("pat", "~plain"))
+    assert topic_by[:3] == ("alice", "#tea", mask("pat", "~plain"))
     assert topic_by[3].isdigit()
     assert reply(alice, "353") == (
         "alice",
         "=",
-        "#lobby",
+        "#tea",
         f"@{mask('pat', '~plain')} {mask('alice')}",
     )
-    assert reply(alice, "366") == ("alice", "#lobby", "End of /NAMES list")
-    pat.expect(r"^\*\*\* alice joined #lobby$")
+    assert reply(alice, "366") == ("alice", "#tea", "End of /NAMES list")
+    pat.expect(r"^\*\*\* alice joined #tea$")
 
     bob = irc(server, "bob", clients)
-    bob.send("JOIN #lobby")
-    assert wait(bob, "JOIN").params == ("#lobby",)
-    assert reply(bob, "353") == ("bob", "=", "#lobby", "@pat alice bob")
+    bob.send("JOIN #tea")
+    assert wait(bob, "JOIN").params == ("#tea",)
+    assert reply(bob, "353") == ("bob", "=", "#tea", "@pat alice bob")
     # extended-join: account ("*": none) and realname.
     ext = wait(alice, "JOIN")
-    assert (ext.source, ext.params) == (mask("bob"), ("#lobby", "*", "bob"))
+    assert (ext.source, ext.params) == (mask("bob"), ("#tea", "*", "bob"))
 
     pat.send("/mode +ov bob bob")
     mode = wait(bob, "MODE")
-    assert (mode.source, mode.params) == (mask("pat", "~plain"), ("#lobby", "+ov", "bob", "bob"))
-    bob.send("NAMES #lobby")
-    assert reply(bob, "353") == ("bob", "=", "#lobby", "@pat alice @bob")
-    assert reply(bob, "366") == ("bob", "#lobby", "End of /NAMES list")
-    alice.send("NAMES #lobby")
+    assert (mode.source, mode.params) == (mask("pat", "~plain"), ("#tea", "+ov", "bob", "bob"))
+    bob.send("NAMES #tea")
+    assert reply(bob, "353") == ("bob", "=", "#tea", "@pat alice @bob")
+    assert reply(bob, "366") == ("bob", "#tea", "End of /NAMES list")
+    alice.send("NAMES #tea")
     assert reply(alice, "353")[3].split() == [
         f"@{mask('pat', '~plain')}",
         mask("alice"),
         f"@+{mask('bob')}",
     ]
     # multi-prefix applies to WHO flags as well.
-    alice.send("WHO #lobby")
+    alice.send("WHO #tea")
     flags = {p[5]: p[6] for p in (reply(alice, "352") for _ in range(3))}
     assert flags == {"pat": "H@", "alice": "H", "bob": "H@+"}
-    bob.send("WHO #lobby")
+    bob.send("WHO #tea")
     flags = {p[5]: p[6] for p in (reply(bob, "352") for _ in range(3))}
     assert flags == {"pat": "H@", "alice": "H", "bob": "H@"}
     # A room that does not exist has an empty names list.
@@ -470,7 +472,7 @@ def test_who_whois_list(server: RunningServer, clients: list[LineClient]) -> Non
     bob = irc(server, "bob", clients)
     joined(alice, "alice", "#lobby")
     joined(alice, "alice", "#other")
-    pat.send("/topic The lobby")
+    alice.send("TOPIC #other :Other things")
     wait(alice, "TOPIC")
 
     bob.send("WHO #lobby")
@@ -481,7 +483,7 @@ def test_who_whois_list(server: RunningServer, clients: list[LineClient]) -> Non
         LOCAL,
         SERVER,
         "pat",
-        "H@",
+        "H",  # #lobby is the server's room: first in, pat is no operator of it
         "0 pat",
     )
     assert reply(bob, "352") == (
@@ -496,7 +498,7 @@ def test_who_whois_list(server: RunningServer, clients: list[LineClient]) -> Non
     )
     assert reply(bob, "315") == ("bob", "#lobby", "End of /WHO list")
     bob.send("WHO pat")
-    assert reply(bob, "352")[1:7] == ("#lobby", "~plain", LOCAL, SERVER, "pat", "H@")
+    assert reply(bob, "352")[1:7] == ("#lobby", "~plain", LOCAL, SERVER, "pat", "H")
     assert reply(bob, "315") == ("bob", "pat", "End of /WHO list")
     bob.send("WHO nobody")
     assert reply(bob, "315") == ("bob", "nobody", "End of /WHO list")
@@ -512,19 +514,19 @@ def test_who_whois_list(server: RunningServer, clients: list[LineClient]) -> Non
     assert reply(bob, "318") == ("bob", "alice", "End of /WHOIS list")
     bob.send("WHOIS pat")
     assert reply(bob, "311") == ("bob", "pat", "~plain", LOCAL, "*", "pat")
-    assert reply(bob, "319") == ("bob", "pat", "@#lobby")
+    assert reply(bob, "319") == ("bob", "pat", "#lobby")
     bob.send("WHOIS nobody")
     assert reply(bob, "401") == ("bob", "nobody", "No such nick/channel")
     assert reply(bob, "318") == ("bob", "nobody", "End of /WHOIS list")
 
     bob.send("LIST")
     assert reply(bob, "321") == ("bob", "Channel", "Users  Name")
-    assert reply(bob, "322") == ("bob", "#lobby", "2", "The lobby")
-    assert reply(bob, "322") == ("bob", "#other", "1", "")
+    assert reply(bob, "322") == ("bob", "#lobby", "2", "")
+    assert reply(bob, "322") == ("bob", "#other", "1", "Other things")
     assert reply(bob, "323") == ("bob", "End of /LIST")
     bob.send("LIST #other")
     assert reply(bob, "321")[0] == "bob"
-    assert reply(bob, "322") == ("bob", "#other", "1", "")
+    assert reply(bob, "322") == ("bob", "#other", "1", "Other things")
     assert reply(bob, "323") == ("bob", "End of /LIST")
 
     # The plain user sees the IRC users the same way.
@@ -560,7 +562,7 @@ def test_away(server: RunningServer, clients: list[LineClient]) -> None:
     assert reply(alice, "301") == ("alice", "bob", "brb")
     alice.send("WHO #lobby")
     flags = {p[5]: p[6] for p in (reply(alice, "352") for _ in range(3))}
-    assert flags == {"pat": "G@", "alice": "H", "bob": "G"}
+    assert flags == {"pat": "G", "alice": "H", "bob": "G"}
     alice.send("USERHOST bob alice")
     assert reply(alice, "302") == ("alice", f"bob=-~bob@{LOCAL} alice=+~alice@{LOCAL}")
     # NOTICE never triggers an automatic reply.
@@ -612,12 +614,14 @@ def test_kick_between_plain_and_irc(server: RunningServer, clients: list[LineCli
     assert reply(bob, "404") == ("bob", "#k", "Cannot send to channel")
 
     # A plain operator kicks an IRC user.
-    joined(bob, "bob", "#lobby")
+    pat.send("/join #pat")
+    pat.expect(r"^\*\*\* Now talking in #pat$")
+    joined(bob, "bob", "#pat")
     pat.send("/kick bob spamming")
     msg = wait(bob, "KICK")
-    assert (msg.source, msg.params) == (mask("pat", "~plain"), ("#lobby", "bob", "spamming"))
-    bob.send("NAMES #lobby")
-    assert reply(bob, "353") == ("bob", "=", "#lobby", "@pat")
+    assert (msg.source, msg.params) == (mask("pat", "~plain"), ("#pat", "bob", "spamming"))
+    bob.send("NAMES #pat")
+    assert reply(bob, "353") == ("bob", "=", "#pat", "@pat")
 
 
 def test_channel_modes_and_invite(server: RunningServer, clients: list[LineClient]) -> None:

@@ -24,7 +24,9 @@ from pathlib import Path
 
 import pytest
 
+from ircish.config import Config, OperatorConfig
 from tests.helpers import LineClient, RunningServer
+from tests.unit.test_operators_config import cheap_hash
 
 SCREEN_TIMEOUT = 10.0
 
@@ -163,9 +165,11 @@ def plain(server: RunningServer, nick: str, clients: list[LineClient]) -> LineCl
 
 
 def test_irssi_as_a_new_user_with_netcat_users(
-    server: RunningServer, start_irssi: StartIrssi, clients: list[LineClient]
+    make_server: Callable[..., RunningServer], start_irssi: StartIrssi, clients: list[LineClient]
 ) -> None:
-    pat = plain(server, "pat", clients)  # in #lobby first: its operator
+    server = make_server(Config(operators=(OperatorConfig("admin", cheap_hash("pw")),)))
+    # In #lobby first, yet not its operator: the default room is the server's.
+    pat = plain(server, "pat", clients)
     irssi = start_irssi(server, "irssiuser")
     irssi.expect(r"Capabilities acknowledged: .*server-time")
     irssi.expect(r"Welcome to the ircish IRC Network irssiuser!~tester@localhost")
@@ -174,12 +178,12 @@ def test_irssi_as_a_new_user_with_netcat_users(
     # join, and the names list irssi prints on joining
     irssi.type("/join #lobby")
     irssi.expect(r"irssiuser \[~tester@localhost\] has joined #lobby")
-    irssi.expect(r"#lobby: Total of 2 nicks \[1 ops, 0 halfops, 0 voices, 1 normal\]")
+    irssi.expect(r"#lobby: Total of 2 nicks \[0 ops, 0 halfops, 0 voices, 2 normal\]")
     pat.expect(r"^\*\*\* irssiuser joined #lobby$")
 
     # talk both ways
     pat.send("hello irssi")
-    irssi.expect(r"<@pat> hello irssi")
+    irssi.expect(r"< ?pat> hello irssi")
     irssi.type("hi pat, this is irssi")
     pat.expect(r"^\[#lobby\] <irssiuser> hi pat, this is irssi$")
 
@@ -189,7 +193,9 @@ def test_irssi_as_a_new_user_with_netcat_users(
     irssi.type("/msg pat my lips are sealed")
     pat.expect(r"^\[private\] <irssiuser> my lips are sealed$")
 
-    # an operator gives irssi +o; irssi sets the topic
+    # a server operator manages the server's room: gives irssi +o; irssi sets the topic
+    pat.send("/oper admin pw")
+    pat.expect(r"^\*\*\* You are now an IRC operator$")
     pat.send("/mode +o irssiuser")
     irssi.expect(r"mode/#lobby \[\+o irssiuser\] by pat")
     irssi.type("/topic Irssi was here")
@@ -198,14 +204,14 @@ def test_irssi_as_a_new_user_with_netcat_users(
 
     # names, whois, who, list
     irssi.type("/names")
-    irssi.expect(r"#lobby: Total of 2 nicks \[2 ops, 0 halfops, 0 voices, 0 normal\]")
+    irssi.expect(r"#lobby: Total of 2 nicks \[1 ops, 0 halfops, 0 voices, 1 normal\]")
     irssi.type("/whois pat")
     irssi.expect(r"pat \[~plain@localhost\]")
-    irssi.expect(r"channels : @#lobby")
+    irssi.expect(r"channels : #lobby")
     irssi.expect(r"server   : ircish\.local \[ircish\]")
     irssi.expect(r"End of WHOIS")
     irssi.type("/who #lobby")
-    irssi.expect(r"#lobby pat +H@ +0 +~plain@localhost \[pat\]")
+    irssi.expect(r"#lobby pat +H\* +0 +~plain@localhost \[pat\]")
     irssi.expect(r"#lobby irssiuser +H@ +0 +~tester@localhost \[Irssi Tester\]")
     irssi.expect(r"End of /WHO list")
     irssi.type("/list -YES")

@@ -125,21 +125,22 @@ def test_counters_follow_a_conversation(server: RunningServer, clients: list[Lin
     # Everyone has everything before the next scrape.
     last_alice = f"[#lobby] <alice> room line {lines - 1}"
     last_bob = f"[#lobby] <bob> bob line {lines - 1}"
-    expect_all(alice, {last_bob, "[private] <carol> psst"})
-    expect_all(bob, {last_alice})
-    expect_all(carol, {last_alice, last_bob})
+    # Netcat users see their own lines too (echo): everyone has their own last one.
+    expect_all(alice, {last_alice, last_bob, "[private] <carol> psst"})
+    expect_all(bob, {last_alice, last_bob})
+    expect_all(carol, {last_alice, last_bob, "[to alice] <carol> psst"})
     after = scrape(addr)
 
-    # Room lines reach the two other members (netcat users get no echo); the private one, alice.
+    # Room lines reach all three members (the sender's echo); the private one, alice and carol.
     assert delta(before, after, "ircish_messages_total") == 2 * lines + 1
-    assert delta(before, after, "ircish_deliveries_total") == 2 * lines * 2 + 1
+    assert delta(before, after, "ircish_deliveries_total") == 2 * lines * 3 + 2
     assert delta(before, after, "ircish_commands_total", command="PRIVMSG") == 2 * lines + 1
     assert delta(before, after, "ircish_command_seconds_total", command="PRIVMSG") > 0
     # Bytes exactly: what the three sent, and what they were sent (lines plus CRLF).
     sent = [f"room line {i}" for i in range(lines)] + [f"bob line {i}" for i in range(lines)]
-    received = [f"[#lobby] <alice> room line {i}" for i in range(lines)] * 2
-    received += [f"[#lobby] <bob> bob line {i}" for i in range(lines)] * 2
-    received.append("[private] <carol> psst")
+    received = [f"[#lobby] <alice> room line {i}" for i in range(lines)] * 3
+    received += [f"[#lobby] <bob> bob line {i}" for i in range(lines)] * 3
+    received += ["[private] <carol> psst", "[to alice] <carol> psst"]
     assert delta(before, after, "ircish_received_bytes_total") == sum(
         len(line) + 2 for line in [*sent, "/msg alice psst"]
     )

@@ -27,19 +27,24 @@ def test_three_users_two_rooms_see_only_their_rooms(
     bob.send("/join #dev")
     assert heard(bob, everyone) == {
         "alice": [],
-        "bob": ["*** bob joined #dev", "*** Users in #dev: @bob"],
+        "bob": ["*** bob joined #dev", "*** Users in #dev: @bob", "*** Now talking in #dev"],
         "carol": [],
     }
     carol.send("/join #dev")
     assert heard(carol, everyone) == {
         "alice": [],
         "bob": ["*** carol joined #dev"],
-        "carol": ["*** carol joined #dev", "*** Users in #dev: @bob carol"],
+        "carol": [
+            "*** carol joined #dev",
+            "*** Users in #dev: @bob carol",
+            "*** Now talking in #dev",
+        ],
     }
 
+    # Each sees their own line too (netcat's echo), where it went.
     alice.send("hello lobby")
     assert heard(alice, everyone) == {
-        "alice": [],
+        "alice": ["[#lobby] <alice> hello lobby"],
         "bob": ["[#lobby] <alice> hello lobby"],
         "carol": ["[#lobby] <alice> hello lobby"],
     }
@@ -48,7 +53,7 @@ def test_three_users_two_rooms_see_only_their_rooms(
     bob.send("hi dev")
     assert heard(bob, everyone) == {
         "alice": [],
-        "bob": [],
+        "bob": ["[#dev] <bob> hi dev"],
         "carol": ["[#dev] <bob> hi dev"],
     }
 
@@ -56,14 +61,14 @@ def test_three_users_two_rooms_see_only_their_rooms(
     assert heard(carol, everyone) == {
         "alice": ["[#lobby] <carol> back in the lobby"],
         "bob": ["[#lobby] <carol> back in the lobby"],
-        "carol": [],
+        "carol": ["[#lobby] <carol> back in the lobby"],
     }
 
     bob.send("/join #lobby")
     bob.send("lobby again")
     assert heard(bob, everyone) == {
         "alice": ["[#lobby] <bob> lobby again"],
-        "bob": ["*** Now talking in #lobby"],
+        "bob": ["*** Now talking in #lobby", "[#lobby] <bob> lobby again"],
         "carol": ["[#lobby] <bob> lobby again"],
     }
 
@@ -71,7 +76,7 @@ def test_three_users_two_rooms_see_only_their_rooms(
     assert heard(carol, everyone) == {
         "alice": [],
         "bob": ["[#dev] <carol> dev only"],
-        "carol": [],
+        "carol": ["[#dev] <carol> dev only"],
     }
 
 
@@ -82,7 +87,7 @@ def test_private_messages_and_actions(server: RunningServer, clients: list[LineC
 
     alice.send("/msg bob psst, a secret")
     assert heard(alice, everyone) == {
-        "alice": [],
+        "alice": ["[to bob] <alice> psst, a secret"],
         "bob": ["[private] <alice> psst, a secret"],
         "carol": [],
     }
@@ -92,7 +97,7 @@ def test_private_messages_and_actions(server: RunningServer, clients: list[LineC
     bob.send("/me waves")
     assert heard(bob, everyone) == {
         "alice": ["[#lobby] * bob waves"],
-        "bob": [],
+        "bob": ["[#lobby] * bob waves"],
         "carol": ["[#lobby] * bob waves"],
     }
 
@@ -107,8 +112,9 @@ def test_who_whois_names_list(server: RunningServer, clients: list[LineClient]) 
     bob.send("/join #lobby")
     settle(bob, [alice, bob])
 
+    # #lobby is the server's room: alice, first in, is not its operator.
     room_who = [
-        f"*** #lobby: @alice ({LOCAL})",
+        f"*** #lobby: alice ({LOCAL})",
         f"*** #lobby: bob ({LOCAL})",
         "*** End of /who",
     ]
@@ -130,7 +136,7 @@ def test_who_whois_names_list(server: RunningServer, clients: list[LineClient]) 
     )
 
     alice.send("/names")
-    assert heard(alice, [alice])["alice"] == ["*** Users in #lobby: @alice bob"]
+    assert heard(alice, [alice])["alice"] == ["*** Users in #lobby: alice bob"]
     alice.send("/names #dev")
     assert heard(alice, [alice])["alice"] == ["*** Users in #dev: @bob"]
 
@@ -153,28 +159,30 @@ def test_who_whois_names_list(server: RunningServer, clients: list[LineClient]) 
 
 def test_topic_set_and_seen_by_the_room(server: RunningServer, clients: list[LineClient]) -> None:
     alice, bob = person(server, "alice", clients), person(server, "bob", clients)
+    # alice opens #rust, so she is its operator (#lobby is the server's: see test_netcat_ux_e2e).
+    alice.send("/join #rust")
+    alice.expect(r"^\*\*\* Now talking in #rust$")
+    bob.send("/join #rust")
     settle(bob, [alice, bob])
 
     alice.send("/topic Be excellent to each other")
-    changed = "*** alice changed the topic of #lobby to: Be excellent to each other"
+    changed = "*** alice changed the topic of #rust to: Be excellent to each other"
     assert heard(alice, [alice, bob]) == {"alice": [changed], "bob": [changed]}
 
     bob.send("/topic")
     shown = heard(bob, [bob])["bob"]
-    assert shown[0] == "*** Topic of #lobby: Be excellent to each other"
+    assert shown[0] == "*** Topic of #rust: Be excellent to each other"
     assert re.fullmatch(r"\*\*\* Topic set by alice at \d{4}-\d\d-\d\d \d\d:\d\d UTC", shown[1])
     assert len(shown) == 2
 
     # Someone arriving later is told the topic as they join.
-    carol = server.client()
-    clients.append(carol)
-    carol.expect(r"Type a nickname")
-    carol.send("carol")
-    carol.expect(r"^\*\*\* carol joined #lobby$")
-    assert carol.expect(r"^\*\*\* ") == "*** Topic of #lobby: Be excellent to each other"
+    carol = person(server, "carol", clients)
+    carol.send("/join #rust")
+    carol.expect(r"^\*\*\* carol joined #rust$")
+    assert carol.expect(r"^\*\*\* ") == "*** Topic of #rust: Be excellent to each other"
 
     alice.send("/list")
-    assert "***   #lobby (3 users): Be excellent to each other" in heard(alice, [alice])["alice"]
+    assert "***   #rust (3 users): Be excellent to each other" in heard(alice, [alice])["alice"]
 
 
 def test_away_answers_messages_with_301(server: RunningServer, clients: list[LineClient]) -> None:
@@ -185,7 +193,8 @@ def test_away_answers_messages_with_301(server: RunningServer, clients: list[Lin
     assert bob.expect(r".") == "*** You are now marked as away"
 
     alice.send("/msg bob are you there?")
-    # The away reply goes to alice after her message was delivered to bob.
+    # The away reply goes to alice after her message was delivered to bob (and echoed).
+    assert alice.expect(r"^\[to bob\] ") == "[to bob] <alice> are you there?"
     assert alice.expect(r"^\*\*\* ") == "*** bob is away: at lunch"
     assert heard(alice, [bob])["bob"] == ["[private] <alice> are you there?"]
     alice.expect(r"^\*\*\* bob is away: at lunch$")  # the reply to the barrier itself
@@ -199,7 +208,10 @@ def test_away_answers_messages_with_301(server: RunningServer, clients: list[Lin
     bob.send("/away")
     assert bob.expect(r".") == "*** You are no longer marked as away"
     alice.send("/msg bob back?")
-    assert heard(alice, [alice, bob]) == {"alice": [], "bob": ["[private] <alice> back?"]}
+    assert heard(alice, [alice, bob]) == {
+        "alice": ["[to bob] <alice> back?"],
+        "bob": ["[private] <alice> back?"],
+    }
 
 
 def test_quit_with_reason_and_dropped_connection(
@@ -239,13 +251,19 @@ def test_user_in_no_room_can_still_message(
     dave.send("/msg alice hello from nowhere")
     assert heard(dave, [alice])["alice"] == ["[private] <dave> hello from nowhere"]
     alice.send("/msg dave hi dave")
-    assert heard(alice, [dave])["dave"] == ["[private] <alice> hi dave"]
+    assert heard(alice, [dave])["dave"] == [
+        "[to alice] <dave> hello from nowhere",  # his own line, echoed
+        "[private] <alice> hi dave",
+    ]
 
     # Sharing no room, alice is not told when dave leaves; he is just gone.
     dave.send("/quit")
     dave.conn.expect_closed()
     alice.send("/msg dave still there?")
-    assert heard(alice, [alice])["alice"] == ["! No such nick or room: dave"]
+    assert heard(alice, [alice])["alice"] == [
+        "[to dave] <alice> hi dave",
+        "! No such nick or room: dave",
+    ]
 
 
 def _raw_client(server: RunningServer, nick: str) -> tuple[socket.socket, bytes]:
@@ -277,10 +295,16 @@ def test_cyrillic_nick_and_text_end_to_end(
 
     # Nicknames compare case-insensitively in any script (CASEMAPPING=rfc8265).
     alice.send("/msg вася здравствуй, Вася")
-    assert heard(alice, [vasya])["Вася"] == ["[private] <alice> здравствуй, Вася"]
+    assert heard(alice, [vasya])["Вася"] == [
+        "[#lobby] <Вася> Привет, мир! Как дела?",  # his own line, echoed
+        "[private] <alice> здравствуй, Вася",
+    ]
 
     alice.send("/names")
-    assert heard(alice, [alice])["alice"] == ["*** Users in #lobby: @alice Вася"]
+    assert heard(alice, [alice])["alice"] == [
+        "[to Вася] <alice> здравствуй, Вася",
+        "*** Users in #lobby: alice Вася",
+    ]
 
     vasya.send("/nick Петя")
     expected = ["*** Вася is now known as Петя"]

@@ -358,7 +358,7 @@ chatnets = {{ ircish = {{ type = "IRC"; }}; }};
         pat.send("/whois secure")
         pat.expect(r"^\*\*\* secure is using a secure connection$")
         pat.send("and back")
-        irssi.expect(r"<@?pat> and back")
+        irssi.expect(r"<[@ ]?pat> and back")
     finally:
         if irssi is not None:
             irssi.close()

@@ -602,7 +602,7 @@ def test_statusmsg_to_voiced(staff: dict[str, MemoryClient]) -> None:
         "vic": [f":{plain_mask('rita')} PRIVMSG +#room :voiced and up"],
         "pat": ["[+#room] <rita> voiced and up"],
         "ray": [],
-        "rita": [],
+        "rita": ["[+#room] <rita> voiced and up"],  # her own line, echoed on netcat
         "eve": [],
     }
     staff["vic"].send("NOTICE @#room :psst")

@@ -53,7 +53,9 @@ def test_plain_first_line_is_the_nickname(net: MemoryNetwork, bytewise: bool) ->
         "*** 1 user online",
         "*** Welcome to ircish. Be kind; have fun.",
         "*** alice joined #lobby",
-        "*** Users in #lobby: @alice",
+        # The default room is the server's: nobody is its operator by being first.
+        "*** Users in #lobby: alice",
+        "*** Now talking in #lobby",
     ]
     user = client.user
     assert user.registered

@@ -63,7 +63,11 @@ def test_join_is_seen_by_the_room_only(
     erin = net.plain("erin")
     drain(*cast.values())
     erin.send("/join #dev", byte_at_a_time=bytewise)
-    assert erin.lines() == ["*** erin joined #dev", "*** Users in #dev: @alice bob carol erin"]
+    assert erin.lines() == [
+        "*** erin joined #dev",
+        "*** Users in #dev: @alice bob carol erin",
+        "*** Now talking in #dev",
+    ]
     assert cast["alice"].lines() == ["*** erin joined #dev"]
     assert cast["carol"].lines() == ["*** erin joined #dev"]
     assert cast["bob"].lines() == [f":{mask('erin')} JOIN #dev"]
@@ -87,7 +91,11 @@ def test_irc_join_output(net: MemoryNetwork, cast: dict[str, MemoryClient], byte
 def test_first_member_becomes_operator(net: MemoryNetwork) -> None:
     alice = net.plain("alice")
     alice.send("/join #new")
-    assert alice.lines() == ["*** alice joined #new", "*** Users in #new: @alice"]
+    assert alice.lines() == [
+        "*** alice joined #new",
+        "*** Users in #new: @alice",
+        "*** Now talking in #new",
+    ]
     room = net.chat.rooms.get("#new")
     assert room is not None
     assert room.is_op(alice.user)
@@ -395,8 +403,10 @@ def test_topic_cleared_and_unset(net: MemoryNetwork, cast: dict[str, MemoryClien
 def test_topic_is_cut_to_the_limit() -> None:
     net = MemoryNetwork(replace(Config(), limits=replace(LimitsConfig(), max_topic_length=10)))
     alice = net.plain("alice")
+    alice.send("/join #new")
+    alice.lines()
     alice.send("/topic 0123456789abcdef")
-    assert alice.lines() == ["*** alice changed the topic of #lobby to: 0123456789"]
+    assert alice.lines() == ["*** alice changed the topic of #new to: 0123456789"]
 
 
 def test_topic_of_a_room_one_is_not_in(cast: dict[str, MemoryClient]) -> None:
@@ -576,7 +586,7 @@ def test_user_in_no_room() -> None:
     alice.send("/msg bob psst")
     assert bob.lines() == ["[private] <alice> psst"]
     alice.send("/nick alicia")
-    assert alice.lines() == ["*** alice is now known as alicia"]
+    assert alice.lines() == ["[to bob] <alice> psst", "*** alice is now known as alicia"]
     alice.send("/quit")
     assert bob.lines() == []
 
@@ -584,11 +594,12 @@ def test_user_in_no_room() -> None:
 def test_plain_user_clears_a_topic(net: MemoryNetwork) -> None:
     alice = net.plain("alice")
     bob = net.irc("bob")
-    bob.send("JOIN #lobby")
+    alice.send("/join #rust")
+    bob.send("JOIN #rust")
     alice.send("/topic Release day")
     drain(alice, bob)
     alice.send("/topic -delete")
-    assert alice.lines() == ["*** alice cleared the topic of #lobby"]
-    assert bob.lines() == [f":{mask('alice')} TOPIC #lobby :"]
-    bob.send("TOPIC #lobby")
-    assert bob.lines() == [f":{SERVER} 331 bob #lobby :No topic is set"]
+    assert alice.lines() == ["*** alice cleared the topic of #rust"]
+    assert bob.lines() == [f":{mask('alice')} TOPIC #rust :"]
+    bob.send("TOPIC #rust")
+    assert bob.lines() == [f":{SERVER} 331 bob #rust :No topic is set"]

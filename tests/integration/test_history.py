@@ -10,16 +10,21 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from ircish.config import Config, HistoryConfig
+from ircish.config import Config, HistoryConfig, OperatorConfig
 from ircish.core import replay
 from ircish.dialects.irc import server_time
 from tests.helpers import MemoryClient, MemoryNetwork
+from tests.unit.test_operators_config import cheap_hash
 
 CH = "batch server-time message-tags draft/chathistory"
 
 
 def config(**history: Any) -> Config:
     return replace(Config(), history=replace(HistoryConfig(), **history))
+
+
+#: #lobby is the server's room: its topic is set by a server operator.
+WITH_OPERATOR = replace(Config(), operators=(OperatorConfig("admin", cheap_hash("pw")),))
 
 
 def hhmm(net: MemoryNetwork, offset: float = 0.0) -> str:
@@ -62,14 +67,15 @@ def batch_body(lines: list[str]) -> list[str]:
 
 
 def test_netcat_user_sees_recent_messages_after_topic_and_names() -> None:
-    net = MemoryNetwork(storage=True)
+    net = MemoryNetwork(WITH_OPERATOR, storage=True)
     bob, _ = talk(net)
+    bob.send("/oper admin pw")
     bob.send("/topic #lobby Rust and more")
     when = [hhmm(net, -30), hhmm(net, -20), hhmm(net, -10)]
     carol = net.connect("plain")
     carol.send("carol")
     lines = carol.lines()
-    names = lines.index("*** Users in #lobby: @bob watcher carol")
+    names = lines.index("*** Users in #lobby: bob watcher carol")
     assert lines[names - 3 : names] == [
         "*** carol joined #lobby",
         "*** Topic of #lobby: Rust and more",
@@ -80,6 +86,8 @@ def test_netcat_user_sees_recent_messages_after_topic_and_names() -> None:
         f"[#lobby {when[1]}] * bob waves",
         # Cleaned like any other text a user sent: no escape sequence reaches the terminal.
         f"[#lobby {when[2]}] -bob- note red",
+        # Last, where the next line goes.
+        "*** Now talking in #lobby",
     ]
 
 
@@ -93,7 +101,7 @@ def test_replay_has_no_joins_parts_or_the_join_itself_and_is_bounded() -> None:
     lines = carol.lines()
     replayed = [x for x in lines if x.startswith("[#lobby ")]
     assert [x.split("] ", 1)[1] for x in replayed] == ["* bob waves", "-bob- note red"]
-    assert lines[-2:] == replayed
+    assert lines[-3:] == [*replayed, "*** Now talking in #lobby"]
 
 
 def test_irc_client_gets_original_lines_in_a_chathistory_batch() -> None:
@@ -259,8 +267,9 @@ def test_chathistory_empty_batch_and_labeled_response() -> None:
 
 
 def test_event_playback_includes_room_events() -> None:
-    net = MemoryNetwork(storage=True)
+    net = MemoryNetwork(WITH_OPERATOR, storage=True)
     bob = net.plain("bob")
+    bob.send("/oper admin pw")
     bob.send("hi")
     bob.send("/topic #lobby new topic")
     plain = _history_client(net)

@@ -35,12 +35,20 @@ def counted(net: MemoryNetwork, clients: list[MemoryClient], action: Callable[[]
 
 @pytest.fixture
 def room(net: MemoryNetwork) -> list[MemoryClient]:
-    """alice and bob on netcat, carol and dave on IRC (carol with echo and labels), in #lobby."""
+    """alice and bob on netcat, carol and dave on IRC (carol with echo and labels), in #dev.
+
+    alice created #dev, so she is its operator. Their netcat echo is off but where a test
+    turns it on: ``/set echo``.
+    """
     alice, bob = net.plain("alice"), net.plain("bob")
     carol = net.irc("carol", "echo-message labeled-response batch")
     dave = net.irc("dave")
+    for c in (alice, bob):
+        c.send("/set echo off")
+        c.send("/part #lobby")
+        c.send("/join #dev")
     for c in (carol, dave):
-        c.send("JOIN #lobby")
+        c.send("JOIN #dev")
     return [alice, bob, carol, dave]
 
 
@@ -48,21 +56,29 @@ def test_room_messages_count_one_delivery_per_recipient(
     net: MemoryNetwork, room: list[MemoryClient]
 ) -> None:
     alice, _bob, carol, dave = room
-    # No echo for netcat users: the three others.
+    # Without echo a netcat user's line reaches the three others.
     assert counted(net, room, lambda: alice.send("hello")) == 3
+    # With it (netcat's default), the sender's own copy counts too.
+    alice.send("/set echo on")
+    assert counted(net, room, lambda: alice.send("hello")) == 4
+    alice.send("/set echo off")
     # echo-message: everyone, the sender too.
-    assert counted(net, room, lambda: carol.send("PRIVMSG #lobby :hi")) == 4
+    assert counted(net, room, lambda: carol.send("PRIVMSG #dev :hi")) == 4
     # labeled-response: the echo is the command's labeled response.
-    assert counted(net, room, lambda: carol.send("@label=a1 PRIVMSG #lobby :hi")) == 4
-    assert counted(net, room, lambda: dave.send("@label=a2 NOTICE #lobby :notice")) == 3
-    # A message to ops only (STATUSMSG): alice created #lobby.
-    assert counted(net, room, lambda: dave.send("PRIVMSG @#lobby :ops")) == 1
+    assert counted(net, room, lambda: carol.send("@label=a1 PRIVMSG #dev :hi")) == 4
+    assert counted(net, room, lambda: dave.send("@label=a2 NOTICE #dev :notice")) == 3
+    # A message to ops only (STATUSMSG): alice created #dev.
+    assert counted(net, room, lambda: dave.send("PRIVMSG @#dev :ops")) == 1
     assert net.chat.metrics.messages >= 5
 
 
 def test_private_and_self_messages(net: MemoryNetwork, room: list[MemoryClient]) -> None:
-    alice, _bob, carol, _dave = room
+    alice, bob, carol, _dave = room
     assert counted(net, room, lambda: alice.send("/msg bob psst")) == 1
+    bob.send("/set echo on")
+    assert counted(net, room, lambda: bob.send("/msg alice psst")) == 2  # and bob's own copy
+    # A message to oneself arrives once, echo or not.
+    assert counted(net, room, lambda: bob.send("/msg bob note to self")) == 1
     assert counted(net, room, lambda: carol.send("PRIVMSG dave :psst")) == 2  # and the echo
     assert counted(net, room, lambda: carol.send("@label=b1 PRIVMSG dave :psst")) == 2
     assert counted(net, room, lambda: alice.send("/msg alice note to self")) == 1
@@ -71,7 +87,7 @@ def test_private_and_self_messages(net: MemoryNetwork, room: list[MemoryClient])
 
 def test_parts_and_quits(net: MemoryNetwork, room: list[MemoryClient]) -> None:
     alice, bob, carol, dave = room
-    assert counted(net, room, lambda: dave.send("PART #lobby")) == 4  # the parter sees it too
+    assert counted(net, room, lambda: dave.send("PART #dev")) == 4  # the parter sees it too
     carol.lines()
     before = net.chat.metrics.deliveries
     bob.send("/quit bye")

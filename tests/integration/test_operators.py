@@ -281,7 +281,8 @@ def test_whois_who_userhost_and_lusers_show_operators(net: MemoryNetwork) -> Non
     assert not any(" 313 " in x for x in carol.lines())
     carol.send("WHO #lobby")
     assert carol.lines() == [
-        f":{SERVER} 352 carol #lobby ~plain localhost {SERVER} bob H@ :0 bob",
+        # The server's room: nobody is its operator by being first in it.
+        f":{SERVER} 352 carol #lobby ~plain localhost {SERVER} bob H :0 bob",
         f":{SERVER} 352 carol #lobby ~alice localhost {SERVER} alice H* :0 alice real",
         f":{SERVER} 315 carol #lobby :End of /WHO list",
     ]

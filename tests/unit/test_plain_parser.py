@@ -13,7 +13,8 @@ import pytest
 
 from ircish.config import Config, ServerConfig
 from ircish.core.clients import Client
-from ircish.core.command import IGNORE, Command, Ignore
+from ircish.core.command import IGNORE, Command, Ignore, Local
+from ircish.core.events import ServerNotice
 from ircish.dialects.plain import ALIASES, SLASH_COMMANDS, parse_plain
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
@@ -52,7 +53,14 @@ def C(verb: str, *params: str) -> Command:
     return Command(verb, params)
 
 
-Expected = Command | Ignore | Err
+Expected = Command | Ignore | Err | Local
+
+ECHO = "echo is {} (show your own messages, as [#room] <you> text)"
+
+
+def setting(text: str) -> Local:
+    return Local(ServerNotice(text))
+
 
 # (state, line, expected)
 CASES: list[tuple[str, str, Expected]] = [
@@ -85,6 +93,18 @@ CASES: list[tuple[str, str, Expected]] = [
         ),
     ),
     ("unreg", "", IGNORE),
+    # A human who knows IRC's verb (an IRC client's USER would have followed).
+    ("unreg", "NICK carl", C("NICK", "carl")),
+    ("unreg", "nick  carl ", C("NICK", "carl")),
+    (
+        "unreg",
+        "NICK carl smith",
+        Err(
+            n.ERR_ERRONEUSNICKNAME,
+            ("NICK carl smith",),
+            "A nickname is one word; type just the name",
+        ),
+    ),
     ("unreg", "/nick alice", C("NICK", "alice")),
     ("unreg", "/NICK Вася", C("NICK", "Вася")),
     ("unreg", "/nick", usage("nick")),
@@ -319,6 +339,18 @@ CASES: list[tuple[str, str, Expected]] = [
     ("room", "/nickserv identify pw", C("NS", "identify", "pw")),
     ("room", "/cs register #dev", C("CS", "register", "#dev")),
     ("room", "/chanserv", C("CS")),
+    # -- /set: this connection's settings, answered by the dialect itself -----------
+    ("room", "/set", setting(ECHO.format("on"))),
+    ("room", "/set echo", setting(ECHO.format("on"))),
+    ("room", "/SET Echo OFF", setting(ECHO.format("off"))),
+    ("unreg", "/set echo off", setting(ECHO.format("off"))),
+    ("room", "/set echo maybe", usage("set")),
+    ("room", "/set echo on now", usage("set")),
+    (
+        "room",
+        "/set frob",
+        Err(n.ERR_NEEDMOREPARAMS, ("/set",), "There is no setting 'frob' (there is: echo)"),
+    ),
     # -- unknown commands --------------------------------------------------------
     ("room", "/frobnicate", unknown("frobnicate")),
     ("room", "/frobnicate now", unknown("frobnicate")),
@@ -429,4 +461,5 @@ def test_pre_registration_commands() -> None:
         "pass",
         "quit",
         "help",
+        "set",
     }

@@ -628,7 +628,11 @@ def test_the_chat_keeps_going_when_the_disk_fills(caplog: pytest.LogCaptureFixtu
     assert [line for line in bob.lines() if "<alice>" in line] == [
         f"[#lobby] <alice> {n} {long}" for n in range(30)
     ]
-    assert alice.lines() == ["[#lobby] <bob> still here?"]
+    # Her own lines echoed (netcat's /set echo), then bob's.
+    assert alice.lines() == [
+        *(f"[#lobby] <alice> {n} {long}" for n in range(30)),
+        "[#lobby] <bob> still here?",
+    ]
     assert sum("history is unavailable" in r.getMessage() for r in caplog.records) == 1
     # What was stored before the disk filled is still there to read; the rest is not.
     kept = net.storage.query("", "#lobby", limit=100, latest=False)

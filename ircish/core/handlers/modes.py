@@ -85,13 +85,13 @@ def _room_mode(chat: Chat, client: Client, cmd: Command) -> None:
     if modestring.lstrip("+") in LIST_REPLIES and not args:
         letter = modestring.lstrip("+")
         # Anyone may see the bans; the exceptions tell how to get past them (as ergo).
-        if letter != "b" and not room.is_op(user):
+        if letter != "b" and not room.may_operate(user):
             raise CommandError(n.ERR_CHANOPRIVSNEEDED, room.name)
         _send_list(chat, client, room, letter)
         return
     if user not in room.members:
         raise CommandError(n.ERR_NOTONCHANNEL, room.name)
-    if not room.is_op(user):
+    if not room.may_operate(user):
         raise CommandError(n.ERR_CHANOPRIVSNEEDED, room.name)
     state.change_room_modes(chat, user, room, _changes(chat, client, room, modestring, args))
 

@@ -122,6 +122,8 @@ def join_room(chat: Chat, client: Client, name: str, key: str) -> None:
         replies.send_names(chat, client, room)
     # After the topic and names, as a client shows them: the room's recent messages.
     replay.after_join(chat, client, room)
+    # Last, so that it is what a netcat user reads before typing: where lines go now.
+    chat.reply(client, Switched(room.name))
 
 
 def handle_part(chat: Chat, client: Client, cmd: Command) -> None:
@@ -148,7 +150,7 @@ def handle_topic(chat: Chat, client: Client, cmd: Command) -> None:
         replies.send_topic(chat, client, room)
         return
     room = member_room(chat, user, name)
-    if "t" in room.modes and not room.is_op(user):
+    if "t" in room.modes and not room.may_operate(user):
         raise CommandError(n.ERR_CHANOPRIVSNEEDED, room.name)
     state.set_topic(chat, user, room, cmd.params[1][: chat.config.limits.max_topic_length])
 
@@ -211,7 +213,7 @@ def handle_kick(chat: Chat, client: Client, cmd: Command) -> None:
     """KICK <room> <nick>{,<nick>} [<reason>]"""
     user = client.user
     room = member_room(chat, user, cmd.params[0])
-    if not room.is_op(user):
+    if not room.may_operate(user):
         raise CommandError(n.ERR_CHANOPRIVSNEEDED, room.name)
     reason = cmd.params[2] if len(cmd.params) > 2 and cmd.params[2] else user.nick
     reason = reason[: chat.config.limits.max_topic_length]
@@ -251,7 +253,7 @@ def handle_invite(chat: Chat, client: Client, cmd: Command) -> None:
     if room is not None:
         if user not in room.members:
             raise CommandError(n.ERR_NOTONCHANNEL, room.name)
-        if "i" in room.modes and not room.is_op(user):
+        if "i" in room.modes and not room.may_operate(user):
             raise CommandError(n.ERR_CHANOPRIVSNEEDED, room.name)
         if target in room.members:
             raise CommandError(n.ERR_USERONCHANNEL, target.nick, room.name)
