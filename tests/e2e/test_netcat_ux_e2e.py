@@ -26,7 +26,7 @@ def test_a_human_typing_irc_nick_stays_a_human(
     carl.expect(r"^\*\*\* Welcome to ircish, carl! Type /help for the commands\.$")
     carl.expect(r"^\*\*\* Now talking in #lobby$")
     carl.send("/who")
-    assert carl.expect(r"^\*\*\* ") == "*** #lobby: carl (~plain@127.0.0.1)"
+    assert carl.expect(r"^\*\*\* ") == "*** #lobby: carl (~plain@localhost)"
 
     # A human who types at once, before the greeting.
     dora = server.client()

@@ -98,7 +98,7 @@ def test_netcat_users_see_their_own_lines_once(net: MemoryNetwork) -> None:
     alice.send("/msg #lobby hi lobby")
     assert alice.lines() == ["[#lobby] <alice> hi lobby"]
     assert bob.lines() == ["[#lobby] <alice> hi lobby"]
-    assert irc.lines() == [":alice!~plain@127.0.0.1 PRIVMSG #lobby :hi lobby"]
+    assert irc.lines() == [":alice!~plain@localhost PRIVMSG #lobby :hi lobby"]
     alice.send("/me waves")
     assert alice.lines() == ["[#rust] * alice waves"]
     alice.send("/notice #lobby fyi")

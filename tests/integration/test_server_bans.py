@@ -419,7 +419,7 @@ def test_plain_operator_bans_with_slash_commands(net: MemoryNetwork) -> None:
         "! Invalid duration '10x': use seconds or a number with s, m, h, d, w or y (10m, 2h, 1d12h)"
     ]
     op.send("/kline")
-    assert op.lines() == ["! Usage: /kline [DURATION] MASK|NICK [reason]: /kline"]
+    assert op.lines() == ["! Usage: /kline [DURATION] MASK|NICK [reason]"]
 
 
 def test_a_plain_user_without_operator_status_is_refused(net: MemoryNetwork) -> None:

@@ -107,7 +107,7 @@ def test_nick_then_user_is_an_irc_client(net: MemoryNetwork, bytewise: bool) -> 
     assert client.client.dialect is net.dialects.irc
     assert (
         client.lines()[0]
-        == f":{SERVER} 001 bot :Welcome to the ircish IRC Network bot!~bot@127.0.0.1"
+        == f":{SERVER} 001 bot :Welcome to the ircish IRC Network bot!~bot@localhost"
     )
 
 
