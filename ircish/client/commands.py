@@ -1,222 +1,170 @@
-"""Slash commands: what the user types, turned into IRC lines and local actions.
+"""Slash commands in the client: the server's language, plus the client's own commands.
 
-The commands are those of the server's plain (netcat) dialect, translated to
-IRC, plus client-side ones (``/switch``, ``/close``, ``/clear``, ``/help``,
-``/raw``, ``/reconnect``). A line without a slash is a message to the current
-buffer; ``//text`` sends ``/text``. Each command is declared once in
-``COMMANDS`` with its usage line, which ``/help`` and the error messages show.
+What the user types is parsed by ``ircish.protocol.slash``, the language the
+server's plain (netcat) dialect speaks: the same commands, aliases, usage
+lines and errors on both sides. The client adds only what concerns its own
+screen (``CLIENT_COMMANDS``: ``/query``, ``/switch``, ``/close``, ``/clear``,
+``/raw``, ``/reconnect``; ``/part`` in a private buffer closes it) and then
+carries out the answer:
+
+- an IRC command is sent, through ``SENDERS`` when it has a local side too
+  (a message is split to fit and shown in its buffer, ``/join`` of a room
+  already joined switches to it, ``/quit`` exits);
+- a local action runs (``LOCAL_ACTIONS``);
+- an error is raised as ``UsageError`` for the user to read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 
 from ircish.client.irc import IrcClient
 from ircish.client.model import BufferKind, LineKind, Table
+from ircish.protocol import ctcp
+from ircish.protocol.slash import (
+    COMMANDS,
+    Context,
+    Irc,
+    Language,
+    Local,
+    Outcome,
+    SlashCommand,
+    SlashError,
+    Usage,
+)
 
 
 class UsageError(Exception):
     """The command cannot run as typed; the message says why (shown to the user)."""
 
 
-Run = Callable[[IrcClient, str], None]
+#: Said when a command needs a room and the buffer in view is not one.
+NO_ROOM = "This is not a room: name one (#room) or /switch to one"
+#: Said when text is typed in the server buffer.
+NO_TARGET = "Nobody to talk to here: /join #room or /query NICK first"
+#: The QUIT reason when the user gives none.
+QUIT_MESSAGE = "Leaving"
 
 
-@dataclass(frozen=True, slots=True)
-class ClientCommand:
-    run: Run
-    usage: str
-    summary: str
-
-
-def _usage(name: str) -> UsageError:
-    return UsageError(f"Usage: {COMMANDS[name].usage}")
-
-
-def _room_arg(client: IrcClient, word: str) -> str:
-    """Be forgiving, like the server: ``/join lobby`` means ``#lobby``."""
-    return word if client.model.is_room_name(word) else "#" + word
-
-
-def _current_room(client: IrcClient) -> str:
-    buf = client.model.current
-    if not buf.is_room:
-        raise UsageError("This is not a room: name one (#room) or /switch to one")
-    return buf.name
-
-
-def _current_target(client: IrcClient) -> str:
-    buf = client.model.current
-    if buf.kind is BufferKind.SERVER:
-        raise UsageError("Nobody to talk to here: /join #room or /query NICK first")
-    if buf.is_room and not buf.joined and client.registered:
-        raise UsageError(f"You are not in {buf.name}: /join {buf.name}")
-    return buf.name
-
-
-def _split_room(client: IrcClient, args: str) -> tuple[str, str]:
-    """``[#room] rest`` -> (the room, or the current one; rest)."""
-    first, _, rest = args.partition(" ")
-    if client.model.is_room_name(first):
-        return first, rest.strip()
-    return _current_room(client), args
-
-
-def say(client: IrcClient, text: str) -> None:
-    client.say(_current_target(client), text)
-
-
-def _join(client: IrcClient, args: str) -> None:
-    words = args.replace(",", " ").split()
-    if not words:
-        raise _usage("join")
-    keys: list[str] = []
-    is_room = client.model.is_room_name
-    if len(words) == 2 and is_room(words[0]) and not is_room(words[1]):
-        keys = [words.pop()]
-    rooms = [_room_arg(client, w) for w in words]
+def context(client: IrcClient) -> Context:
+    """What the slash language needs to know, from the buffer in view."""
     model = client.model
-    fresh = [r for r in rooms if not ((buf := model.find(r)) and buf.is_room and buf.joined)]
-    if not fresh:
-        target = model.find(rooms[0])
-        assert target is not None
-        model.switch(target)
-        return
-    client.join(fresh, keys)
+    buf = model.current
+    target: str | None = buf.name
+    no_target = NO_TARGET
+    if buf.kind is BufferKind.SERVER:
+        target = None
+    elif buf.is_room and not buf.joined and client.registered:
+        target, no_target = None, f"You are not in {buf.name}: /join {buf.name}"
+    return Context(
+        room=buf.name if buf.is_room else None,
+        target=target,
+        # The client registers by itself: what the user types is always chat or commands.
+        registered=True,
+        nick=model.nick,
+        chantypes=model.chantypes,
+        verbatim=True,
+        no_room=NO_ROOM,
+        no_target=no_target,
+    )
 
 
-def _part(client: IrcClient, args: str) -> None:
-    buf = client.model.current
-    first = args.split(" ", 1)[0]
-    if buf.kind is BufferKind.QUERY and not client.model.is_room_name(first):
-        client.model.close(buf)  # parting a conversation closes it, as in WeeChat
-        return
-    room, reason = _split_room(client, args)
-    target = client.model.find(room)
-    if target is not None and target.is_room and not target.joined:
-        client.channels.pop(client.model.fold(room), None)
-        client.model.close(target)
-        return
-    client.part(room, reason)
+# -- the client's own commands (pure: they only check the arguments) ------------------
 
 
-def _msg(client: IrcClient, args: str) -> None:
-    target, _, text = args.strip().partition(" ")
-    if not target or not text.strip():
-        raise _usage("msg")
-    client.say(target, text.strip())
+def _local(name: str, needs_args: bool = False) -> Callable[[str, Context], Outcome]:
+    def build(args: str, ctx: Context) -> Outcome:
+        if needs_args and not args:
+            raise Usage
+        return Local(name, (args,) if args else ())
+
+    return build
 
 
-def _query(client: IrcClient, args: str) -> None:
-    nick, _, text = args.strip().partition(" ")
+def _query(args: str, ctx: Context) -> Outcome:
+    nick, _, text = args.partition(" ")
     if not nick:
-        raise _usage("query")
+        raise Usage
+    return Local("query", (nick, text.strip()))
+
+
+_shared_part = COMMANDS["part"].build
+
+
+def _part(args: str, ctx: Context) -> Outcome:
+    if ctx.room is None and ctx.target is not None and not ctx.is_room(args.split(" ", 1)[0]):
+        return Local("close", ())  # parting a conversation closes it, as in WeeChat
+    return _shared_part(args, ctx)
+
+
+CLIENT_COMMANDS: dict[str, SlashCommand] = {
+    "part": replace(
+        COMMANDS["part"], build=_part, summary="leave a room (default: this one), or close a query"
+    ),
+    "query": SlashCommand(
+        _query, "/query NICK [TEXT]", "open a private buffer and go there", aliases=("q",)
+    ),
+    "quit": replace(COMMANDS["quit"], summary="leave the server and exit"),
+    "switch": SlashCommand(
+        _local("switch", needs_args=True),
+        "/switch NAME|NUMBER",
+        "go to a buffer (also Alt+1..9)",
+        aliases=("buffer", "window", "b", "w"),
+    ),
+    "close": SlashCommand(_local("close"), "/close [NAME]", "close a buffer (parts a room)"),
+    "clear": SlashCommand(_local("clear"), "/clear", "clear this buffer's scrollback"),
+    "raw": SlashCommand(
+        _local("raw", needs_args=True),
+        "/raw LINE",
+        "send a raw IRC line (for experts)",
+        aliases=("quote",),
+    ),
+    "reconnect": SlashCommand(
+        _local("reconnect"), "/reconnect", "drop the connection and connect again"
+    ),
+}
+
+#: The language the client speaks: the shared table, then the client's own commands.
+LANGUAGE = Language(COMMANDS, CLIENT_COMMANDS)
+
+KEYS_HELP = (
+    "Keys: Enter send · Up/Down history · Tab complete · PageUp/PageDown scroll · "
+    "Alt+1..9, Ctrl+N/Ctrl+P switch buffers · Alt+A next activity · Ctrl+C quit"
+)
+
+#: What Tab completes after a slash.
+COMMAND_WORDS = tuple("/" + name for name in LANGUAGE.commands)
+
+
+# -- carrying out local actions ------------------------------------------------------
+
+
+def _help(client: IrcClient, topic: str = "") -> None:
+    model = client.model
+    if topic:
+        shown = LANGUAGE.help_topic(topic)
+        if shown is None:
+            # Not a command: a topic the server may know (ircish-server: modes, caps).
+            client.send("HELP", topic)
+            return
+        model.info(shown)
+        return
+    rows = tuple(LANGUAGE.help_rows(context(client)))
+    title = "Commands (a line without / goes to the current buffer; //text sends /text)"
+    model.line(model.current, LineKind.TABLE, title, table=Table(title, ("command", ""), rows))
+    model.info(KEYS_HELP)
+
+
+def _open_query(client: IrcClient, nick: str, text: str) -> None:
     model = client.model
     kind = BufferKind.ROOM if model.is_room_name(nick) else BufferKind.QUERY
     model.switch(model.open(nick, kind))
-    if text.strip():
-        client.say(nick, text.strip())
+    if text:
+        client.say(nick, text)
 
 
-def _me(client: IrcClient, args: str) -> None:
-    if not args:
-        raise _usage("me")
-    client.say(_current_target(client), args, action=True)
-
-
-def _notice(client: IrcClient, args: str) -> None:
-    target, _, text = args.strip().partition(" ")
-    if not target or not text.strip():
-        raise _usage("notice")
-    client.say(target, text.strip(), notice=True)
-
-
-def _nick(client: IrcClient, args: str) -> None:
-    words = args.split()
-    if len(words) != 1:
-        raise _usage("nick")
-    if not client.registered:
-        # Takes effect at the next registration (and is sent then if still wanted).
-        client.model.set_nick(words[0])
-    client.send("NICK", words[0])
-
-
-def _topic(client: IrcClient, args: str) -> None:
-    room, text = _split_room(client, args)
-    client.send("TOPIC", room, text) if text else client.send("TOPIC", room)
-
-
-def _who(client: IrcClient, args: str) -> None:
-    words = args.split()
-    if len(words) > 1:
-        raise _usage("who")
-    buf = client.model.current
-    client.send("WHO", words[0] if words else buf.name if buf.is_room else "*")
-
-
-def _whois(client: IrcClient, args: str) -> None:
-    words = args.split()
-    buf = client.model.current
-    if not words and buf.kind is BufferKind.QUERY:
-        words = [buf.name]
-    if len(words) != 1:
-        raise _usage("whois")
-    client.send("WHOIS", words[0])
-
-
-def _names(client: IrcClient, args: str) -> None:
-    words = args.split()
-    if len(words) > 1:
-        raise _usage("names")
-    client.send("NAMES", _room_arg(client, words[0]) if words else _current_room(client))
-
-
-def _list(client: IrcClient, args: str) -> None:
-    words = args.split()
-    client.send("LIST", *words[:1])
-
-
-def _away(client: IrcClient, args: str) -> None:
-    client.model.away = args or None
-    client.send("AWAY", args) if args else client.send("AWAY")
-
-
-def _kick(client: IrcClient, args: str) -> None:
-    room, rest = _split_room(client, args)
-    nick, _, reason = rest.partition(" ")
-    if not nick:
-        raise _usage("kick")
-    reason = reason.strip()
-    client.send("KICK", room, nick, reason) if reason else client.send("KICK", room, nick)
-
-
-def _mode(client: IrcClient, args: str) -> None:
-    words = args.split()
-    if not words:
-        client.send("MODE", _current_room(client))
-    elif words[0][0] in "+-":
-        client.send("MODE", _current_room(client), *words)
-    else:
-        client.send("MODE", *words)
-
-
-def _invite(client: IrcClient, args: str) -> None:
-    words = args.split()
-    if not words or len(words) > 2:
-        raise _usage("invite")
-    room = _room_arg(client, words[1]) if len(words) == 2 else _current_room(client)
-    client.send("INVITE", words[0], room)
-
-
-def _quit(client: IrcClient, args: str) -> None:
-    client.quit(args or "Leaving")
-
-
-def _switch(client: IrcClient, args: str) -> None:
-    name = args.strip()
-    if not name:
-        raise _usage("switch")
+def _switch(client: IrcClient, name: str) -> None:
     model = client.model
     buf = model.find(name) or (model.find("#" + name) if not name.isdigit() else None)
     if buf is None:
@@ -224,11 +172,11 @@ def _switch(client: IrcClient, args: str) -> None:
     model.switch(buf)
 
 
-def _close(client: IrcClient, args: str) -> None:
+def _close(client: IrcClient, name: str = "") -> None:
     model = client.model
-    buf = model.find(args.strip()) if args.strip() else model.current
+    buf = model.find(name) if name else model.current
     if buf is None:
-        raise UsageError(f"No buffer called {args.strip()}")
+        raise UsageError(f"No buffer called {name}")
     if buf is model.server:
         raise UsageError("The server buffer stays open; /quit to leave")
     if buf.is_room and buf.joined:
@@ -238,99 +186,115 @@ def _close(client: IrcClient, args: str) -> None:
     model.close(buf)
 
 
-def _clear(client: IrcClient, args: str) -> None:
+def _clear(client: IrcClient) -> None:
     client.model.clear(client.model.current)
 
 
-def _help(client: IrcClient, args: str) -> None:
-    model = client.model
-    topic = args.strip().lstrip("/").lower()
-    if topic:
-        spec = COMMANDS.get(ALIASES.get(topic, topic))
-        if spec is None:
-            raise UsageError(f"No command /{topic}; /help lists them")
-        model.info(f"{spec.usage}: {spec.summary}")
-        return
-    rows = tuple((spec.usage, spec.summary) for spec in COMMANDS.values())
-    title = "Commands (a line without / goes to the current buffer; //text sends /text)"
-    model.line(model.current, LineKind.TABLE, title, table=Table(title, ("command", ""), rows))
-    model.info(KEYS_HELP)
+def _raw(client: IrcClient, line: str) -> None:
+    client.send_raw(line)
 
 
-def _raw(client: IrcClient, args: str) -> None:
-    if not args.strip():
-        raise _usage("raw")
-    client.send_raw(args.strip())
-
-
-def _reconnect(client: IrcClient, args: str) -> None:
+def _reconnect(client: IrcClient) -> None:
     client.reconnect_requested = True
 
 
-COMMANDS: dict[str, ClientCommand] = {
-    "join": ClientCommand(_join, "/join #room [#room2 ...] [KEY]", "join rooms, or switch to one"),
-    "part": ClientCommand(_part, "/part [#room] [reason]", "leave a room (default: this one)"),
-    "msg": ClientCommand(_msg, "/msg NICK|#room TEXT", "send a message; opens a private buffer"),
-    "query": ClientCommand(_query, "/query NICK [TEXT]", "open a private buffer and go there"),
-    "me": ClientCommand(_me, "/me ACTION", "describe an action"),
-    "notice": ClientCommand(_notice, "/notice NICK|#room TEXT", "send a notice"),
-    "nick": ClientCommand(_nick, "/nick NAME", "change your nickname"),
-    "topic": ClientCommand(_topic, "/topic [#room] [TEXT]", "show or set a room's topic"),
-    "who": ClientCommand(_who, "/who [#room|NICK]", "list the users of a room"),
-    "whois": ClientCommand(_whois, "/whois NICK", "show who someone is"),
-    "names": ClientCommand(_names, "/names [#room]", "show the nicknames in a room"),
-    "list": ClientCommand(_list, "/list [PATTERN]", "list rooms with user counts and topics"),
-    "away": ClientCommand(_away, "/away [TEXT]", "mark yourself away (no text: back)"),
-    "kick": ClientCommand(_kick, "/kick [#room] NICK [reason]", "remove someone (operators)"),
-    "mode": ClientCommand(_mode, "/mode [#room|NICK] [+-modes [args]]", "show or change modes"),
-    "invite": ClientCommand(_invite, "/invite NICK [#room]", "invite someone into a room"),
-    "quit": ClientCommand(_quit, "/quit [reason]", "leave the server and exit"),
-    "switch": ClientCommand(_switch, "/switch NAME|NUMBER", "go to a buffer (also Alt+1..9)"),
-    "close": ClientCommand(_close, "/close [NAME]", "close a buffer (parts a room)"),
-    "clear": ClientCommand(_clear, "/clear", "clear this buffer's scrollback"),
-    "help": ClientCommand(_help, "/help [COMMAND]", "this help"),
-    "raw": ClientCommand(_raw, "/raw LINE", "send a raw IRC line (for experts)"),
-    "reconnect": ClientCommand(_reconnect, "/reconnect", "drop the connection and connect again"),
+LOCAL_ACTIONS: dict[str, Callable[..., None]] = {
+    "help": _help,
+    "query": _open_query,
+    "switch": _switch,
+    "close": _close,
+    "clear": _clear,
+    "raw": _raw,
+    "reconnect": _reconnect,
 }
 
-ALIASES: dict[str, str] = {
-    "j": "join",
-    "leave": "part",
-    "m": "msg",
-    "privmsg": "msg",
-    "q": "query",
-    "action": "me",
-    "exit": "quit",
-    "bye": "quit",
-    "?": "help",
-    "users": "who",
-    "buffer": "switch",
-    "window": "switch",
-    "b": "switch",
-    "w": "switch",
-    "quote": "raw",
+
+# -- sending IRC commands that have a local side ------------------------------------
+
+
+def _send_message(client: IrcClient, cmd: Irc) -> None:
+    target, text = cmd.params
+    if cmd.verb == "NOTICE":
+        client.say(target, text, notice=True)
+        return
+    request = ctcp.decode(text)
+    if request is not None and request[0] == "ACTION":
+        client.say(target, request[1], action=True)  # split, then each piece re-encoded
+        return
+    client.say(target, text)
+
+
+def _send_join(client: IrcClient, cmd: Irc) -> None:
+    rooms = cmd.params[0].split(",")
+    keys = cmd.params[1].split(",") if len(cmd.params) > 1 else []
+    model = client.model
+    # Rooms with keys lead (JOIN pairs keys with the first rooms), so filtering keeps pairs.
+    wanted = [(room, keys[i] if i < len(keys) else "") for i, room in enumerate(rooms)]
+    fresh = [
+        (room, key)
+        for room, key in wanted
+        if not ((buf := model.find(room)) and buf.is_room and buf.joined)
+    ]
+    if not fresh:
+        target = model.find(rooms[0])
+        assert target is not None
+        model.switch(target)
+        return
+    client.join([room for room, _ in fresh], [key for _, key in fresh if key])
+
+
+def _send_part(client: IrcClient, cmd: Irc) -> None:
+    room = cmd.params[0]
+    reason = cmd.params[1] if len(cmd.params) > 1 else ""
+    model = client.model
+    target = model.find(room)
+    if target is not None and target.is_room and not target.joined:
+        client.channels.pop(model.fold(room), None)
+        model.close(target)
+        return
+    client.part(room, reason)
+
+
+def _send_nick(client: IrcClient, cmd: Irc) -> None:
+    if not client.registered:
+        # Takes effect at the next registration (and is sent then if still wanted).
+        client.model.set_nick(cmd.params[0])
+    client.send("NICK", *cmd.params)
+
+
+def _send_away(client: IrcClient, cmd: Irc) -> None:
+    client.model.away = cmd.params[0] if cmd.params else None
+    client.send("AWAY", *cmd.params)
+
+
+def _send_quit(client: IrcClient, cmd: Irc) -> None:
+    client.quit(cmd.params[0] if cmd.params else QUIT_MESSAGE)
+
+
+SENDERS: dict[str, Callable[[IrcClient, Irc], None]] = {
+    "PRIVMSG": _send_message,
+    "NOTICE": _send_message,
+    "JOIN": _send_join,
+    "PART": _send_part,
+    "NICK": _send_nick,
+    "AWAY": _send_away,
+    "QUIT": _send_quit,
 }
-
-KEYS_HELP = (
-    "Keys: Enter send · Up/Down history · Tab complete · PageUp/PageDown scroll · "
-    "Alt+1..9, Ctrl+N/Ctrl+P switch buffers · Alt+A next activity · Ctrl+C quit"
-)
-
-#: What Tab completes after a slash.
-COMMAND_WORDS = tuple("/" + name for name in COMMANDS)
 
 
 def execute(client: IrcClient, text: str) -> None:
     """Run one line of input; raises ``UsageError`` for the user to read."""
-    text = text.rstrip("\r\n")
-    if not text.strip():
+    try:
+        out = LANGUAGE.parse(text, context(client))
+    except SlashError as exc:
+        raise UsageError(exc.text) from None
+    if out is None:
         return
-    if not text.startswith("/") or text.startswith("//"):
-        say(client, text[1:] if text.startswith("//") else text)
+    if isinstance(out, Local):
+        LOCAL_ACTIONS[out.name](client, *out.args)
         return
-    name, _, args = text[1:].partition(" ")
-    name = name.lower()
-    spec = COMMANDS.get(ALIASES.get(name, name))
-    if spec is None:
-        raise UsageError(f"Unknown command /{name}; /help lists the commands (/raw sends IRC)")
-    spec.run(client, args.strip())
+    sender = SENDERS.get(out.verb)
+    if sender is not None:
+        sender(client, out)
+    else:
+        client.send(out.verb, *out.params)

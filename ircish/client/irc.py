@@ -49,6 +49,7 @@ from string import Formatter
 
 from ircish import __version__
 from ircish.client.model import Buffer, BufferKind, Line, LineKind, Model, Table, casefolder
+from ircish.protocol import ctcp
 from ircish.protocol import numerics as n
 from ircish.protocol.message import Message, MessageParseError
 
@@ -73,7 +74,6 @@ SASL_CHUNK = 400
 #: Bytes a server may add around our text when it relays a message
 #: (":nick!~user@host PRIVMSG target :" and CR LF); hosts can be 63 bytes.
 RELAY_OVERHEAD = 100
-CTCP = "\x01"
 #: Numerics not worth showing (machine-readable server details).
 HIDDEN_NUMERICS = frozenset({n.RPL_MYINFO, n.RPL_ISUPPORT, n.RPL_CREATIONTIME})
 #: Numerics whose middle parameters repeat what their text says (LUSERS counts).
@@ -408,12 +408,12 @@ class IrcClient:
         kind = LineKind.ACTION if action else LineKind.NOTICE if notice else LineKind.MESSAGE
         limit = 510 - RELAY_OVERHEAD - len(model.nick.encode()) - len(target.encode())
         if action:
-            limit -= len(f"{CTCP}ACTION {CTCP}")
+            limit -= ctcp.ACTION_OVERHEAD
         if not self.registered:
             to = f" to {target}" if buf is not here else ""
             model.info(f"Not connected yet; this is sent{to} once connected: {text}", here)
         for piece in split_text(text, limit):
-            self.send(verb, target, f"{CTCP}ACTION {piece}{CTCP}" if action else piece)
+            self.send(verb, target, ctcp.action(piece) if action else piece)
             if not self.registered:
                 continue
             if "echo-message" not in self.caps:
@@ -624,10 +624,11 @@ class IrcClient:
         when = parse_time(msg.tags.get("time"))
         msgid = msg.tags.get("msgid", "")
         kind = LineKind.NOTICE if notice else LineKind.MESSAGE
-        if text.startswith(CTCP):
-            verb, _, arg = text.strip(CTCP).partition(" ")
-            if verb.upper() != "ACTION":
-                self._on_ctcp(msg, nick, verb.upper(), arg)
+        request = ctcp.decode(text)
+        if request is not None:
+            verb, arg = request
+            if verb != "ACTION":
+                self._on_ctcp(msg, nick, verb, arg)
                 return
             kind, text = LineKind.ACTION, arg
         # STATUSMSG targets such as "@#room" still belong to the room.
@@ -658,9 +659,9 @@ class IrcClient:
             self.model.info(f"CTCP {verb} reply from {nick}: {arg}", self.model.current)
             return
         self.model.info(f"{nick} sent a CTCP {verb} request", self.server)
-        reply = {"VERSION": f"ircish {__version__}", "PING": arg}.get(verb)
+        reply = ctcp.reply(verb, arg, f"ircish {__version__}")
         if reply is not None and self.registered and nick:
-            self._write("NOTICE", nick, f"{CTCP}{verb} {reply}{CTCP}")
+            self._write("NOTICE", nick, reply)
 
     # -- history ------------------------------------------------------------------------
 
@@ -738,11 +739,11 @@ class IrcClient:
             return  # TAGMSG (reactions, typing) and events we did not ask for
         text = msg.params[1]
         kind = LineKind.NOTICE if msg.verb == "NOTICE" else LineKind.MESSAGE
-        if text.startswith(CTCP):
-            verb, _, arg = text.strip(CTCP).partition(" ")
-            if verb.upper() != "ACTION":
+        request = ctcp.decode(text)
+        if request is not None:
+            if request[0] != "ACTION":
                 return
-            kind, text = LineKind.ACTION, arg
+            kind, text = LineKind.ACTION, request[1]
         nick = msg.nick or msg.source or self.server.name
         when = parse_time(msg.tags.get("time"))
         msgid = msg.tags.get("msgid", "")

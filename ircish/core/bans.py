@@ -34,8 +34,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ircish.core.cloaks import normalize_ip
-from ircish.core.names import canonical_mask, fold
+from ircish.core.names import fold
 from ircish.core.storage import ServerBan
+from ircish.protocol.words import canonical_mask
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -54,8 +55,6 @@ MAX_DURATION = 10 * 365 * 86400
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
 _DURATION = re.compile(r"(?:\d+[smhdwy])+|\d+")
 _DURATION_PART = re.compile(r"(\d+)([smhdwy])")
-#: What a mask or an address has and a duration never does.
-_NOT_DURATION = frozenset("@!.:/*?")
 _WILDCARDS = frozenset("*?")
 
 
@@ -72,11 +71,6 @@ class BanError(ValueError):
 
 
 # -- parsing --------------------------------------------------------------------------
-
-
-def looks_like_duration(word: str) -> bool:
-    """Whether ``word`` was meant as a duration (``10m``, ``1d12h``, ``3600``) not a target."""
-    return bool(word) and word[0].isdigit() and not (_NOT_DURATION & set(word))
 
 
 def parse_duration(word: str) -> int:

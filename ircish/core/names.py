@@ -172,20 +172,6 @@ def is_room_name(target: str) -> bool:
     return target.startswith(ROOM_PREFIX)
 
 
-def canonical_mask(mask: str) -> str:
-    """Complete a ban-style mask to ``nick!user@host`` (``bob`` -> ``bob!*@*``)."""
-    if "!" in mask:
-        nick, _, rest = mask.partition("!")
-        user, _, host = rest.partition("@")
-        return f"{nick or '*'}!{user or '*'}@{host or '*'}"
-    if "@" in mask:
-        user, _, host = mask.partition("@")
-        return f"*!{user or '*'}@{host or '*'}"
-    if "." in mask or ":" in mask:
-        return f"*!*@{mask}"
-    return f"{mask}!*@*"
-
-
 @functools.lru_cache(maxsize=4096)
 def _mask_regex(mask: str) -> re.Pattern[str]:
     # IRC globs know only * and ?; [ ] are ordinary nickname characters.

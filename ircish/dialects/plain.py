@@ -1,8 +1,10 @@
 """The plain dialect: humans on netcat, slash commands, one readable line per event.
 
 Parsing turns ``/msg bob hi`` into the same ``Command`` an IRC client's
-``PRIVMSG bob :hi`` becomes, so the core has one code path for both. A line
-without a leading slash is a message to the user's current room (or, before
+``PRIVMSG bob :hi`` becomes, so the core has one code path for both. The
+slash commands are the shared language of ``ircish.protocol.slash`` (the
+terminal client speaks it too), plus netcat's own ``/set``. A line without a
+leading slash is a message to the user's current room (or, before
 registration, the nickname the user wants). ``//text`` sends ``/text``.
 
 Rendering never passes control characters through: a netcat user's terminal
@@ -14,18 +16,18 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
 from ircish.config import Config
 from ircish.core import events as ev
-from ircish.core.bans import looks_like_duration
 from ircish.core.command import IGNORE, Command, Ignore, Local
 from ircish.core.handlers.server import GENERAL_TOPICS, general_help
-from ircish.core.names import canonical_mask, fold, is_room_name
+from ircish.core.names import fold, is_room_name
 from ircish.errors import CommandError
+from ircish.protocol import ctcp, slash
 from ircish.protocol import numerics as n
+from ircish.protocol.slash import COMMANDS, Context, Language, SlashCommand, SlashError
 
 if TYPE_CHECKING:
     from ircish.core.chat import Chat
@@ -52,7 +54,6 @@ _CONTROLS = {
         0xFEFF,
     )
 }
-ACTION_PREFIX = "\x01ACTION "
 
 
 #: Control sequences removed whole, so that their arguments do not show as junk:
@@ -90,403 +91,6 @@ def _terminal_safe(text: str) -> bytes:
 
 # -- parsing ----------------------------------------------------------------
 
-Builder = Callable[[str, "Client"], Command | Local]
-
-
-@dataclass(frozen=True, slots=True)
-class SlashCommand:
-    """One slash command: how to build the core command, and its help."""
-
-    build: Builder
-    usage: str
-    summary: str
-    pre_registration: bool = False
-
-
-def _usage(name: str) -> CommandError:
-    spec = SLASH_COMMANDS[name]
-    return CommandError(n.ERR_NEEDMOREPARAMS, "/" + name, text=f"Usage: {spec.usage}")
-
-
-def _current(client: Client) -> str:
-    if client.current_room is None:
-        raise CommandError(n.ERR_NOTONCHANNEL, "*", text="You are not in a room: /join #room first")
-    return client.current_room.name
-
-
-def _room_arg(word: str) -> str:
-    """Be forgiving: ``/join lobby`` means ``#lobby``."""
-    return word if is_room_name(word) else "#" + word
-
-
-def _split_room(args: str, client: Client) -> tuple[str, str]:
-    """``[#room] rest`` -> (room or current room, rest)."""
-    first, _, rest = args.partition(" ")
-    if is_room_name(first):
-        return first, rest.strip()
-    return _current(client), args
-
-
-def _nick(args: str, client: Client) -> Command:
-    words = args.split()
-    if len(words) != 1:
-        raise _usage("nick")
-    return Command("NICK", (words[0],))
-
-
-def _join(args: str, client: Client) -> Command:
-    words = args.replace(",", " ").split()
-    if not words:
-        raise _usage("join")
-    if len(words) == 2 and is_room_name(words[0]) and not is_room_name(words[1]):
-        return Command("JOIN", (words[0], words[1]))
-    return Command("JOIN", (",".join(_room_arg(w) for w in words),))
-
-
-def _part(args: str, client: Client) -> Command:
-    room, reason = _split_room(args, client)
-    return Command("PART", (room, reason) if reason else (room,))
-
-
-def _msg(args: str, client: Client) -> Command:
-    target, _, text = args.strip().partition(" ")
-    if not target or not text.strip():
-        raise _usage("msg")
-    return Command("PRIVMSG", (target, text.strip()))
-
-
-def _notice(args: str, client: Client) -> Command:
-    target, _, text = args.strip().partition(" ")
-    if not target or not text.strip():
-        raise _usage("notice")
-    return Command("NOTICE", (target, text.strip()))
-
-
-def _me(args: str, client: Client) -> Command:
-    if not args:
-        raise _usage("me")
-    return Command("PRIVMSG", (_current(client), f"{ACTION_PREFIX}{args}\x01"))
-
-
-def _who(args: str, client: Client) -> Command:
-    words = args.split()
-    if len(words) > 1:
-        raise _usage("who")
-    if words:
-        return Command("WHO", (words[0],))
-    if client.current_room is not None:
-        return Command("WHO", (client.current_room.name,))
-    return Command("WHO", ("*",))
-
-
-def _whois(args: str, client: Client) -> Command:
-    words = args.split()
-    if len(words) != 1:
-        raise _usage("whois")
-    return Command("WHOIS", (words[0],))
-
-
-def _names(args: str, client: Client) -> Command:
-    words = args.split()
-    if len(words) > 1:
-        raise _usage("names")
-    return Command("NAMES", (_room_arg(words[0]) if words else _current(client),))
-
-
-#: A LIST filter word (ELIST): ``>3``, ``<10``, ``C<60``, ``T>5``.
-_LIST_CONDITION = re.compile(r"[CcTt]?[<>]")
-
-
-def _list_word(word: str) -> str:
-    """Be forgiving: ``/list dev`` means the rooms whose name contains "dev" (``!dev``: not)."""
-    negated = word.startswith("!")
-    body = word[1:] if negated else word
-    if not body or body[0] == "#" or "*" in body or "?" in body:
-        return word
-    if not negated and _LIST_CONDITION.match(word):
-        return word
-    return ("!" if negated else "") + f"*{body}*"
-
-
-def _list(args: str, client: Client) -> Command:
-    words = args.replace(",", " ").split()
-    return Command("LIST", (",".join(_list_word(w) for w in words),) if words else ())
-
-
-def _mask_list(name: str, sign: str, args: str, client: Client) -> Command:
-    """``/ban`` and ``/unban``: MODE ±b with each nick or mask completed to nick!user@host."""
-    room, rest = _split_room(args, client)
-    words = rest.split()
-    if not words:
-        if sign == "+":
-            return Command("MODE", (room, "+b"))  # the ban list
-        raise _usage(name)
-    if len(words) > 4:  # ISUPPORT MODES=4
-        raise _usage(name)
-    return Command("MODE", (room, sign + "b" * len(words), *map(canonical_mask, words)))
-
-
-def _ban(args: str, client: Client) -> Command:
-    return _mask_list("ban", "+", args, client)
-
-
-def _unban(args: str, client: Client) -> Command:
-    return _mask_list("unban", "-", args, client)
-
-
-def _whowas(args: str, client: Client) -> Command:
-    words = args.split()
-    if not 1 <= len(words) <= 2 or (len(words) == 2 and not words[1].isdigit()):
-        raise _usage("whowas")
-    return Command("WHOWAS", tuple(words))
-
-
-def _history(args: str, client: Client) -> Command:
-    """``/history [#room|NICK] [N]``: the current room by default."""
-    words = args.split()
-    if len(words) > 2 or (len(words) == 2 and not words[1].isdigit()):
-        raise _usage("history")
-    if words and words[0].isdigit():
-        return Command("HISTORY", (_current(client), words[0]))
-    target = words[0] if words else _current(client)
-    return Command("HISTORY", (target, *words[1:]))
-
-
-def _search(args: str, client: Client) -> Command:
-    """``/search TEXT [in #room] [from NICK]`` as ``SEARCH TEXT in:#room from:NICK``."""
-    words = args.split()
-    filters: list[str] = []
-    # The filters are the trailing "in X" / "from X" pairs, in either order.
-    while len(words) >= 3 and words[-2].lower() in ("in", "from"):
-        kind = words[-2].lower()
-        if kind == "in" and not is_room_name(words[-1]):
-            break
-        filters.append(f"{kind}:{words[-1]}")
-        del words[-2:]
-    if not words:
-        raise _usage("search")
-    # Words of the text that look like filters must not become filters.
-    text = [w if ":" not in w else w.replace(":", " ") for w in words]
-    return Command("SEARCH", (" ".join(text), *filters))
-
-
-def _info(args: str, client: Client) -> Command:
-    return Command("INFO", ())
-
-
-def _rehash(args: str, client: Client) -> Command:
-    return Command("REHASH", ())
-
-
-def _topic(args: str, client: Client) -> Command:
-    room, text = _split_room(args, client)
-    if text == "-delete":
-        # irssi's spelling; an empty topic is what IRC's "TOPIC #room :" sends.
-        return Command("TOPIC", (room, ""))
-    return Command("TOPIC", (room, text) if text else (room,))
-
-
-def _away(args: str, client: Client) -> Command:
-    return Command("AWAY", (args,) if args else ())
-
-
-def _pass(args: str, client: Client) -> Command:
-    if not args:
-        raise _usage("pass")
-    return Command("PASS", (args,))
-
-
-def _quit(args: str, client: Client) -> Command:
-    return Command("QUIT", (args,) if args else ())
-
-
-def _help(args: str, client: Client) -> Command:
-    words = args.split()
-    return Command("HELP", (words[0].lstrip("/"),) if words else ())
-
-
-def _kick(args: str, client: Client) -> Command:
-    room, rest = _split_room(args, client)
-    nick, _, reason = rest.partition(" ")
-    if not nick:
-        raise _usage("kick")
-    reason = reason.strip()
-    return Command("KICK", (room, nick, reason) if reason else (room, nick))
-
-
-def _mode(args: str, client: Client) -> Command:
-    words = args.split()
-    if not words:
-        return Command("MODE", (_current(client),))
-    if words[0][0] in "+-":
-        # "/mode +B" (bot) and "/mode -w": letters rooms do not have mean one's own modes.
-        letters = set(words[0]) - {"+", "-"}
-        if len(words) == 1 and letters and letters <= _USER_ONLY_MODES:
-            return Command("MODE", (client.user.nick, words[0]))
-        return Command("MODE", (_current(client), *words))
-    return Command("MODE", tuple(words))
-
-
-#: User modes that are not also room modes (``i`` is both: "/mode +i" stays the room's).
-_USER_ONLY_MODES = frozenset("Bw")
-
-
-def _invite(args: str, client: Client) -> Command:
-    words = args.split()
-    if not words or len(words) > 2:
-        raise _usage("invite")
-    room = _room_arg(words[1]) if len(words) == 2 else _current(client)
-    return Command("INVITE", (words[0], room))
-
-
-def _oper(args: str, client: Client) -> Command:
-    # The password is the rest of the line, so it may contain spaces.
-    name, _, password = args.partition(" ")
-    if not name or not password.strip():
-        raise _usage("oper")
-    return Command("OPER", (name, password.strip()))
-
-
-def _kill(args: str, client: Client) -> Command:
-    nick, _, reason = args.partition(" ")
-    if not nick or not reason.strip():
-        raise _usage("kill")
-    return Command("KILL", (nick, reason.strip()))
-
-
-_BAN_WORDS = frozenset({"ANDKILL", "MYSELF"})
-
-
-def _ban_command(verb: str, name: str, args: str) -> Command:
-    """``[ANDKILL] [MYSELF] [DURATION] TARGET [reason...]``: the reason is one parameter."""
-    words = args.split()
-    i = 0
-    while i < len(words) and words[i].upper() in _BAN_WORDS:
-        i += 1
-    if i < len(words) and looks_like_duration(words[i]):
-        i += 1
-    if i >= len(words):
-        raise _usage(name)
-    head, reason = words[: i + 1], " ".join(words[i + 1 :])
-    return Command(verb, (*head, reason) if reason else tuple(head))
-
-
-def _kline(args: str, client: Client) -> Command:
-    return _ban_command("KLINE", "kline", args)
-
-
-def _dline(args: str, client: Client) -> Command:
-    return _ban_command("DLINE", "dline", args)
-
-
-def _unkline(args: str, client: Client) -> Command:
-    words = args.split()
-    if len(words) != 1:
-        raise _usage("unkline")
-    return Command("UNKLINE", (words[0],))
-
-
-def _undline(args: str, client: Client) -> Command:
-    words = args.split()
-    if len(words) != 1:
-        raise _usage("undline")
-    return Command("UNDLINE", (words[0],))
-
-
-def _wallops(args: str, client: Client) -> Command:
-    if not args:
-        raise _usage("wallops")
-    return Command("WALLOPS", (args,))
-
-
-def _stats(args: str, client: Client) -> Command:
-    if not args.strip():
-        raise _usage("stats")
-    return Command("STATS", (args.split(maxsplit=1)[0],))
-
-
-def _setname(args: str, client: Client) -> Command:
-    if not args.strip():
-        raise _usage("setname")
-    return Command("SETNAME", (args.strip(),))
-
-
-def _chghost(args: str, client: Client) -> Command:
-    words = args.split()
-    if len(words) not in (2, 3):
-        raise _usage("chghost")
-    return Command("CHGHOST", tuple(words))
-
-
-def _register(args: str, client: Client) -> Command:
-    words = args.split()
-    if len(words) not in (1, 2):
-        raise _usage("register")
-    # IRCv3 account-registration: "*" is the current nickname (and no e-mail).
-    return Command("REGISTER", ("*", words[1] if len(words) == 2 else "*", words[0]))
-
-
-def _login(args: str, client: Client) -> Command:
-    words = args.split()
-    if len(words) not in (1, 2):
-        raise _usage("login")
-    return Command("LOGIN", tuple(words))
-
-
-def _logout(args: str, client: Client) -> Command:
-    if args:
-        raise _usage("logout")
-    return Command("LOGOUT", ())
-
-
-def _passwd(args: str, client: Client) -> Command:
-    words = args.split()
-    if len(words) != 2:
-        raise _usage("passwd")
-    return Command("PASSWD", tuple(words))
-
-
-def _unregister(args: str, client: Client) -> Command:
-    words = args.split()
-    if len(words) != 1:
-        raise _usage("unregister")
-    return Command("UNREGISTER", tuple(words))
-
-
-def _ghost(args: str, client: Client) -> Command:
-    words = args.split()
-    if len(words) != 1:
-        raise _usage("ghost")
-    return Command("GHOST", tuple(words))
-
-
-def _ns(args: str, client: Client) -> Command:
-    return Command("NS", tuple(args.split()))
-
-
-def _cs(args: str, client: Client) -> Command:
-    return Command("CS", tuple(args.split()))
-
-
-_MONITOR_WORDS = {"": "L", "list": "L", "status": "S", "clear": "C"}
-
-
-def _monitor(args: str, client: Client) -> Command:
-    """``/monitor`` lists; ``+a b`` / ``a,b`` add; ``-a`` removes; ``status``, ``clear``."""
-    words = args.replace(",", " ").split()
-    sub = _MONITOR_WORDS.get(" ".join(words).lower())
-    if sub is not None:
-        return Command("MONITOR", (sub,))
-    # IRC's own spelling ("+ a,b"), or a sign on the nicknames ("+a +b", "-a"); one sign per line.
-    if words[0] in ("+", "-"):
-        sign, words = words[0], words[1:]
-    else:
-        sign = "-" if words[0].startswith("-") else "+"
-    nicks = [w[1:] if w[:1] in "+-" else w for w in words]
-    if not nicks or any(w[:1] in "+-" and w[:1] != sign for w in words) or not all(nicks):
-        raise _usage("monitor")
-    return Command("MONITOR", (sign, ",".join(nicks)))
-
 
 #: The settings of one netcat connection (``/set``): name -> (Client attribute, meaning).
 PLAIN_SETTINGS: dict[str, tuple[str, str]] = {
@@ -495,18 +99,23 @@ PLAIN_SETTINGS: dict[str, tuple[str, str]] = {
 _SWITCH = {"on": True, "off": False}
 
 
-def _set(args: str, client: Client) -> Local:
+def _set(args: str, ctx: Context) -> slash.Outcome:
     """``/set`` lists the settings, ``/set NAME`` shows one, ``/set NAME on|off`` changes it."""
     words = args.lower().split()
     if len(words) > 2 or (len(words) == 2 and words[1] not in _SWITCH):
-        raise _usage("set")
+        raise slash.Usage
+    if words and words[0] not in PLAIN_SETTINGS:
+        known = ", ".join(PLAIN_SETTINGS)
+        text = f"There is no setting {words[0]!r} (there is: {known})"
+        raise SlashError(n.ERR_NEEDMOREPARAMS, ("/set",), text)
+    return slash.Local("set", tuple(words))
+
+
+def _apply_set(words: tuple[str, ...], client: Client) -> Local:
+    """Carry out a checked ``/set``; the answer is a notice to the user alone."""
     if not words:
         shown = [_setting_line(name, client) for name in PLAIN_SETTINGS]
         return Local(ev.ServerNotice("\r\n".join(shown)))
-    if words[0] not in PLAIN_SETTINGS:
-        known = ", ".join(PLAIN_SETTINGS)
-        text = f"There is no setting {words[0]!r} (there is: {known})"
-        raise CommandError(n.ERR_NEEDMOREPARAMS, "/set", text=text)
     if len(words) == 2:
         setattr(client, PLAIN_SETTINGS[words[0]][0], _SWITCH[words[1]])
     return Local(ev.ServerNotice(_setting_line(words[0], client)))
@@ -517,147 +126,46 @@ def _setting_line(name: str, client: Client) -> str:
     return f"{name} is {'on' if getattr(client, attribute) else 'off'} ({meaning})"
 
 
-SLASH_COMMANDS: dict[str, SlashCommand] = {
-    "nick": SlashCommand(_nick, "/nick NAME", "change your nickname", pre_registration=True),
-    "join": SlashCommand(_join, "/join #room [#room2 ...]", "join rooms, or switch to one"),
-    "part": SlashCommand(_part, "/part [#room] [reason]", "leave a room (default: current)"),
-    "msg": SlashCommand(_msg, "/msg NICK|#room TEXT", "send a private or room message"),
-    "me": SlashCommand(_me, "/me ACTION", "describe an action in the current room"),
-    "notice": SlashCommand(_notice, "/notice NICK|#room TEXT", "send a notice"),
-    "who": SlashCommand(_who, "/who [#room|NICK]", "list the users of a room"),
-    "whois": SlashCommand(_whois, "/whois NICK", "show who someone is"),
-    "whowas": SlashCommand(_whowas, "/whowas NICK [COUNT]", "show who used a nickname recently"),
-    "names": SlashCommand(_names, "/names [#room]", "show the nicknames in a room"),
-    "list": SlashCommand(
-        _list,
-        "/list [FILTER ...]",
-        "list rooms; filters: dev !dev >5 <5 (users) C<60 C>60 (created) T<60 T>60 (topic)",
-    ),
-    "topic": SlashCommand(_topic, "/topic [#room] [TEXT|-delete]", "show, set or clear a topic"),
-    "away": SlashCommand(_away, "/away [TEXT]", "mark yourself away (no text: back)"),
-    "setname": SlashCommand(_setname, "/setname REALNAME", "change your real name"),
-    "monitor": SlashCommand(
-        _monitor,
-        "/monitor [+NICK|-NICK|status|clear]",
-        "be told when someone comes online or leaves (no argument: your list)",
-    ),
-    "chghost": SlashCommand(
-        _chghost, "/chghost NICK [USERNAME] HOST", "change a user's shown host (server operators)"
-    ),
-    "kick": SlashCommand(_kick, "/kick [#room] NICK [reason]", "remove someone (operators)"),
-    "ban": SlashCommand(
-        _ban, "/ban [#room] [NICK|MASK ...]", "ban nick or nick!user@host (none: the ban list)"
-    ),
-    "unban": SlashCommand(_unban, "/unban [#room] NICK|MASK ...", "lift bans"),
-    "mode": SlashCommand(_mode, "/mode [#room|NICK] [+-modes [args]]", "show or change modes"),
-    "invite": SlashCommand(_invite, "/invite NICK [#room]", "invite someone into a room"),
-    "register": SlashCommand(
-        _register, "/register PASSWORD [EMAIL]", "register your nickname as an account"
-    ),
-    "login": SlashCommand(_login, "/login [NAME] PASSWORD", "log in to your account"),
-    "logout": SlashCommand(_logout, "/logout", "log out of your account"),
-    "passwd": SlashCommand(_passwd, "/passwd OLD NEW", "change your account's password"),
-    "unregister": SlashCommand(
-        _unregister, "/unregister PASSWORD", "delete your account (give its password)"
-    ),
-    "ghost": SlashCommand(_ghost, "/ghost NICK", "disconnect a stale connection using your nick"),
-    "ns": SlashCommand(_ns, "/ns COMMAND ...", "talk to NickServ (/ns help)"),
-    "cs": SlashCommand(_cs, "/cs COMMAND ...", "talk to ChanServ: register rooms (/cs help)"),
-    "oper": SlashCommand(_oper, "/oper NAME PASSWORD", "become a server operator"),
-    "kill": SlashCommand(_kill, "/kill NICK REASON", "disconnect a user (server operators)"),
-    "wallops": SlashCommand(_wallops, "/wallops TEXT", "message users with mode +w (operators)"),
-    "rehash": SlashCommand(_rehash, "/rehash", "reload the configuration file (operators)"),
-    "stats": SlashCommand(
-        _stats,
-        "/stats LETTER",
-        "server statistics: u uptime; k K-lines, d D-lines, o operators, z memory (operators)",
-    ),
-    "kline": SlashCommand(
-        _kline,
-        "/kline [DURATION] MASK|NICK [reason]",
-        "ban a user@host mask or a nick's address for DURATION (30m, 2h, 1d; none: for ever)",
-    ),
-    "dline": SlashCommand(
-        _dline, "/dline [DURATION] IP|CIDR [reason]", "ban an address or network (server operators)"
-    ),
-    "unkline": SlashCommand(_unkline, "/unkline MASK", "lift a K-line (server operators)"),
-    "undline": SlashCommand(_undline, "/undline IP|CIDR", "lift a D-line (server operators)"),
-    "quit": SlashCommand(_quit, "/quit [reason]", "leave the server", pre_registration=True),
-    "pass": SlashCommand(
-        _pass,
-        "/pass PASSWORD",
-        "give the server password (before your nickname)",
-        pre_registration=True,
-    ),
-    "history": SlashCommand(
-        _history, "/history [#room|NICK] [N]", "show the last N messages (default 20)"
-    ),
-    "search": SlashCommand(
-        _search, "/search TEXT [in #room] [from NICK]", "search the messages you may read"
-    ),
-    "info": SlashCommand(_info, "/info", "what this server is"),
+#: Commands only netcat has, on top of the shared language.
+PLAIN_COMMANDS: dict[str, SlashCommand] = {
     "set": SlashCommand(
         _set, "/set [echo [on|off]]", "show or change your settings", pre_registration=True
     ),
-    "help": SlashCommand(_help, "/help [COMMAND]", "this help", pre_registration=True),
 }
 
-ALIASES: dict[str, str] = {
-    "j": "join",
-    "leave": "part",
-    "m": "msg",
-    "query": "msg",
-    "privmsg": "msg",
-    "action": "me",
-    "exit": "quit",
-    "bye": "quit",
-    "?": "help",
-    "users": "who",
-    "helpop": "help",
-    "notify": "monitor",
-    "realname": "setname",
-    "identify": "login",
-    "nickserv": "ns",
-    "chanserv": "cs",
-}
+#: What netcat users type: the shared slash language (``protocol.slash``), which the
+#: terminal client speaks too, and netcat's own commands.
+LANGUAGE = Language(COMMANDS, PLAIN_COMMANDS)
+SLASH_COMMANDS = LANGUAGE.commands
+ALIASES = LANGUAGE.aliases
+
+
+def slash_context(client: Client, password: bool = False) -> Context:
+    """What the slash language needs to know about a netcat user."""
+    room = client.current_room.name if client.current_room is not None else None
+    return Context(
+        room=room,
+        target=room,
+        registered=client.user.registered,
+        nick=client.user.nick,
+        password=password,
+    )
 
 
 def parse_plain(line: str, client: Client) -> Command | Ignore | Local:
     """Turn one line typed by a human into a core command."""
-    stripped = line.strip()
-    if not stripped:
+    try:
+        out = LANGUAGE.parse(line, slash_context(client))
+    except SlashError as exc:
+        raise CommandError(exc.code, *exc.params, text=exc.text) from None
+    if out is None:
         return IGNORE
-    if not stripped.startswith("/") or stripped.startswith("//"):
-        text = stripped[1:] if stripped.startswith("//") else stripped
-        if not client.user.registered:
-            return _first_nick(text)
-        return Command("PRIVMSG", (_current(client), text))
-    name, _, args = stripped[1:].partition(" ")
-    name = name.lower()
-    name = ALIASES.get(name, name)
-    spec = SLASH_COMMANDS.get(name)
-    if spec is None:
-        raise CommandError(
-            n.ERR_UNKNOWNCOMMAND,
-            "/" + name,
-            text=f"Unknown command /{name}. Type /help for the list of commands.",
-        )
-    if not client.user.registered and not spec.pre_registration:
-        raise CommandError(n.ERR_NOTREGISTERED)
-    return spec.build(args.strip(), client)
-
-
-def _first_nick(text: str) -> Command:
-    """The nickname a human types before registering: ``alice``, or ``NICK alice``."""
-    if " " not in text:
-        return Command("NICK", (text,))
-    verb, _, rest = text.partition(" ")
-    if verb.lower() == "nick" and rest.strip() and " " not in rest.strip():
-        # IRC's verb, from a human who knows it (an IRC client would have sent USER).
-        return Command("NICK", (rest.strip(),))
-    raise CommandError(
-        n.ERR_ERRONEUSNICKNAME, text, text="A nickname is one word; type just the name"
-    )
+    if isinstance(out, slash.Local):
+        if out.name == "set":
+            return _apply_set(out.args, client)
+        # HELP, which the core answers for netcat users too (rendered by ``_render_help``).
+        return Command("HELP", out.args)
+    return Command(out.verb, out.params)
 
 
 # -- rendering --------------------------------------------------------------
@@ -1025,7 +533,7 @@ class PlainDialect:
             case ev.Switched(room=room):
                 return f"*** Now talking in {room}"
             case ev.Help(topic=topic):
-                return self._render_help(topic)
+                return self._render_help(topic, client)
             case ev.Greeting(server=server, password=True):
                 return (
                     f"*** Welcome to {server}! This server needs a password: type "
@@ -1083,20 +591,25 @@ class PlainDialect:
                 pass
         return _fmt_error_fallback(params)
 
-    def _render_help(self, topic: str) -> str:
+    def _render_help(self, topic: str, client: Client) -> str:
         if topic and topic.lower() != "index":
-            name = ALIASES.get(topic.lower(), topic.lower())
-            spec = SLASH_COMMANDS.get(name)
-            if spec is not None:
-                return f"*** {spec.usage}: {spec.summary}"
+            shown = LANGUAGE.help_topic(topic)
+            if shown is not None:
+                return f"*** {shown}"
             # The general topics share their text with IRC's HELP (handlers.server).
             text = general_help(topic)
             if text is None:
                 return f"! No help for {topic!r}. Type /help for the list of commands."
             return "\r\n".join("*** " + clean(line) for line in text)
-        width = max(len(s.usage) for s in SLASH_COMMANDS.values())
-        lines = ["*** Commands (a line without / goes to your current room; //text sends /text):"]
-        lines += [f"***   {s.usage.ljust(width)}  {s.summary}" for s in SLASH_COMMANDS.values()]
+        ctx = slash_context(client, password=bool(self.config.server.password))
+        rows = LANGUAGE.help_rows(ctx)
+        width = max(len(usage) for usage, _ in rows)
+        if client.user.registered:
+            title = "Commands (a line without / goes to your current room; //text sends /text):"
+        else:
+            title = "Commands before you have a nickname (type one; then /help lists them all):"
+        lines = [f"*** {title}"]
+        lines += [f"***   {usage.ljust(width)}  {summary}" for usage, summary in rows]
         lines.append("*** More: " + ", ".join(f"/help {t}" for t in GENERAL_TOPICS))
         return "\r\n".join(lines)
 
@@ -1123,10 +636,11 @@ def _render_message(nick: str, target: str, text: str, notice: bool, reader: str
 
 def _message_line(where: str, nick: str, text: str, notice: bool) -> str:
     """A message as a human reads it, after ``where`` (``[#room] ``)."""
-    if text.startswith(ACTION_PREFIX):
-        return f"{where}* {nick} {clean(text[len(ACTION_PREFIX) :])}"
-    if text.startswith("\x01"):
-        verb, _, rest = text.strip("\x01").partition(" ")
+    request = ctcp.decode(text)
+    if request is not None:
+        verb, rest = request
+        if verb == "ACTION":
+            return f"{where}* {nick} {clean(rest)}"
         if notice:
             # A CTCP reply (VERSION, PING, TIME): worth reading.
             shown = f": {clean(rest)}" if rest.strip() else ""

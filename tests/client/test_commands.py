@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ircish.client.commands import COMMANDS, UsageError, execute
+from ircish.client.commands import LANGUAGE, UsageError, execute
 from ircish.client.irc import IrcClient
 from ircish.client.model import BufferKind, LineKind
 from tests.client.conftest import feed, registered
@@ -19,7 +19,8 @@ from tests.client.conftest import feed, registered
         ("/join #dev", ["JOIN #dev"]),
         ("/join dev", ["JOIN #dev"]),
         ("/j #a, #b", ["JOIN #a,#b"]),
-        ("/join #secret key", ["JOIN #secret key"]),
+        ("/join #secret key=hunter2", ["JOIN #secret hunter2"]),
+        ("/join #a #b key=k2", ["JOIN #b,#a k2"]),
         ("/part", ["PART #lobby"]),
         ("/part see you", ["PART #lobby :see you"]),
         ("/part #dev", ["PART #dev"]),
@@ -31,6 +32,8 @@ from tests.client.conftest import feed, registered
         ("/topic", ["TOPIC #lobby"]),
         ("/topic new topic", ["TOPIC #lobby :new topic"]),
         ("/topic #dev x", ["TOPIC #dev x"]),
+        ("/topic -delete", ["TOPIC #lobby :"]),
+        ("/topic #dev -delete", ["TOPIC #dev :"]),
         ("/who", ["WHO #lobby"]),
         ("/who bob", ["WHO bob"]),
         ("/whois bob", ["WHOIS bob"]),
@@ -45,6 +48,13 @@ from tests.client.conftest import feed, registered
         ("/mode", ["MODE #lobby"]),
         ("/mode +o bob", ["MODE #lobby +o bob"]),
         ("/mode alice +i", ["MODE alice +i"]),
+        ("/mode +B", ["MODE alice +B"]),
+        ("/list dev", ["LIST *dev*"]),
+        ("/ban bob", ["MODE #lobby +b bob!*@*"]),
+        ("/oper admin pw", ["OPER admin pw"]),
+        ("/kline 1h bob spam", ["KLINE 1h bob spam"]),
+        ("/whowas bob", ["WHOWAS bob"]),
+        ("/ns help", ["NS help"]),
         ("/invite bob", ["INVITE bob #lobby"]),
         ("/invite bob dev", ["INVITE bob #dev"]),
         ("/quit", ["QUIT Leaving"]),
@@ -70,6 +80,8 @@ def test_translation(client: IrcClient, typed: str, sent: list[str]) -> None:
         ("/raw", "Usage: /raw LINE"),
         ("/switch nowhere", "No buffer called nowhere"),
         ("/me", "Usage: /me ACTION"),
+        ("/join #help newbies", "To join #help with the key newbies, type /join #help key=newbies"),
+        ("/jion #a", r"Unknown command /jion \(did you mean /join\?\)"),
     ],
 )
 def test_usage_errors(client: IrcClient, typed: str, error: str) -> None:
@@ -177,7 +189,13 @@ def test_help_is_a_table_of_every_command(client: IrcClient) -> None:
     execute(client, "/help")
     table = client.model.current.lines[-2].table
     assert table is not None
-    assert len(table.rows) == len(COMMANDS)
+    # Every command but /pass (the client gives the server password itself, --password).
+    assert len(table.rows) == len(LANGUAGE.commands) - 1
+    usages = [usage for usage, _ in table.rows]
+    assert "/pass PASSWORD" not in usages
+    assert {"/switch NAME|NUMBER", "/kline [DURATION] MASK|NICK [reason]"} <= set(usages)
+    # Aliases are shown with their command.
+    assert dict(table.rows)["/join #room [key=KEY] [#room2 ...]"].endswith("(also /j)")
     assert client.model.current.lines[-1].text.startswith("Keys: Enter send")
     execute(client, "/help /msg")
     assert client.model.current.lines[-1].text.startswith("/msg NICK|#room TEXT: ")

@@ -425,7 +425,7 @@ def test_lost_connection_remembers_rooms_and_keeps_typed_lines() -> None:
 
 def test_rooms_with_keys_are_joined_first_with_their_keys() -> None:
     client = registered(rooms=("#open",))
-    execute(client, "/join #secret hunter2")
+    execute(client, "/join #secret key=hunter2")
     assert client.pop_outgoing() == ["JOIN #secret hunter2"]
     feed(client, ":alice!~a@h JOIN #secret")
     client.connection_lost("gone")

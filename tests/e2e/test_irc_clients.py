@@ -383,7 +383,7 @@ def test_modes_kick_invite_away(
     assert bob.wait("475").arguments == ["#m", "Cannot join channel (+k)"]
     bob.conn.join("#m", "sekrit")
     bob.wait("366")
-    pat.send("/join #m sekrit")
+    pat.send("/join #m key=sekrit")
     pat.expect(r"^\*\*\* Users in #m: @alice bob pat$")
 
     alice.conn.mode("#m", "+o bob")

@@ -650,7 +650,7 @@ def test_channel_modes_and_invite(server: RunningServer, clients: list[LineClien
     joined(bob, "bob", "#m", "sekrit")
     bob.send("MODE #m")
     assert reply(bob, "324") == ("bob", "#m", "+ntk", "sekrit")
-    pat.send("/join #m sekrit")
+    pat.send("/join #m key=sekrit")
     pat.expect(r"^\*\*\* Users in #m: @alice bob pat$")
 
     alice.send("MODE #m +ov bob pat")

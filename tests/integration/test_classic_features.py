@@ -20,9 +20,9 @@ from ircish.core.caps import CAPABILITIES
 from ircish.core.command import Command
 from ircish.core.dispatch import COMMANDS
 from ircish.core.handlers import server
-from ircish.core.names import canonical_mask
 from ircish.core.rooms import RoomRegistry
 from ircish.dialects.plain import SLASH_COMMANDS, parse_plain
+from ircish.protocol.words import canonical_mask
 from tests.helpers import MemoryClient, MemoryNetwork, drain
 
 SERVER = "ircish.local"

@@ -554,9 +554,9 @@ def test_key_and_limit(net: MemoryNetwork, cast: dict[str, MemoryClient]) -> Non
     erin = net.plain("erin")
     erin.send("/join #dev")
     assert erin.lines() == ["! #dev needs a key: /join #dev KEY"]
-    erin.send("/join #dev wrong")
+    erin.send("/join #dev key=wrong")
     assert erin.lines() == ["! #dev needs a key: /join #dev KEY"]
-    erin.send("/join #dev sesame")
+    erin.send("/join #dev key=sesame")
     assert erin.lines()[0] == "*** erin joined #dev"
     # -k takes an argument like +k (CHANMODES type B); +l then takes 4.
     cast["alice"].send("/mode -k+l * 4")

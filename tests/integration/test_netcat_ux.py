@@ -35,7 +35,10 @@ def oper(client: MemoryClient) -> None:
     ("line", "shown"),
     [
         ("/msg", "! Usage: /msg NICK|#room TEXT"),
-        ("/jion", "! Unknown command /jion. Type /help for the list of commands."),
+        (
+            "/jion",
+            "! Unknown command /jion (did you mean /join?). Type /help for the list of commands.",
+        ),
         ("/mode +x", "! Unknown mode letter x (see /help modes)"),
         ("/kick", "! Usage: /kick [#room] NICK [reason]"),
         ("/join #a:b", "! #a:b is not a valid room name: it may not contain ':'"),

@@ -8,6 +8,7 @@ from ircish.core import bans
 from ircish.core.bans import BanError, BanList
 from ircish.core.storage import ServerBan
 from ircish.core.users import User
+from ircish.protocol.words import looks_like_duration
 
 NOW = 1_000_000.0
 
@@ -29,13 +30,13 @@ NOW = 1_000_000.0
     ],
 )
 def test_durations(word: str, seconds: int) -> None:
-    assert bans.looks_like_duration(word)
+    assert looks_like_duration(word)
     assert bans.parse_duration(word) == seconds
 
 
 @pytest.mark.parametrize("word", ["10x", "1mo", "0", "0m", "11y", "1h2", "٣h", "9" * 30])
 def test_bad_durations(word: str) -> None:
-    assert bans.looks_like_duration(word)  # meant as one: an error, never a mask
+    assert looks_like_duration(word)  # meant as one: an error, never a mask
     with pytest.raises(BanError) as err:
         bans.parse_duration(word)
     assert err.value.code == "INVALID_DURATION"
@@ -45,7 +46,7 @@ def test_bad_durations(word: str) -> None:
     "word", ["*@host", "10.0.0.1", "2001:db8::1", "1.2.3.0/24", "bob", "", "1.5h", "h1"]
 )
 def test_targets_are_not_durations(word: str) -> None:
-    assert not bans.looks_like_duration(word)
+    assert not looks_like_duration(word)
 
 
 @pytest.mark.parametrize(

@@ -47,6 +47,12 @@ def unknown(name: str) -> Err:
 NO_ROOM = Err(n.ERR_NOTONCHANNEL, ("*",), NOT_IN_ROOM)
 NOT_REGISTERED = Err(n.ERR_NOTREGISTERED, (), n.ERROR_TEXT[n.ERR_NOTREGISTERED])
 ACTION = "\x01ACTION {}\x01"
+JOIN_HINT = Err(
+    n.ERR_NEEDMOREPARAMS,
+    ("/join",),
+    "To join #secret with the key hunter2, type /join #secret key=hunter2; "
+    "to join #secret and #hunter2, type /join #secret #hunter2",
+)
 
 
 def C(verb: str, *params: str) -> Command:
@@ -131,7 +137,24 @@ CASES: list[tuple[str, str, Expected]] = [
     ("room", "/join #a #b", C("JOIN", "#a,#b")),
     ("room", "/join a b c", C("JOIN", "#a,#b,#c")),
     ("room", "/join #a, #b", C("JOIN", "#a,#b")),
-    ("room", "/join #secret hunter2", C("JOIN", "#secret", "hunter2")),
+    # Keys are spelt out: a second word that is not a room is never taken as one.
+    ("room", "/join #secret key=hunter2", C("JOIN", "#secret", "hunter2")),
+    ("room", "/join #secret KEY=hunter2", C("JOIN", "#secret", "hunter2")),
+    ("room", "/join #a #b key=k2", C("JOIN", "#b,#a", "k2")),
+    ("room", "/join #a key=k1 #b key=k2", C("JOIN", "#a,#b", "k1,k2")),
+    ("room", "/join #secret hunter2", JOIN_HINT),
+    (
+        "room",
+        "/join #a #b c",
+        Err(
+            n.ERR_NEEDMOREPARAMS,
+            ("/join",),
+            "To join #a with the key c, type /join #a key=c; to join #a and #c, type /join #a #c",
+        ),
+    ),
+    ("room", "/join key=x", usage("join")),
+    ("room", "/join #a key=", usage("join")),
+    ("room", "/join #a key=x key=y", usage("join")),
     ("room", "/join #комната", C("JOIN", "#комната")),
     ("room", "/join", usage("join")),
     ("room", "/join   ", usage("join")),

@@ -10,8 +10,9 @@ from ircish.core.cloaks import normalize_ip, shown_address
 from ircish.core.command import Command
 from ircish.core.events import Help
 from ircish.core.handlers.server import help_topic_param
-from ircish.core.names import canonical_mask, is_room_name, mask_matches
+from ircish.core.names import is_room_name, mask_matches
 from ircish.protocol import numerics as n
+from ircish.protocol.words import canonical_mask
 
 if TYPE_CHECKING:
     from ircish.core.chat import Chat

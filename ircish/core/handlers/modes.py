@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 from ircish.core import state
 from ircish.core.command import Command
 from ircish.core.handlers.rooms import find_member
-from ircish.core.names import canonical_mask, is_room_name
+from ircish.core.names import is_room_name
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
+from ircish.protocol.words import canonical_mask
 
 if TYPE_CHECKING:
     from ircish.core.chat import Chat

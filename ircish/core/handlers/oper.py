@@ -34,11 +34,12 @@ from ircish.core.command import Command
 from ircish.core.events import ServerNotice, ToUserMode, Wallops
 from ircish.core.handlers import stats
 from ircish.core.handlers.server import safe_param
-from ircish.core.names import canonical_mask, fold, mask_matches
+from ircish.core.names import fold, mask_matches
 from ircish.core.passwords import decoy_hash, verify_password
 from ircish.core.storage import ServerBan
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
+from ircish.protocol.words import canonical_mask, looks_like_duration
 
 if TYPE_CHECKING:
     from ircish.config import OperatorConfig
@@ -211,7 +212,7 @@ def _parse_ban(chat: Chat, verb: str, params: tuple[str, ...]) -> _BanRequest:
         myself = myself or words[i].upper() == "MYSELF"
         i += 1
     seconds = 0
-    if i < len(words) and bans.looks_like_duration(words[i]):
+    if i < len(words) and looks_like_duration(words[i]):
         seconds = bans.parse_duration(words[i])
         i += 1
     if i >= len(words):
