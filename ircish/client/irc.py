@@ -45,11 +45,10 @@ import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from string import Formatter
 
 from ircish import __version__
 from ircish.client.model import Buffer, BufferKind, Line, LineKind, Model, Table, casefolder
-from ircish.protocol import ctcp
+from ircish.protocol import ctcp, wording
 from ircish.protocol import numerics as n
 from ircish.protocol.message import Message, MessageParseError
 
@@ -84,8 +83,9 @@ TEXT_ONLY_NUMERICS = frozenset({"250", n.RPL_LOCALUSERS, n.RPL_GLOBALUSERS})
 JOIN_ERRORS = frozenset({"403", "405", "471", "473", "474", "475", "476", "477", "479", "489"})
 #: Numerics that say a message found nobody to go to.
 UNDELIVERED = frozenset({n.ERR_NOSUCHNICK, n.ERR_NOSUCHCHANNEL, n.ERR_CANNOTSENDTOCHAN})
-#: Numerics that add a row to a /whois answer (RPL_WHOISUSER, ...SERVER, ...IDLE, ...).
-WHOIS_CODES = ("311", "312", "313", "317", "319", "320", "330", "338", "378", "671", "276")
+#: Numerics that add a row to a /whois answer (RPL_WHOISUSER, ...SERVER, ...IDLE, ...),
+#: or to a /whowas one (RPL_WHOWASUSER, then RPL_WHOISSERVER: where and when).
+WHOIS_CODES = ("311", "312", "313", "317", "319", "320", "330", "338", "378", "671", "276", "314")
 
 Handler = Callable[[Message], None]
 
@@ -116,23 +116,8 @@ class Batch:
     count: int = 0
 
 
-#: Friendlier wording for common errors: code -> text with {0}, {1} for the params.
-ERROR_TEXTS: dict[str, str] = {
-    n.ERR_NOSUCHNICK: "No such nick or room: {0}",
-    n.ERR_NOSUCHCHANNEL: "No such room: {0}",
-    n.ERR_CANNOTSENDTOCHAN: "You cannot send to {0} (join it first)",
-    n.ERR_TOOMANYCHANNELS: "You are in too many rooms to join {0}",
-    n.ERR_NICKNAMEINUSE: "The nickname {0} is already taken",
-    n.ERR_ERRONEUSNICKNAME: "{0} is not a valid nickname",
-    n.ERR_USERNOTINCHANNEL: "{0} is not in {1}",
-    n.ERR_NOTONCHANNEL: "You are not in {0}",
-    n.ERR_USERONCHANNEL: "{0} is already in {1}",
-    n.ERR_CHANOPRIVSNEEDED: "You need to be an operator of {0} for that",
-    n.ERR_INVITEONLYCHAN: "{0} is invite-only: ask an operator for /invite",
-    n.ERR_BADCHANNELKEY: "{0} needs a key: /join {0} KEY",
-    n.ERR_CHANNELISFULL: "{0} is full",
-    n.ERR_PASSWDMISMATCH: "Wrong server password (use --password)",
-}
+#: Said when the server refuses the server password (``--password``) at registration.
+BAD_SERVER_PASSWORD = "Wrong server password (use --password)"
 
 
 def split_text(text: str, limit: int) -> list[str]:
@@ -281,6 +266,7 @@ class IrcClient:
             n.RPL_LIST: self._on_list,
             n.RPL_LISTEND: self._on_listend,
             n.RPL_ENDOFWHOIS: self._on_endofwhois,
+            n.RPL_ENDOFWHOWAS: self._on_endofwhois,
             n.RPL_INVITING: self._on_inviting,
             n.ERR_NICKNAMEINUSE: self._on_nick_error,
             n.ERR_ERRONEUSNICKNAME: self._on_nick_error,
@@ -606,8 +592,11 @@ class IrcClient:
         self._write("NICK", candidate)
 
     def _on_bad_password(self, msg: Message) -> None:
+        if self.registered:
+            self._on_numeric(msg)  # an /oper refused: nothing to do with the server password
+            return
         self.fatal = "wrong server password"
-        self.model.error(ERROR_TEXTS[n.ERR_PASSWDMISMATCH], self.server)
+        self.model.error(BAD_SERVER_PASSWORD, self.server)
 
     def _on_error(self, msg: Message) -> None:
         text = msg.params[0] if msg.params else "closing"
@@ -776,7 +765,7 @@ class IrcClient:
     def _on_fail(self, msg: Message) -> None:
         """IRCv3 standard replies: ``FAIL <command> <code> [<context>...] :<text>``."""
         if msg.params[0].upper() != "CHATHISTORY":
-            self.model.info(" ".join(msg.params), self.server)
+            self.model.error(wording.standard_reply(msg.params))
             return
         model = self.model
         # FAIL CHATHISTORY <code> <subcommand> <target> :text names the target; others may not.
@@ -941,22 +930,23 @@ class IrcClient:
         if msg.verb in UNDELIVERED and params:
             self._close_unanswered(params[0])
         if msg.verb[0] in "45":
-            template = ERROR_TEXTS.get(msg.verb)
-            # The parameters the template names, plus the server's own text after them.
-            if template is not None and len(params) > _placeholders(template):
-                text = template.format(*params)
-            else:
-                detail = " ".join(params[:-1])
-                text = (f"{detail}: " if detail else "") + (params[-1] if params else msg.verb)
+            # The words netcat users read too (protocol.wording); other servers' texts
+            # are IRC's fragments, so they get the name they are about.
+            text = wording.error(msg.verb, params, name_subject=True)
+            if text is None:
+                return
             # Shown where the user is looking, and kept in the server buffer's log too.
             self.model.error(text)
             if self.model.current is not self.server:
                 self.model.error(text, self.server)
             return
-        if msg.verb in TEXT_ONLY_NUMERICS:
-            params = params[-1:]
-        if params and msg.verb not in HIDDEN_NUMERICS:
-            self.model.info(" ".join(params), self.server)
+        if msg.verb in HIDDEN_NUMERICS:
+            return
+        shown = wording.reply(msg.verb, params)
+        if shown is None:
+            shown = " ".join(params[-1:] if msg.verb in TEXT_ONLY_NUMERICS else params)
+        if shown:
+            self.model.info(shown, self.server)
 
     def _join_refused(self, room: str) -> None:
         """The server refused a JOIN of ``room``: never replay it (nor its key)."""
@@ -1130,7 +1120,7 @@ class IrcClient:
         rows = self._whois.setdefault(self.model.fold(nick), [])
         p = msg.params
         match msg.verb:
-            case n.RPL_WHOISUSER:
+            case n.RPL_WHOISUSER | n.RPL_WHOWASUSER:
                 rows.append(("user", f"{p[1]}!{p[2]}@{p[3]}"))
                 rows.append(("real name", p[5]))
             case n.RPL_WHOISCHANNELS:
@@ -1155,13 +1145,9 @@ class IrcClient:
         rows = self._whois.pop(self.model.fold(nick), [])
         if not rows:
             return
-        table = Table(f"/whois {nick}", ("", ""), tuple(rows))
-        self.model.line(self.model.current, LineKind.TABLE, f"/whois {nick}", table=table)
-
-
-def _placeholders(template: str) -> int:
-    """How many parameters ``template`` uses: ``"{0} ... {0}"`` uses one."""
-    return len({name for _, name, _, _ in Formatter().parse(template) if name})
+        title = f"/whowas {nick}" if msg.verb == n.RPL_ENDOFWHOWAS else f"/whois {nick}"
+        table = Table(title, ("", ""), tuple(rows))
+        self.model.line(self.model.current, LineKind.TABLE, title, table=table)
 
 
 def _duration(raw: str) -> str:

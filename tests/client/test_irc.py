@@ -79,7 +79,7 @@ def test_taken_nickname_tries_the_next_variants() -> None:
 def test_taken_nickname_after_registration_is_only_reported(client: IrcClient) -> None:
     assert feed(client, ":srv 433 alice bob :Nickname is already in use") == []
     assert client.model.nick == "alice"
-    assert client.model.current.lines[-1].text == "The nickname bob is already taken"
+    assert client.model.current.lines[-1].text == "The nickname bob is taken; pick another"
 
 
 def test_too_long_nickname_is_shortened_once() -> None:
@@ -385,9 +385,68 @@ def test_errors_are_shown_in_the_current_buffer(client: IrcClient) -> None:
     assert texts == [
         (LineKind.ERROR, "No such nick or room: zed"),
         (LineKind.ERROR, "You need to be an operator of #lobby for that"),
-        (LineKind.ERROR, "x y: Something odd"),
+        (LineKind.ERROR, "Something odd: x y"),
     ]
-    assert client.model.server.lines[-1].text == "x y: Something odd"
+    assert client.model.server.lines[-1].text == "Something odd: x y"
+
+
+def test_a_refused_room_name_says_why_in_the_words_of_netcat(client: IrcClient) -> None:
+    # ircish-server's 403 for a name it will not create: the reason, with "room".
+    feed(client, ":srv 403 alice #a:b :Invalid channel name: it may not contain ':'")
+    assert client.model.current.lines[-1].text == (
+        "#a:b is not a valid room name: it may not contain ':'"
+    )
+    feed(client, ":srv 403 alice #gone :No such channel")
+    assert client.model.current.lines[-1].text == "No such room: #gone"
+
+
+def test_another_servers_own_error_text_names_its_subject(client: IrcClient) -> None:
+    feed(client, ":srv 401 alice zed :No such nick or channel name")
+    assert client.model.current.lines[-1].text == "zed: No such nick or channel name"
+    feed(client, ":srv 461 alice KICK :Usage: KICK #room NICK")
+    assert client.model.current.lines[-1].text == "Usage: KICK #room NICK"  # names it
+    feed(client, ":srv 475 alice #k :Cannot join channel (+k)")
+    assert client.model.current.lines[-1].text == "#k needs a key: /join #k key=KEY"
+
+
+def test_a_refused_oper_is_not_a_wrong_server_password(client: IrcClient) -> None:
+    feed(client, ":srv 464 alice :Password incorrect")
+    assert client.fatal is None
+    assert client.model.current.lines[-1].text == "Wrong operator name or password"
+
+
+def test_replies_read_as_on_netcat(client: IrcClient) -> None:
+    feed(client, ":srv 367 alice #lobby bob!*@* carol!~c@h 1714566600")
+    feed(client, ":srv 730 alice :bob!~b@h,carol")
+    feed(client, ":srv 381 alice :You are now an IRC operator")
+    texts = [x.text for x in client.model.server.lines][-3:]
+    assert texts == [
+        "Ban in #lobby: bob!*@* (set by carol on 2024-05-01 12:30 UTC)",
+        "bob, carol are online",
+        "You are now an IRC operator",
+    ]
+
+
+def test_whowas_is_one_table(client: IrcClient) -> None:
+    execute(client, "/whowas bob")
+    assert client.pop_outgoing() == ["WHOWAS bob"]
+    feed(
+        client,
+        ":srv 314 alice bob ~b cloak.ircish * :Bob B",
+        ":srv 312 alice bob irc.local :Wed May 01 12:30:00 2024 UTC",
+        ":srv 369 alice bob :End of WHOWAS",
+        ":srv 301 alice bob :lunch",
+    )
+    tables = [x.table for x in client.model.current.lines if x.table is not None]
+    assert tables[-1].title == "/whowas bob"
+    assert tables[-1].rows[:2] == (("user", "bob!~b@cloak.ircish"), ("real name", "Bob B"))
+    # Nothing of the answer is left waiting: a later away reply is shown, not collected.
+    assert client.model.current.lines[-1].text == "bob is away: lunch"
+
+
+def test_a_standard_reply_shows_its_description(client: IrcClient) -> None:
+    feed(client, ":srv FAIL KLINE INVALID_DURATION 10x :Invalid duration '10x'")
+    assert client.model.current.lines[-1].text == "Invalid duration '10x'"
 
 
 def test_away_state_follows_the_server(client: IrcClient) -> None:
@@ -461,7 +520,7 @@ def test_a_refused_join_is_not_retried_on_reconnect() -> None:
 
 def test_a_wrong_key_says_how_to_give_one(client: IrcClient) -> None:
     feed(client, ":srv 475 alice #secret :Cannot join channel (+k)")
-    assert client.model.current.lines[-1].text == "#secret needs a key: /join #secret KEY"
+    assert client.model.current.lines[-1].text == "#secret needs a key: /join #secret key=KEY"
 
 
 def test_a_refused_autojoin_room_is_not_retried() -> None:
@@ -475,12 +534,12 @@ def test_a_refused_autojoin_room_is_not_retried() -> None:
 
 def test_a_mistyped_key_is_not_replayed_the_key_that_worked_is() -> None:
     client = registered()
-    execute(client, "/join #secret wrong")
+    execute(client, "/join #secret key=wrong")
     assert client.pop_outgoing() == ["JOIN #secret wrong"]
     feed(client, ":srv 475 alice #secret :Cannot join channel (+k)")
     assert reconnect(client) == ["JOIN #lobby"]
     feed(client, ":alice!~a@h JOIN #lobby")
-    execute(client, "/join #secret right")
+    execute(client, "/join #secret key=right")
     assert client.pop_outgoing() == ["JOIN #secret right"]
     feed(client, ":alice!~a@h JOIN #secret")
     assert reconnect(client) == ["JOIN #secret,#lobby right"]
@@ -504,7 +563,7 @@ def test_a_join_typed_while_disconnected_is_sent_once_after_welcome() -> None:
 
 def test_a_refused_rejoin_is_not_tried_again() -> None:
     client = registered()
-    execute(client, "/join #secret hunter2")
+    execute(client, "/join #secret key=hunter2")
     feed(client, ":alice!~a@h JOIN #secret")
     client.pop_outgoing()
     assert reconnect(client) == ["JOIN #secret,#lobby hunter2"]
