@@ -553,9 +553,9 @@ def test_key_and_limit(net: MemoryNetwork, cast: dict[str, MemoryClient]) -> Non
     assert cast["carol"].lines() == ["*** alice sets mode +k sesame on #dev"]
     erin = net.plain("erin")
     erin.send("/join #dev")
-    assert erin.lines() == ["! #dev needs a key: /join #dev KEY"]
+    assert erin.lines() == ["! #dev needs a key: /join #dev key=KEY"]
     erin.send("/join #dev key=wrong")
-    assert erin.lines() == ["! #dev needs a key: /join #dev KEY"]
+    assert erin.lines() == ["! #dev needs a key: /join #dev key=KEY"]
     erin.send("/join #dev key=sesame")
     assert erin.lines()[0] == "*** erin joined #dev"
     # -k takes an argument like +k (CHANMODES type B); +l then takes 4.

@@ -33,8 +33,9 @@ def test_without_a_server_password_pass_is_not_listed() -> None:
     lines = help_lines(MemoryNetwork(), "alice")
     usages = listed(lines)
     assert "/pass PASSWORD" not in usages
-    # Everything else of the table is (registered: all of it).
-    assert len(usages) == len(COMMANDS) - 1
+    # Everything else of the shared table is, and netcat's own /set.
+    assert len(usages) == len(COMMANDS) - 1 + 1
+    assert "/set [echo [on|off]]" in usages
 
 
 def test_with_a_server_password_pass_is_listed_before_registration() -> None:
@@ -43,7 +44,13 @@ def test_with_a_server_password_pass_is_listed_before_registration() -> None:
     assert before[0] == (
         "*** Commands before you have a nickname (type one; then /help lists them all):"
     )
-    assert listed(before) == ["/nick NAME", "/quit [reason]", "/pass PASSWORD", "/help [COMMAND]"]
+    assert listed(before) == [
+        "/nick NAME",
+        "/quit [reason]",
+        "/pass PASSWORD",
+        "/help [COMMAND]",
+        "/set [echo [on|off]]",
+    ]
     # Registered, the password is no longer something to give.
     assert "/pass PASSWORD" not in listed(help_lines(net, "alice", password="sekrit"))
 
