@@ -17,6 +17,7 @@ from ircish.client.commands import UsageError, execute
 from ircish.client.irc import IrcClient
 from ircish.core.clients import Client
 from ircish.core.command import Command, Ignore
+from ircish.core.events import Numeric
 from ircish.dialects.plain import parse_plain
 from ircish.errors import CommandError
 from ircish.protocol.message import Message
@@ -168,3 +169,31 @@ def test_query_opens_a_buffer_in_the_client_and_is_msg_on_netcat(netcat: Client)
 def test_quit_without_a_reason_says_leaving_in_the_client(netcat: Client) -> None:
     assert on_netcat(netcat, "/quit") == [("QUIT", ())]
     assert in_the_client("/quit") == [("QUIT", ("Leaving",))]
+
+
+# -- one wording of numerics ----------------------------------------------------------
+
+#: Numerics (after the recipient's nick) both sides show as a sentence.
+NUMERICS = [
+    ("401", ("zed", "No such nick/channel")),
+    ("403", ("#a:b", "Invalid channel name: it may not contain ':'")),
+    ("403", ("#gone", "No such channel")),
+    ("475", ("#k", "Cannot join channel (+k)")),
+    ("482", ("#lobby", "You're not channel operator")),
+    ("404", ("#m", "Cannot send to channel (+m)")),
+    ("461", ("/msg", "Usage: /msg NICK|#room TEXT")),
+    ("730", ("bob!~b@h,carol",)),
+    ("367", ("#lobby", "bob!*@*", "carol!~c@h", "1714566600")),
+]
+
+
+@pytest.mark.parametrize(("code", "params"), NUMERICS)
+def test_numerics_read_the_same_on_both_sides(code: str, params: tuple[str, ...]) -> None:
+    net = MemoryNetwork()
+    user = net.plain("alice").client
+    shown = net.dialects.plain.render_text(Numeric(code, params), user)
+    assert shown is not None
+    client = registered()
+    client.line_received(Message(code, ("alice", *params), source="srv").format())
+    buf = client.model.current if code[0] in "45" else client.model.server
+    assert "! " + buf.lines[-1].text == shown or "*** " + buf.lines[-1].text == shown
