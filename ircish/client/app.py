@@ -29,6 +29,7 @@ import ssl
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from prompt_toolkit.application import Application
 from prompt_toolkit.buffer import Buffer as InputBuffer
@@ -51,7 +52,7 @@ from prompt_toolkit.layout.controls import BufferControl
 from prompt_toolkit.layout.dimension import Dimension
 from prompt_toolkit.layout.processors import BeforeInput
 from prompt_toolkit.output import Output
-from prompt_toolkit.styles import Style
+from prompt_toolkit.styles import Style, merge_styles
 
 from ircish import __version__
 from ircish.client.commands import COMMAND_WORDS, KEYS_HELP, UsageError, execute
@@ -59,8 +60,19 @@ from ircish.client.completion import Completer
 from ircish.client.connection import Backoff, Connection, Connector, Streams, tcp_connector
 from ircish.client.connection import describe as describe_error
 from ircish.client.irc import IrcClient
+from ircish.client.logfile import LogBook
 from ircish.client.model import BufferKind, Model
 from ircish.client.render import Renderer, Rows, strip_controls
+from ircish.client.settings import (
+    ClientSettings,
+    ServerEntry,
+    SettingsError,
+    default_config_path,
+    default_log_dir,
+    load_settings,
+    resolve_password,
+    theme,
+)
 
 #: A paste of more lines than this asks before sending (irssi asks above 5 too).
 PASTE_CONFIRM_LINES = 5
@@ -496,9 +508,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "server",
         nargs="?",
-        default="127.0.0.1:6667",
-        metavar="HOST[:PORT]",
-        help="server to connect to (default 127.0.0.1:6667); ircs://HOST[:PORT] for TLS",
+        metavar="NAME|HOST[:PORT]",
+        help="a [servers.NAME] entry of the config file, or a server address (default:"
+        " the file's default_server, else 127.0.0.1:6667); ircs://HOST[:PORT] for TLS",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help=f"the configuration file (default {default_config_path()}, if it exists)",
     )
     parser.add_argument(
         "--tls",
@@ -510,12 +527,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="trust the certificates in this PEM file instead of the system's (implies --tls)",
     )
-    parser.add_argument("--nick", help="nickname (default: your user name)")
+    parser.add_argument("--nick", help="nickname (default: the config's, else your user name)")
     parser.add_argument(
         "--join",
-        default="#lobby",
         metavar="#a,#b",
-        help="rooms to join, comma-separated (default #lobby; '' for none)",
+        help="rooms to join, comma-separated (default: the server entry's rooms, else"
+        " #lobby; '' for none)",
     )
     parser.add_argument(
         "--account",
@@ -589,14 +606,32 @@ def build(
     password: str | None = None,
     account: str | None = None,
     tls: ssl.SSLContext | None = None,
+    settings: ClientSettings | None = None,
+    server_name: str = "",
     **app_kw: object,
 ) -> ChatApp:
     """A ready ``ChatApp`` for ``host:port`` (tests pass input/output/backoff in ``app_kw``).
 
     With an ``account``, ``password`` is the account's (SASL), not the server's.
+    ``settings`` (the config file) give highlights, ignores, logging and colours;
+    logs go under ``server_name`` (the entry's name), else ``host_port``.
     """
+    settings = settings or ClientSettings()
     label = f"{host}:{port}"
     model = Model(nick, label)
+    model.set_highlights(settings.highlights)
+    model.show_joins = settings.show_joins
+    for mask in settings.ignore:
+        model.ignore(mask)
+    log_dir = Path(settings.log_dir).expanduser() if settings.log_dir else default_log_dir()
+    model.logbook = LogBook(
+        log_dir,
+        server_name or f"{host}_{port}",
+        enabled=settings.log,
+        # The fold is read at each line: the server's CASEMAPPING arrives after we start.
+        fold=lambda name: model.fold(name),  # noqa: PLW0108
+        on_error=lambda text: model.error(text, model.server),
+    )
     username = re.sub(r"[^A-Za-z0-9]", "", nick)[:10] or "ircish"
     client = IrcClient(
         model,
@@ -608,7 +643,11 @@ def build(
         account_password=password if account else None,
     )
     connector = tcp_connector(host, port, tls)
-    return ChatApp(client, connector, label=label, **app_kw)  # type: ignore[arg-type]
+    app = ChatApp(client, connector, label=label, **app_kw)  # type: ignore[arg-type]
+    if settings.colours:
+        # The file's theme keys over the built-in style (a later style wins).
+        app.application.style = merge_styles([STYLE, Style.from_dict(theme(settings.colours))])
+    return app
 
 
 async def _run(
@@ -624,46 +663,83 @@ async def _run(
         first[1].close()
         print("ircish: needs a terminal (stdin and stdout must be a tty)", file=sys.stderr)
         return 2
-    await make_app().run(first)
+    app = make_app()
+    try:
+        await app.run(first)
+    finally:
+        if app.model.logbook is not None:
+            app.model.logbook.close()
     return 0
+
+
+def _pick_server(
+    args: argparse.Namespace, settings: ClientSettings
+) -> tuple[str, str, ServerEntry | None]:
+    """(entry name, address as typed, entry): a named entry, or an address."""
+    name = args.server if args.server is not None else settings.default_server
+    if name and name in settings.servers:
+        return name, "", settings.servers[name]
+    return "", args.server or "127.0.0.1:6667", None
 
 
 def main(argv: list[str] | None = None) -> int:
     """The ``ircish`` console command; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        address, secure = parse_url(args.server)
-        if secure is False and (args.tls or args.tls_ca):
-            raise ValueError(f"{args.server} says irc://, which is plaintext; use ircs:// for TLS")
-        use_tls = bool(secure or args.tls or args.tls_ca)
-        host, port = parse_server(address, 6697 if use_tls else 6667)
+        settings = load_settings(args.config)
+    except SettingsError as exc:
+        print(f"ircish: configuration error: {exc}", file=sys.stderr)
+        return 2
+    name, typed, entry = _pick_server(args, settings)
+    try:
+        if entry is not None:
+            if args.tls_ca and not entry.uses_tls and entry.port:
+                raise ValueError(f"[servers.{name}] has a plaintext port; --tls-ca needs TLS")
+            use_tls = entry.uses_tls or bool(args.tls or args.tls_ca)
+            host = entry.host
+            port = entry.port or (6697 if use_tls else 6667)
+        else:
+            address, secure = parse_url(typed)
+            if secure is False and (args.tls or args.tls_ca):
+                raise ValueError(f"{typed} says irc://, which is plaintext; use ircs:// for TLS")
+            use_tls = bool(secure or args.tls or args.tls_ca)
+            host, port = parse_server(address, 6697 if use_tls else 6667)
     except ValueError as exc:
         print(f"ircish: {exc}", file=sys.stderr)
         return 2
+    tls_ca = args.tls_ca or (entry.tls_ca if entry is not None else "") or None
     tls: ssl.SSLContext | None = None
     if use_tls:
         try:
-            tls = ssl.create_default_context(cafile=args.tls_ca)
+            tls = ssl.create_default_context(cafile=tls_ca)
         except (OSError, ssl.SSLError) as exc:
-            print(
-                f"ircish: cannot use --tls-ca {args.tls_ca}: {describe_error(exc)}", file=sys.stderr
-            )
+            print(f"ircish: cannot use --tls-ca {tls_ca}: {describe_error(exc)}", file=sys.stderr)
             return 2
-    nick = args.nick or default_nick()
+    nick = args.nick or (entry.nick if entry is not None else "") or settings.nick or default_nick()
     if not _NICK_RE.match(nick):
         print(
             f"ircish: {nick!r} is not a valid nickname (letters, digits, []\\`^{{|}}-_)",
             file=sys.stderr,
         )
         return 2
-    rooms = parse_rooms(args.join)
+    if args.join is not None:
+        rooms = parse_rooms(args.join)
+    else:
+        rooms = entry.rooms if entry is not None else ("#lobby",)
+    account = args.account or (entry.account if entry is not None else "") or None
     password = args.password
-    if args.account and password is None:
+    if password is None and entry is not None:
+        try:
+            password = resolve_password(entry, name)
+        except SettingsError as exc:
+            print(f"ircish: configuration error: {exc}", file=sys.stderr)
+            return 2
+    if account and password is None:
         if not sys.stdin.isatty():
             print("ircish: --account needs a password: set IRCISH_PASSWORD", file=sys.stderr)
             return 2
         try:
-            password = getpass.getpass(f"Password for {args.account}: ")
+            password = getpass.getpass(f"Password for {account}: ")
         except (EOFError, KeyboardInterrupt):
             return 130
     try:
@@ -672,7 +748,7 @@ def main(argv: list[str] | None = None) -> int:
                 host,
                 port,
                 tls,
-                lambda: build(host, port, nick, rooms, password, args.account, tls),
+                lambda: build(host, port, nick, rooms, password, account, tls, settings, name),
             )
         )
     except KeyboardInterrupt:

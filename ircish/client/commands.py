@@ -4,7 +4,8 @@ What the user types is parsed by ``ircish.protocol.slash``, the language the
 server's plain (netcat) dialect speaks: the same commands, aliases, usage
 lines and errors on both sides. The client adds only what concerns its own
 screen (``CLIENT_COMMANDS``: ``/query``, ``/switch``, ``/close``, ``/clear``,
-``/raw``, ``/reconnect``; ``/part`` in a private buffer closes it) and then
+``/raw``, ``/reconnect``, ``/set``, ``/ignore``, ``/unignore``; ``/part`` in a
+private buffer closes it) and then
 carries out the answer:
 
 - an IRC command is sent, through ``SENDERS`` when it has a local side too
@@ -20,8 +21,17 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from ircish.client.irc import IrcClient
+from ircish.client.logfile import LogBook
 from ircish.client.model import BufferKind, LineKind, Table
+from ircish.client.settings import (
+    SETTINGS,
+    SWITCH_WORDS,
+    SettingsError,
+    check_mask,
+    default_log_dir,
+)
 from ircish.protocol import ctcp
+from ircish.protocol import numerics as n
 from ircish.protocol.slash import (
     COMMANDS,
     Context,
@@ -89,6 +99,35 @@ def _query(args: str, ctx: Context) -> Outcome:
     return Local("query", (nick, text.strip()))
 
 
+def _set(args: str, ctx: Context) -> Outcome:
+    name, _, value = args.partition(" ")
+    name = name.lower()
+    if name and name not in SETTINGS:
+        known = ", ".join(SETTINGS)
+        raise SlashError(
+            n.ERR_NEEDMOREPARAMS, ("/set",), f"There is no setting {name!r} (there is: {known})"
+        )
+    value = value.strip()
+    if name and value and SETTINGS[name].kind == "switch" and value.lower() not in SWITCH_WORDS:
+        raise SlashError(n.ERR_NEEDMOREPARAMS, ("/set",), f"Usage: /set {name} on|off")
+    return Local("set", tuple(w for w in (name, value) if w))
+
+
+def _masks(name: str, optional: bool) -> Callable[[str, Context], Outcome]:
+    def build(args: str, ctx: Context) -> Outcome:
+        masks = args.split()
+        if not masks and not optional:
+            raise Usage
+        for mask in masks:
+            try:
+                check_mask(mask, mask)
+            except SettingsError as exc:
+                raise SlashError(n.ERR_NEEDMOREPARAMS, ("/" + name,), str(exc)) from None
+        return Local(name, tuple(masks))
+
+    return build
+
+
 _shared_part = COMMANDS["part"].build
 
 
@@ -122,6 +161,19 @@ CLIENT_COMMANDS: dict[str, SlashCommand] = {
     ),
     "reconnect": SlashCommand(
         _local("reconnect"), "/reconnect", "drop the connection and connect again"
+    ),
+    "set": SlashCommand(
+        _set,
+        "/set [NAME [VALUE]]",
+        "show or change a setting for this session: " + ", ".join(SETTINGS),
+    ),
+    "ignore": SlashCommand(
+        _masks("ignore", optional=True),
+        "/ignore [NICK|MASK ...]",
+        "hide someone's messages, notices and CTCP (none: the ignore list)",
+    ),
+    "unignore": SlashCommand(
+        _masks("unignore", optional=False), "/unignore NICK|MASK ...", "stop ignoring someone"
     ),
 }
 
@@ -198,7 +250,79 @@ def _reconnect(client: IrcClient) -> None:
     client.reconnect_requested = True
 
 
+def _setting_text(client: IrcClient, name: str) -> str:
+    model = client.model
+    spec = SETTINGS[name]
+    if name == "highlights":
+        shown = " ".join(model.highlight_words) or "(none)"
+    elif name == "show_joins":
+        shown = "on" if model.show_joins else "off"
+    else:
+        shown = "on" if model.logbook is not None and model.logbook.enabled else "off"
+        if model.logbook is not None and model.logbook.enabled:
+            shown += f", in {model.logbook.directory}"
+    return f"{name} is {shown} ({spec.meaning})"
+
+
+def _set_value(client: IrcClient, name: str, value: str = "") -> None:
+    model = client.model
+    if not value:
+        model.info(_setting_text(client, name))
+        return
+    if name == "highlights":
+        words = tuple(w for w in value.replace(",", " ").split() if w not in ("-", '""'))
+        model.set_highlights(words)
+    elif name == "show_joins":
+        model.show_joins = SWITCH_WORDS[value.lower()]
+    else:
+        on = SWITCH_WORDS[value.lower()]
+        if model.logbook is None:
+            model.logbook = LogBook(default_log_dir(), model.server.name, fold=model.fold)
+        model.logbook.enabled = on
+        if not on:
+            model.logbook.close()
+    model.info(_setting_text(client, name))
+
+
+def _set_local(client: IrcClient, name: str = "", value: str = "") -> None:
+    if name:
+        _set_value(client, name, value)
+        return
+    rows = tuple((n, _setting_text(client, n).split(" is ", 1)[1]) for n in SETTINGS)
+    title = "Settings (/set NAME VALUE changes one for this session)"
+    model = client.model
+    model.line(model.current, LineKind.TABLE, title, table=Table(title, ("setting", ""), rows))
+
+
+def _ignore(client: IrcClient, *masks: str) -> None:
+    model = client.model
+    if not masks:
+        if not model.ignores:
+            model.info("You ignore nobody (/ignore NICK to start)")
+        else:
+            model.info("You ignore: " + " ".join(model.ignores))
+        return
+    for mask in masks:
+        full = model.ignore(mask)
+        if full is None:
+            model.info(f"You already ignore {mask}")
+        else:
+            model.info(f"Ignoring {full}: their messages, notices and CTCP are hidden")
+
+
+def _unignore(client: IrcClient, *masks: str) -> None:
+    model = client.model
+    for mask in masks:
+        gone = model.unignore(mask)
+        if gone is None:
+            raise UsageError(f"You do not ignore {mask} (/ignore lists whom you do)")
+        model.info(f"No longer ignoring {gone}")
+
+
 LOCAL_ACTIONS: dict[str, Callable[..., None]] = {
+    "set": _set_local,
+    "ignore": _ignore,
+    "unignore": _unignore,
     "help": _help,
     "query": _open_query,
     "switch": _switch,

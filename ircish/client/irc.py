@@ -607,6 +607,8 @@ class IrcClient:
 
     def _on_privmsg(self, msg: Message) -> None:
         model = self.model
+        if model.is_ignored(msg.source):
+            return  # /ignore: not shown, no buffer opened, no CTCP answered
         nick = msg.nick or ""
         target, text = msg.params[0], msg.params[1]
         notice = msg.verb == "NOTICE"
@@ -726,6 +728,8 @@ class IrcClient:
         batch.count += 1
         if msg.verb not in ("PRIVMSG", "NOTICE") or len(msg.params) < 2:
             return  # TAGMSG (reactions, typing) and events we did not ask for
+        if self.model.is_ignored(msg.source):
+            return
         text = msg.params[1]
         kind = LineKind.NOTICE if msg.verb == "NOTICE" else LineKind.MESSAGE
         request = ctcp.decode(text)
@@ -916,6 +920,8 @@ class IrcClient:
         model.line(buf, LineKind.MODE, text, by)
 
     def _on_invite(self, msg: Message) -> None:
+        if self.model.is_ignored(msg.source):
+            return
         room = msg.params[1]
         text = f"{msg.nick} invites you to {room} (type /join {room})"
         self.model.line(self.model.current, LineKind.INFO, text, msg.nick or "", mention=True)

@@ -24,6 +24,7 @@ for the next request.
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_left
 from collections import deque
@@ -31,6 +32,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ircish.client.logfile import LogBook
 
 #: Lines kept per buffer; older ones scroll away for good.
 MAX_LINES = 2000
@@ -66,6 +71,8 @@ class LineKind(Enum):
 
 #: Kinds that count as unread activity (joins and parts are only noise).
 ACTIVITY_KINDS = frozenset({LineKind.MESSAGE, LineKind.ACTION, LineKind.NOTICE})
+#: Others' comings and goings, hidden by ``/set show_joins off``.
+JOIN_KINDS = frozenset({LineKind.JOIN, LineKind.PART, LineKind.QUIT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,10 +200,18 @@ def casefolder(casemapping: str) -> Callable[[str], str]:
     return str.casefold
 
 
-def mention_pattern(nick: str) -> re.Pattern[str]:
-    """Matches ``nick`` as a whole word, case-insensitively."""
+def mention_pattern(nick: str, words: tuple[str, ...] = ()) -> re.Pattern[str]:
+    """Matches ``nick`` (or one of ``words``) as a whole word, case-insensitively."""
     edge = re.escape(NICK_SPECIALS)
-    return re.compile(rf"(?<![\w{edge}]){re.escape(nick)}(?![\w{edge}])", re.IGNORECASE)
+    alternatives = "|".join(re.escape(w) for w in (nick, *words) if w)
+    return re.compile(rf"(?<![\w{edge}])(?:{alternatives})(?![\w{edge}])", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=256)
+def mask_regex(mask: str) -> re.Pattern[str]:
+    """A ``nick!user@host`` glob (``*`` and ``?`` only; ``[`` is a nick character)."""
+    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in mask)
+    return re.compile("".join(parts), re.DOTALL)
 
 
 class Model:
@@ -236,13 +251,56 @@ class Model:
         self.buffers: list[Buffer] = [self.server]
         self.current = self.server
         self._said = 0
+        #: Words besides the nickname that make a line a mention (``highlights``).
+        self.highlight_words: tuple[str, ...] = ()
         self._mention = mention_pattern(nick)
+        #: Whether others' joins, parts and quits are shown (``/set show_joins``).
+        self.show_joins = True
+        #: Ignore masks (``/ignore``), completed to ``nick!user@host``.
+        self.ignores: list[str] = []
+        #: Where added lines are logged, if anywhere (``/set log``).
+        self.logbook: LogBook | None = None
 
     # -- names ------------------------------------------------------------------
 
     def set_nick(self, nick: str) -> None:
         self.nick = nick
-        self._mention = mention_pattern(nick)
+        self._mention = mention_pattern(nick, self.highlight_words)
+
+    def set_highlights(self, words: tuple[str, ...]) -> None:
+        self.highlight_words = words
+        self._mention = mention_pattern(self.nick, words)
+
+    # -- ignoring -----------------------------------------------------------------
+
+    def ignore(self, mask: str) -> str | None:
+        """Ignore ``mask`` (a nick becomes ``nick!*@*``); the mask, or None if already there."""
+        full = mask if "!" in mask or "@" in mask else f"{mask}!*@*"
+        if "!" not in full:
+            full = "*!" + full
+        if any(self.fold(m) == self.fold(full) for m in self.ignores):
+            return None
+        self.ignores.append(full)
+        return full
+
+    def unignore(self, mask: str) -> str | None:
+        """Stop ignoring ``mask`` (or the nick's ``nick!*@*``); the mask removed, or None."""
+        for full in (mask, f"{mask}!*@*", f"*!{mask}"):
+            for m in self.ignores:
+                if self.fold(m) == self.fold(full):
+                    self.ignores.remove(m)
+                    return m
+        return None
+
+    def is_ignored(self, source: str | None) -> bool:
+        """Whether a message from ``source`` (``nick!user@host``) is hidden; never our own."""
+        if not self.ignores or not source or "!" not in source:
+            return False
+        if self.is_me(source.split("!", 1)[0]):
+            return False
+        folded = self.fold(source)
+        # Folded here, not when added: the server's CASEMAPPING may come later.
+        return any(mask_regex(self.fold(m)).fullmatch(folded) for m in self.ignores)
 
     def is_me(self, nick: str | None) -> bool:
         return nick is not None and self.fold(nick) == self.fold(self.nick)
@@ -327,6 +385,10 @@ class Model:
             if (seen := buf.msgids.get(line.msgid)) is not None:
                 return seen
             buf.msgids[line.msgid] = line
+        if not self.show_joins and line.kind in JOIN_KINDS and not line.own:
+            return line  # not shown, not logged
+        if self.logbook is not None and self.logbook.enabled:
+            self.logbook.write(buf, line)
         if buf.full:
             self._evict(buf)
         buf.lines.append(line)
