@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from ircish.client.model import Buffer, Line, LineKind
+from ircish.client.model import Buffer, BufferKind, Line, LineKind
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,9 @@ _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _COLOUR = re.compile(r"\x03(?:\d{1,2}(?:,\d{1,2})?)?")
 _UNSAFE_NAME = re.compile(r"[^\w#&+!.@-]")
 MAX_NAME = 100
+#: The server buffer's file: its name changes (address, then network), and no room or
+#: nick has an ``@``.
+SERVER_FILE = "@server"
 
 
 def clean(text: str) -> str:
@@ -108,7 +111,7 @@ class LogBook:
         if not self.enabled:
             return
         try:
-            fh = self._open(buf.name)
+            fh = self._open(SERVER_FILE if buf.kind is BufferKind.SERVER else buf.name)
             fh.write(format_line(line) + "\n")
         except OSError as exc:
             self.enabled = False

@@ -203,6 +203,10 @@ def test_logging_is_off_by_default_and_set_log_on_writes_private_files(
         assert stat.S_IMODE(path.stat().st_mode) == 0o700
     for path in (room, logs / "testnet" / "bob.log"):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    # The server buffer has one file whatever its name (the address, then the network).
+    feed(client, ":srv NOTICE alice :server says")
+    server_log = (logs / "testnet" / "@server.log").read_text().splitlines()
+    assert server_log[-1] == f"{stamp} -srv- server says"
     execute(client, "/set log off")
     feed(client, f"{BOB} PRIVMSG #lobby :after logging")
     assert "after logging" not in room.read_text()
