@@ -693,8 +693,6 @@ def main(argv: list[str] | None = None) -> int:
     name, typed, entry = _pick_server(args, settings)
     try:
         if entry is not None:
-            if args.tls_ca and not entry.uses_tls and entry.port:
-                raise ValueError(f"[servers.{name}] has a plaintext port; --tls-ca needs TLS")
             use_tls = entry.uses_tls or bool(args.tls or args.tls_ca)
             host = entry.host
             port = entry.port or (6697 if use_tls else 6667)
@@ -707,13 +705,16 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"ircish: {exc}", file=sys.stderr)
         return 2
-    tls_ca = args.tls_ca or (entry.tls_ca if entry is not None else "") or None
+    tls_ca = args.tls_ca or (
+        str(Path(entry.tls_ca).expanduser()) if entry is not None and entry.tls_ca else None
+    )
     tls: ssl.SSLContext | None = None
     if use_tls:
         try:
             tls = ssl.create_default_context(cafile=tls_ca)
         except (OSError, ssl.SSLError) as exc:
-            print(f"ircish: cannot use --tls-ca {tls_ca}: {describe_error(exc)}", file=sys.stderr)
+            where = "--tls-ca" if args.tls_ca else f"servers.{name}.tls_ca"
+            print(f"ircish: cannot use {where} {tls_ca}: {describe_error(exc)}", file=sys.stderr)
             return 2
     nick = args.nick or (entry.nick if entry is not None else "") or settings.nick or default_nick()
     if not _NICK_RE.match(nick):

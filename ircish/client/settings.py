@@ -86,10 +86,6 @@ class ServerEntry:
     def uses_tls(self) -> bool:
         return self.tls or bool(self.tls_ca)
 
-    @property
-    def real_port(self) -> int:
-        return self.port or (6697 if self.uses_tls else 6667)
-
 
 @dataclass(frozen=True, slots=True)
 class ClientSettings:

@@ -282,3 +282,10 @@ def test_the_config_file_is_only_read(xdg: Path) -> None:
     load_settings()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert path.stat().st_mtime_ns == before.st_mtime_ns
+
+
+def test_an_entry_tls_ca_is_used(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "missing-ca.pem"
+    write_config(f'[servers.corp]\nhost = "127.0.0.1"\ntls_ca = "{missing}"\n')
+    assert main(["corp"]) == 2
+    assert one_line_error(capsys).startswith(f"ircish: cannot use servers.corp.tls_ca {missing}: ")
