@@ -48,6 +48,13 @@ async def wait_until(cond: Callable[[], object], what: str = "", timeout: float 
         await asyncio.sleep(0.01)
 
 
+@pytest.fixture(autouse=True)
+def _no_user_files(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the user's client.toml or writes to their logs."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+
+
 # -- sans IO ---------------------------------------------------------------------------
 
 
