@@ -50,7 +50,12 @@ from prompt_toolkit.layout import (
 )
 from prompt_toolkit.layout.controls import BufferControl
 from prompt_toolkit.layout.dimension import Dimension
-from prompt_toolkit.layout.processors import BeforeInput
+from prompt_toolkit.layout.processors import (
+    BeforeInput,
+    Processor,
+    Transformation,
+    TransformationInput,
+)
 from prompt_toolkit.output import Output
 from prompt_toolkit.styles import Style, merge_styles
 
@@ -77,6 +82,12 @@ from ircish.client.settings import (
 #: A paste of more lines than this asks before sending (irssi asks above 5 too).
 PASTE_CONFIRM_LINES = 5
 QUIT_MESSAGE = "Leaving"
+#: A second Ctrl+C within this many seconds quits; the first only asks.
+CTRL_C_WINDOW = 2.0
+#: Keys that type mIRC formatting codes into the input line, as in irssi.
+FORMAT_KEYS = {"c-b": "\x02", "c-_": "\x1f", "c-k": "\x03", "c-o": "\x0f"}
+#: How each formatting code is drawn in the input line: one reversed letter.
+FORMAT_SHOWN = {"\x02": "B", "\x03": "C", "\x0f": "O", "\x16": "R", "\x1d": "I", "\x1f": "U"}
 
 STYLE = Style.from_dict(
     {
@@ -92,8 +103,28 @@ STYLE = Style.from_dict(
         "status.more": "reverse",
         "prompt": "bold #5fafff",
         "paste": "bg:#875f00 #ffffff bold",
+        "input.format": "reverse",
+        "status.ask": "bold #ffd75f",
     }
 )
+
+
+class FormatCodes(Processor):
+    """Draws formatting codes in the input line as reversed letters (B, C, U, O).
+
+    One character stands for one, so cursor positions need no mapping.
+    """
+
+    def apply_transformation(self, ti: TransformationInput) -> Transformation:
+        out: StyleAndTextTuples = []
+        for style, text, *rest in ti.fragments:
+            for ch in text:
+                shown = FORMAT_SHOWN.get(ch)
+                if shown is None:
+                    out.append((style, ch, *rest))  # type: ignore[arg-type]
+                else:
+                    out.append((style + " class:input.format", shown))
+        return Transformation(out)
 
 
 class ScrollbackControl(UIControl):
@@ -201,6 +232,8 @@ class ChatApp:
         self.paste_confirm = paste_confirm
         self.pending_paste: list[str] | None = None
         self.bells = 0
+        #: When (time.monotonic) Ctrl+C was pressed once, asking to press it again.
+        self.ctrl_c_at: float | None = None
         self.renderer = Renderer()
         self.completer = Completer(self.model, COMMAND_WORDS)
         self.connection = Connection(
@@ -230,8 +263,8 @@ class ChatApp:
         prompt = BeforeInput(
             lambda: f"[{strip_controls(self.model.current.name)}] ", style="class:prompt"
         )
-        input_window = Window(
-            BufferControl(self.input, input_processors=[prompt]),
+        input_window = self.input_window = Window(
+            BufferControl(self.input, input_processors=[prompt, FormatCodes()]),
             height=Dimension(min=1, max=5),
             wrap_lines=True,
             dont_extend_height=True,
@@ -289,6 +322,8 @@ class ChatApp:
             out += [("", " │ "), ("class:status.more", f"-- more ({model.current.scroll}) --")]
         if model.current.history_pending:
             out += [("", " │ "), ("class:status.more", "loading history")]
+        if self.quit_asked():
+            out += [("", " │ "), ("class:status.ask", "Press Ctrl+C again to quit")]
         return out
 
     def _paste_text(self) -> StyleAndTextTuples:
@@ -351,6 +386,18 @@ class ChatApp:
             self._send_lines(lines)
         else:
             self.model.info(f"Paste of {len(lines)} lines cancelled")
+        self.invalidate()
+
+    def quit_asked(self) -> bool:
+        """Whether a first Ctrl+C is waiting for the second."""
+        return self.ctrl_c_at is not None and time.monotonic() - self.ctrl_c_at < CTRL_C_WINDOW
+
+    def ctrl_c(self) -> None:
+        """Ctrl+C quits only when pressed twice within ``CTRL_C_WINDOW`` seconds."""
+        if self.quit_asked():
+            self.quit(QUIT_MESSAGE)
+            return
+        self.ctrl_c_at = time.monotonic()
         self.invalidate()
 
     def page_up(self) -> None:
@@ -425,7 +472,16 @@ class ChatApp:
 
         @kb.add("c-c")
         def _ctrl_c(event: KeyPressEvent) -> None:
-            self.quit(QUIT_MESSAGE)
+            self.ctrl_c()
+
+        def typer(code: str) -> Callable[[KeyPressEvent], None]:
+            def type_code(event: KeyPressEvent) -> None:
+                self.input.insert_text(code)
+
+            return type_code
+
+        for key, code in FORMAT_KEYS.items():
+            kb.add(key, filter=typing)(typer(code))
 
         @kb.add("c-d", filter=Condition(lambda: not self.input.text))
         def _ctrl_d(event: KeyPressEvent) -> None:

@@ -182,7 +182,8 @@ LANGUAGE = Language(COMMANDS, CLIENT_COMMANDS)
 
 KEYS_HELP = (
     "Keys: Enter send · Up/Down history · Tab complete · PageUp/PageDown scroll · "
-    "Alt+1..9, Ctrl+N/Ctrl+P switch buffers · Alt+A next activity · Ctrl+C quit"
+    "Alt+1..9, Ctrl+N/Ctrl+P switch buffers · Alt+A next activity · "
+    "Ctrl+B/Ctrl+_/Ctrl+K/Ctrl+O bold/underline/colour/reset · Ctrl+C twice quit"
 )
 
 #: What Tab completes after a slash.

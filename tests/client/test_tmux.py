@@ -127,6 +127,8 @@ def test_real_client_in_a_real_terminal(server: RunningServer, tmux_client: Tmux
         pane.wait(r"<bob> psst")
 
         pane.keys("C-c")
+        pane.wait(r"Press Ctrl\+C again to quit")
+        pane.keys("C-c")
         bob.expect(r"^\*\*\* alice quit \(Quit: Leaving\)$")
         deadline = time.monotonic() + TIMEOUT
         while pane.alive():

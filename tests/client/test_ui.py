@@ -262,11 +262,11 @@ def test_big_paste_asks_first() -> None:
     run(body())
 
 
-def test_ctrl_c_quits_politely() -> None:
+def test_ctrl_c_twice_quits_politely() -> None:
     async def body() -> None:
         async with fake_irc() as server, running_app(server.port) as h:
             await in_lobby(h)
-            h.type("unsent draft" + CTRL_C)
+            h.type("unsent draft" + CTRL_C + CTRL_C)
             await server.expect_msg("QUIT", "Leaving")
             await h.exited()
 

@@ -1,0 +1,48 @@
+"""Keys of the input line: Ctrl+C asks before quitting; formatting keys type mIRC codes."""
+
+from __future__ import annotations
+
+from tests.client.conftest import fake_irc, run, running_app, wait_until
+from tests.client.test_ui import CTRL_C, ENTER, in_lobby
+
+CTRL_B = "\x02"
+CTRL_K = "\x0b"
+CTRL_O = "\x0f"
+CTRL_UNDERSCORE = "\x1f"
+
+
+def test_one_ctrl_c_asks_and_does_not_quit() -> None:
+    async def body() -> None:
+        async with fake_irc() as server, running_app(server.port) as h:
+            await in_lobby(h)
+            h.type("draft" + CTRL_C)
+            await wait_until(lambda: "Press Ctrl+C again to quit" in h.status(), "the question")
+            # The question goes away on its own; the next Ctrl+C asks again.
+            h.app.ctrl_c_at = (h.app.ctrl_c_at or 0) - 2.5
+            assert "Ctrl+C" not in h.status()
+            h.type(CTRL_C)
+            await wait_until(lambda: "Press Ctrl+C again" in h.status(), "asked again")
+            h.type("ed" + ENTER)
+            await server.expect_msg("PRIVMSG", "#lobby", "drafted")
+            assert h.app.application.is_running
+            assert not any(line.startswith("QUIT") for line in server.conn.lines)
+
+    run(body())
+
+
+def test_formatting_keys_type_mirc_codes_and_show_them_as_letters() -> None:
+    async def body() -> None:
+        async with fake_irc() as server, running_app(server.port) as h:
+            await in_lobby(h)
+            h.type(CTRL_B + "bold" + CTRL_B + " " + CTRL_K + "4red" + CTRL_O + " ")
+            h.type(CTRL_UNDERSCORE + "under")
+            want = "\x02bold\x02 \x034red\x0f \x1funder"
+            await wait_until(lambda: h.input_text == want, "codes typed")
+            content = h.app.input_window.content.create_content(60, 1)
+            shown = "".join(t for _, t, *_ in content.get_line(0))
+            assert shown.rstrip() == "[#lobby] BboldB C4redO Uunder"
+            h.type(ENTER)
+            await server.expect_msg("PRIVMSG", "#lobby", want)
+            await wait_until(lambda: h.screen()[-1].endswith("<alice> bold red under"), "echo")
+
+    run(body())
