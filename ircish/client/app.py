@@ -46,6 +46,7 @@ from prompt_toolkit.layout import (
     Layout,
     UIContent,
     UIControl,
+    VSplit,
     Window,
 )
 from prompt_toolkit.layout.controls import BufferControl
@@ -84,6 +85,9 @@ PASTE_CONFIRM_LINES = 5
 QUIT_MESSAGE = "Leaving"
 #: A second Ctrl+C within this many seconds quits; the first only asks.
 CTRL_C_WINDOW = 2.0
+#: The member list pane's width, whatever the nicknames' lengths.
+MEMBERS_MIN_WIDTH = 10
+MEMBERS_MAX_WIDTH = 20
 #: Keys that type mIRC formatting codes into the input line, as in irssi.
 FORMAT_KEYS = {"c-b": "\x02", "c-_": "\x1f", "c-k": "\x03", "c-o": "\x0f"}
 #: How each formatting code is drawn in the input line: one reversed letter.
@@ -105,6 +109,12 @@ STYLE = Style.from_dict(
         "paste": "bg:#875f00 #ffffff bold",
         "input.format": "reverse",
         "status.ask": "bold #ffd75f",
+        "members": "#d0d0d0",
+        "members.head": "bold",
+        "members.border": "#585858",
+        "members.op": "bold #5fd75f",
+        "members.voice": "#ffd75f",
+        "members.away": "#6c6c6c",
     }
 )
 
@@ -234,6 +244,8 @@ class ChatApp:
         self.bells = 0
         #: When (time.monotonic) Ctrl+C was pressed once, asking to press it again.
         self.ctrl_c_at: float | None = None
+        #: The member list pane is shown beside rooms (F7, Alt+N, /names).
+        self.show_members = False
         self.renderer = Renderer()
         self.completer = Completer(self.model, COMMAND_WORDS)
         self.connection = Connection(
@@ -273,11 +285,24 @@ class ChatApp:
             Window(FormattedTextControl(self._paste_text), height=1, style="class:paste"),
             filter=Condition(lambda: self.pending_paste is not None),
         )
+        members = ConditionalContainer(
+            VSplit(
+                [
+                    Window(width=1, char="│", style="class:members.border"),
+                    Window(
+                        FormattedTextControl(self._members_text),
+                        width=lambda: Dimension.exact(self._members_width()),
+                        style="class:members",
+                    ),
+                ]
+            ),
+            filter=Condition(self.members_shown),
+        )
         return Layout(
             HSplit(
                 [
                     Window(FormattedTextControl(self._title), height=1, style="class:title"),
-                    Window(self.scrollback, wrap_lines=False),
+                    VSplit([Window(self.scrollback, wrap_lines=False), members]),
                     paste_bar,
                     Window(FormattedTextControl(self._status), height=1, style="class:status"),
                     input_window,
@@ -326,6 +351,36 @@ class ChatApp:
             out += [("", " │ "), ("class:status.ask", "Press Ctrl+C again to quit")]
         return out
 
+    def members_shown(self) -> bool:
+        return self.show_members and self.model.current.is_room
+
+    def _members_width(self) -> int:
+        longest = max((len(n) for n in self.model.current.members), default=0)
+        return max(MEMBERS_MIN_WIDTH, min(MEMBERS_MAX_WIDTH, longest + 2))
+
+    def _members_text(self) -> StyleAndTextTuples:
+        """The member list: operators, then voiced users, then the rest; away users greyed."""
+        model = self.model
+        buf = model.current
+        width = self._members_width()
+        height = self.scrollback.size[1]
+        ranked = model.ranked_members(buf)
+        out: StyleAndTextTuples = [("class:members.head", f"{len(ranked)} users"[:width])]
+        shown = ranked if len(ranked) <= height - 1 else ranked[: max(0, height - 2)]
+        for prefix, nick in shown:
+            prefix_style = {"@": "class:members.op", "+": "class:members.voice"}.get(
+                prefix, "class:members.op" if prefix else ""
+            )
+            if model.is_away(nick):
+                prefix_style = nick_style = "class:members.away"
+            else:
+                nick_style = f"fg:{self.renderer.nick_color(nick)}"
+            name = strip_controls(nick)[: width - 1]
+            out += [("", "\n"), (prefix_style, prefix or " "), (nick_style, name)]
+        if len(shown) < len(ranked):
+            out += [("", "\n"), ("class:members.away", f"+{len(ranked) - len(shown)} more")]
+        return out
+
     def _paste_text(self) -> StyleAndTextTuples:
         count = len(self.pending_paste or [])
         where = self.model.current.name
@@ -348,6 +403,11 @@ class ChatApp:
 
     def submit(self, text: str) -> bool:
         """Run one line of input; False if it was refused (the user sees why)."""
+        words = text.split()
+        if words and words[0].lower() == "/names":
+            target = words[1] if len(words) > 1 else self.model.current.name
+            if self.model.fold(target) == self.model.fold(self.model.current.name):
+                self.show_members = True  # /names here opens the pane too
         try:
             execute(self.client, text)
         except UsageError as exc:
@@ -465,6 +525,11 @@ class ChatApp:
         @kb.add("escape", "left", filter=typing)
         def _prev(event: KeyPressEvent) -> None:
             model.switch_relative(-1)
+
+        @kb.add("f7")
+        @kb.add("escape", "n", filter=typing)
+        def _members(event: KeyPressEvent) -> None:
+            self.show_members = not self.show_members
 
         @kb.add("escape", "a", filter=typing)
         def _activity(event: KeyPressEvent) -> None:

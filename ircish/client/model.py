@@ -563,15 +563,19 @@ class Model:
         ranked = "".join(c for c in self.prefixes if c in chars)
         buf.members[key] = (shown, ranked)
 
-    def sorted_members(self, buf: Buffer) -> list[str]:
-        """Members with their highest prefix, by rank then name (as /names shows them)."""
+    def ranked_members(self, buf: Buffer) -> list[tuple[str, str]]:
+        """(highest prefix or "", nick) of every member, by rank then name."""
         rank = {c: i for i, c in enumerate(self.prefixes)}
 
         def key(entry: tuple[str, str]) -> tuple[int, str]:
             shown, prefix = entry
             return (rank.get(prefix[:1], len(rank)), self.fold(shown))
 
-        return [prefix[:1] + shown for shown, prefix in sorted(buf.members.values(), key=key)]
+        return [(prefix[:1], shown) for shown, prefix in sorted(buf.members.values(), key=key)]
+
+    def sorted_members(self, buf: Buffer) -> list[str]:
+        """Members with their highest prefix, by rank then name (as /names shows them)."""
+        return [prefix + shown for prefix, shown in self.ranked_members(buf)]
 
     # -- status -------------------------------------------------------------------
 

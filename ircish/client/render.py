@@ -226,6 +226,9 @@ class Renderer:
     def __init__(self) -> None:
         self._consoles: dict[int, Console] = {}
 
+    def nick_color(self, nick: str) -> str:
+        return nick_color(nick)
+
     def console(self, width: int) -> Console:
         console = self._consoles.get(width)
         if console is None:
