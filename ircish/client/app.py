@@ -29,6 +29,7 @@ import ssl
 import sys
 import time
 from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 
 from prompt_toolkit.application import Application
@@ -67,7 +68,7 @@ from ircish.client.connection import Backoff, Connection, Connector, Streams, tc
 from ircish.client.connection import describe as describe_error
 from ircish.client.irc import IrcClient
 from ircish.client.logfile import LogBook
-from ircish.client.model import BufferKind, Model
+from ircish.client.model import Buffer, BufferKind, Line, LineKind, Model
 from ircish.client.render import Renderer, Rows, strip_controls
 from ircish.client.settings import (
     ClientSettings,
@@ -85,6 +86,8 @@ PASTE_CONFIRM_LINES = 5
 QUIT_MESSAGE = "Leaving"
 #: A second Ctrl+C within this many seconds quits; the first only asks.
 CTRL_C_WINDOW = 2.0
+#: A folded line names at most this many nicks per verb ("and 12 more").
+FOLD_NAMES = 20
 #: The member list pane's width, whatever the nicknames' lengths.
 MEMBERS_MIN_WIDTH = 10
 MEMBERS_MAX_WIDTH = 20
@@ -119,6 +122,32 @@ STYLE = Style.from_dict(
 )
 
 
+def _day(line: Line) -> date:
+    return line.time.astimezone().date()
+
+
+def day_changed(when: datetime) -> str:
+    """``Day changed to Wednesday, 2 December 2026`` (in local time)."""
+    day = when.astimezone()
+    return f"Day changed to {day:%A}, {day.day} {day:%B} {day.year}"
+
+
+def fold_noise(run: list[Line]) -> str:
+    """``--> alice, bob joined; <-- carol quit``: a run of joins, parts and quits."""
+    verbs = {LineKind.JOIN: "--> {} joined", LineKind.PART: "<-- {} left"}
+    parts: list[str] = []
+    group: list[str] = []
+    for i, line in enumerate(run):
+        group.append(strip_controls(line.nick))
+        if i + 1 == len(run) or run[i + 1].kind is not line.kind:
+            names = ", ".join(group[:FOLD_NAMES])
+            if len(group) > FOLD_NAMES:
+                names += f" and {len(group) - FOLD_NAMES} more"
+            parts.append(verbs.get(line.kind, "<-- {} quit").format(names))
+            group = []
+    return "; ".join(parts)
+
+
 class FormatCodes(Processor):
     """Draws formatting codes in the input line as reversed letters (B, C, U, O).
 
@@ -151,18 +180,59 @@ class ScrollbackControl(UIControl):
         self.renderer = renderer
         #: The size of the last draw; paging uses it.
         self.size = (80, 24)
+        #: (id of a run's last line, run length, width) -> (that line, rows).
+        self._fold_cache: dict[tuple[int, int, int], tuple[Line, Rows]] = {}
 
     def is_focusable(self) -> bool:
         return False
 
+    def line_rows(self, buf: Buffer, index: int, width: int) -> Rows:
+        """The rows drawn for ``buf.lines[index]``, with what goes above it.
+
+        Above a line: a day-change row when the line before it fell on another
+        local date, and the read marker above the first line that arrived while
+        the buffer was out of view. Joins, parts and quits may be hidden
+        (``Model.show_joins``) or folded into the last of their run
+        (``Model.fold_joins``).
+        """
+        model = self.model
+        lines = buf.lines
+        line = lines[index]
+        rows: Rows = []
+        if index and _day(lines[index - 1]) != _day(line):
+            rows.append(self.renderer.notice_row(day_changed(line.time), width))
+        if line is buf.marker:
+            rows.append(self.renderer.notice_row("new messages", width, marker=True))
+        if model.hidden(line):
+            return rows
+        if model.fold_joins and model.is_noise(line):
+            if index + 1 < len(lines) and model.is_noise(lines[index + 1]):
+                return rows  # the last line of the run draws the whole run
+            start = index
+            while start and model.is_noise(lines[start - 1]):
+                start -= 1
+            if start < index:
+                return rows + self._folded([lines[i] for i in range(start, index + 1)], width)
+        return rows + self.renderer.rows(line, width)
+
+    def _folded(self, run: list[Line], width: int) -> Rows:
+        key = (id(run[-1]), len(run), width)
+        cached = self._fold_cache.get(key)
+        if cached is None or cached[0] is not run[-1]:
+            if len(self._fold_cache) > 500:
+                self._fold_cache.clear()
+            line = Line(run[-1].time, LineKind.FOLDED, fold_noise(run))
+            cached = self._fold_cache[key] = (run[-1], self.renderer.rows(line, width))
+        return cached[1]
+
     def _visible(self, end: int, width: int, height: int) -> tuple[int, Rows]:
         """The index of the topmost line shown when ``end`` is the bottom, and the rows."""
-        lines = self.model.current.lines
+        buf = self.model.current
         rows: Rows = []
         index = end
         while index > 0 and len(rows) < height:
             index -= 1
-            rows[:0] = self.renderer.rows(lines[index], width)
+            rows[:0] = self.line_rows(buf, index, width)
         return index, rows
 
     def _settle(self, width: int, height: int) -> tuple[int, Rows]:
@@ -179,7 +249,7 @@ class ScrollbackControl(UIControl):
         top, rows = self._visible(end, width, height)
         if buf.scroll and top == 0:
             while len(rows) < height and end < len(lines):
-                rows += self.renderer.rows(lines[end], width)
+                rows += self.line_rows(buf, end, width)
                 end += 1
             buf.scroll = len(lines) - end
         return top, rows
@@ -215,7 +285,7 @@ class ScrollbackControl(UIControl):
         end = len(buf.lines) - buf.scroll
         used = 0
         while end < len(buf.lines) and used < height - 1:
-            used += len(self.renderer.rows(buf.lines[end], width))
+            used += len(self.line_rows(buf, end, width))
             end += 1
         buf.scroll = len(buf.lines) - end
 

@@ -63,6 +63,8 @@ class LineKind(Enum):
     INFO = "info"
     ERROR = "error"
     TABLE = "table"
+    #: Consecutive joins, parts and quits drawn as one (never stored in a buffer).
+    FOLDED = "folded"
     #: One's own message to another buffer, echoed where it was typed: ``[msg(bob)] hi``.
     SENT = "sent"
     #: The same for a notice: ``[notice(bob)] hi``.
@@ -71,7 +73,8 @@ class LineKind(Enum):
 
 #: Kinds that count as unread activity (joins and parts are only noise).
 ACTIVITY_KINDS = frozenset({LineKind.MESSAGE, LineKind.ACTION, LineKind.NOTICE})
-#: Others' comings and goings, hidden by ``/set show_joins off``.
+#: Others' comings and goings: hidden by ``/set show_joins off``, folded by
+#: ``Model.fold_joins``.
 JOIN_KINDS = frozenset({LineKind.JOIN, LineKind.PART, LineKind.QUIT})
 
 
@@ -136,6 +139,10 @@ class Buffer:
     history_start: bool = False
     #: The newest msgid when the buffer was last cleared: where a catch-up starts.
     cleared_msgid: str = ""
+    #: The first line that arrived while the buffer was not in view: the read
+    #: marker ("--- new messages ---") is drawn above it until the user leaves
+    #: the buffer again.
+    marker: Line | None = None
 
     @property
     def full(self) -> bool:
@@ -246,6 +253,9 @@ class Model:
         #: Other users known to be away: folded nick -> away text ("" if not told).
         #: Kept from IRCv3 away-notify, RPL_AWAY (301) and WHO flags.
         self.away_users: dict[str, str] = {}
+        #: Draw runs of consecutive joins, parts and quits as one line
+        #: ("--> alice, bob joined; <-- carol quit"). Only drawing reads it.
+        self.fold_joins = False
         self.history = History()
         self.server = Buffer(server_label, BufferKind.SERVER)
         self.buffers: list[Buffer] = [self.server]
@@ -254,7 +264,8 @@ class Model:
         #: Words besides the nickname that make a line a mention (``highlights``).
         self.highlight_words: tuple[str, ...] = ()
         self._mention = mention_pattern(nick)
-        #: Whether others' joins, parts and quits are shown (``/set show_joins``).
+        #: Whether others' joins, parts and quits are shown (``/set show_joins``):
+        #: off, new ones are not kept (nor logged) and those kept are not drawn.
         self.show_joins = True
         #: Ignore masks (``/ignore``), completed to ``nick!user@host``.
         self.ignores: list[str] = []
@@ -344,7 +355,17 @@ class Model:
     def number(self, buf: Buffer) -> int:
         return self.buffers.index(buf) + 1
 
+    def is_noise(self, line: Line) -> bool:
+        """Someone else's join, part or quit (one's own are never hidden or folded)."""
+        return line.kind in JOIN_KINDS and not line.own
+
+    def hidden(self, line: Line) -> bool:
+        """Whether ``line`` is not drawn at all (``show_joins`` off)."""
+        return not self.show_joins and self.is_noise(line)
+
     def switch(self, buf: Buffer) -> None:
+        if buf is not self.current:
+            self.current.marker = None  # read now: the marker goes when the user leaves
         self.current = buf
         buf.unread = 0
         buf.highlights = 0
@@ -391,6 +412,8 @@ class Model:
             self.logbook.write(buf, line)
         if buf.full:
             self._evict(buf)
+        if buf is not self.current and buf.marker is None and buf.lines:
+            buf.marker = line
         buf.lines.append(line)
         if buf is self.current and buf.scroll:
             buf.scroll += 1  # keep the view still while the user reads back
@@ -468,6 +491,8 @@ class Model:
             if buf.scroll and below_view:
                 buf.scroll += 1
             if missed:
+                if buf is not self.current and buf.marker is None and len(buf.lines) > 1:
+                    buf.marker = line
                 before = buf.highlights
                 self._count(buf, line, bell=not rang)
                 rang = rang or buf.highlights > before

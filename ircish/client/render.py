@@ -195,6 +195,8 @@ def _prefix(line: Line) -> tuple[Text, Style | None]:
             return _join(stamp, ("--> ", Style(color="#5fd75f"))), QUIET_STYLE
         case LineKind.PART | LineKind.QUIT:
             return _join(stamp, ("<-- ", Style(color="#d75f5f"))), QUIET_STYLE
+        case LineKind.FOLDED:
+            return _join(stamp), QUIET_STYLE
         case LineKind.NICK:
             return _join(stamp, ("--- ", QUIET_STYLE)), QUIET_STYLE
         case LineKind.ERROR:
@@ -225,6 +227,13 @@ class Renderer:
 
     def __init__(self) -> None:
         self._consoles: dict[int, Console] = {}
+
+    def notice_row(self, text: str, width: int, *, marker: bool = False) -> StyleAndTextTuples:
+        """A row of the UI's own between lines: ``--- Day changed to ...``, the read marker."""
+        if marker:
+            label = f"--- {text} "
+            return [("fg:#ff5f5f", label + "-" * max(0, width - len(label)))]
+        return [("fg:#5fafaf", f"--- {text}"[:width])]
 
     def nick_color(self, nick: str) -> str:
         return nick_color(nick)

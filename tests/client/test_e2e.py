@@ -157,7 +157,7 @@ def test_quit_is_seen_by_others(server: RunningServer) -> None:
             async with running_app(server.port, "alice") as alice:
                 await joined(alice, "#lobby")
                 await expect(bob, r"alice joined #lobby")
-                alice.type("\x03")
+                alice.type("\x03\x03")  # Ctrl+C twice
                 await expect(bob, r"^\*\*\* alice quit \(Quit: Leaving\)$")
                 await alice.exited()
         finally:
