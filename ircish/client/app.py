@@ -58,7 +58,7 @@ from prompt_toolkit.layout.processors import (
     Transformation,
     TransformationInput,
 )
-from prompt_toolkit.output import Output
+from prompt_toolkit.output import ColorDepth, Output
 from prompt_toolkit.styles import Style, merge_styles
 
 from ircish import __version__
@@ -69,7 +69,7 @@ from ircish.client.connection import describe as describe_error
 from ircish.client.irc import IrcClient
 from ircish.client.logfile import LogBook
 from ircish.client.model import Buffer, BufferKind, Line, LineKind, Model
-from ircish.client.render import Renderer, Rows, strip_controls
+from ircish.client.render import NICK_COLORS_16, Renderer, Rows, strip_controls
 from ircish.client.settings import (
     ClientSettings,
     ServerEntry,
@@ -338,6 +338,9 @@ class ChatApp:
             # screens cost nothing (prompt_toolkit writes only the difference).
             refresh_interval=1.0,
         )
+        depth = self.application.output.get_default_color_depth()
+        if depth in (ColorDepth.DEPTH_1_BIT, ColorDepth.DEPTH_4_BIT):
+            self.renderer.palette = NICK_COLORS_16
 
     # -- layout ------------------------------------------------------------------------
 

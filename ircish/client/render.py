@@ -41,21 +41,38 @@ from rich.text import Text
 
 from ircish.client.model import Line, LineKind, Table
 
-#: Nickname colours: distinguishable on dark and light backgrounds.
-NICK_COLORS = (
-    "#5fafff",
-    "#5fd75f",
-    "#d7af5f",
-    "#af87ff",
-    "#5fd7d7",
-    "#ff875f",
-    "#d787d7",
-    "#87af5f",
-    "#87afd7",
-    "#d7875f",
-    "#afd75f",
-    "#ff87af",
+#: The levels of xterm's 6x6x6 colour cube (colours 16-231).
+_CUBE = (0, 95, 135, 175, 215, 255)
+
+
+def _readable(rgb: tuple[int, int, int]) -> bool:
+    """Neither dark on black nor pale on white, and not grey (one's own nick is grey-white)."""
+    r, g, b = rgb
+    luma = 0.299 * r + 0.587 * g + 0.114 * b
+    return 95 <= luma <= 190 and max(rgb) - min(rgb) >= 80
+
+
+#: Nickname colours on a 256-colour terminal: the readable colours of the cube
+#: (about a hundred, so two nicks in a room rarely share one).
+NICK_COLORS_256 = tuple(
+    f"#{r:02x}{g:02x}{b:02x}" for r in _CUBE for g in _CUBE for b in _CUBE if _readable((r, g, b))
 )
+#: On a 16-colour terminal: the ANSI colours minus black, white, the greys and
+#: dark blue, in the exact RGB prompt_toolkit maps back to each ANSI colour.
+NICK_COLORS_16 = (
+    "#cd0000",
+    "#00cd00",
+    "#cdcd00",
+    "#cd00cd",
+    "#00cdcd",
+    "#ff0000",
+    "#00ff00",
+    "#ffff00",
+    "#0000ff",
+    "#ff00ff",
+    "#00ffff",
+)
+NICK_COLORS = NICK_COLORS_256
 TIME_STYLE = Style(color="#808080")
 QUIET_STYLE = Style(color="#8a8a8a", dim=True)
 INFO_STYLE = Style(color="#5fafaf")
@@ -94,9 +111,14 @@ _FORMAT_CODES = "\x02\x03\x0f\x16\x1d\x1e\x1f"
 Rows = list[StyleAndTextTuples]
 
 
-def nick_color(nick: str) -> str:
-    """The same colour for the same nickname, in every buffer and every session."""
-    return NICK_COLORS[zlib.crc32(nick.lower().encode()) % len(NICK_COLORS)]
+def nick_color(nick: str, palette: tuple[str, ...] = NICK_COLORS) -> str:
+    """The same colour for the same nickname, in every buffer and every session.
+
+    A stable hash (CRC-32 of the lowercased nick), not Python's ``hash``,
+    which changes from run to run. One's own nick is drawn bold in the
+    terminal's own colour, which no palette contains.
+    """
+    return palette[zlib.crc32(nick.lower().encode()) % len(palette)]
 
 
 def strip_controls(text: str) -> str:
@@ -173,14 +195,14 @@ def _join(*parts: tuple[str, Style | None]) -> Text:
     return out
 
 
-def _prefix(line: Line) -> tuple[Text, Style | None]:
+def _prefix(line: Line, palette: tuple[str, ...] = NICK_COLORS) -> tuple[Text, Style | None]:
     """The part before the text (time, nick or arrow) and the style of the text."""
     # History from another day says which day, or "14:02" would read as today.
     when = line.time
     older = line.history and when.date() != datetime.now(when.tzinfo).date()
     stamp = (when.strftime("%b %d %H:%M" if older else "%H:%M") + " ", TIME_STYLE)
     nick = strip_controls(line.nick)
-    nick_style = OWN_NICK_STYLE if line.own else Style(color=nick_color(nick))
+    nick_style = OWN_NICK_STYLE if line.own else Style(color=nick_color(nick, palette))
     if line.mention:
         nick_style = MENTION_NICK_STYLE
     text_style = MENTION_TEXT_STYLE if line.mention else None
@@ -205,7 +227,7 @@ def _prefix(line: Line) -> tuple[Text, Style | None]:
             return _join(stamp, ("<-- ", ERROR_STYLE)), ERROR_STYLE if line.mention else None
         case LineKind.SENT | LineKind.SENT_NOTICE:
             verb = "notice" if line.kind is LineKind.SENT_NOTICE else "msg"
-            target = (nick, Style(color=nick_color(nick)))
+            target = (nick, Style(color=nick_color(nick, palette)))
             return _join(stamp, (f"[{verb}(", None), target, (")] ", None)), None
         case _:
             return _join(stamp, ("--- ", INFO_STYLE)), text_style
@@ -225,8 +247,10 @@ def _merge(fragments: StyleAndTextTuples) -> StyleAndTextTuples:
 class Renderer:
     """Renders lines for a given width, with a per-line cache."""
 
-    def __init__(self) -> None:
+    def __init__(self, colors: int = 256) -> None:
+        """``colors``: 256 on terminals that have them, else the 16-colour palette."""
         self._consoles: dict[int, Console] = {}
+        self.palette = NICK_COLORS_256 if colors >= 256 else NICK_COLORS_16
 
     def notice_row(self, text: str, width: int, *, marker: bool = False) -> StyleAndTextTuples:
         """A row of the UI's own between lines: ``--- Day changed to ...``, the read marker."""
@@ -236,7 +260,7 @@ class Renderer:
         return [("fg:#5fafaf", f"--- {text}"[:width])]
 
     def nick_color(self, nick: str) -> str:
-        return nick_color(nick)
+        return nick_color(nick, self.palette)
 
     def console(self, width: int) -> Console:
         console = self._consoles.get(width)
@@ -268,7 +292,7 @@ class Renderer:
 
     def text_rows(self, line: Line, width: int) -> list[Text]:
         """``line`` wrapped at ``width``, as rich texts (one per row)."""
-        prefix, text_style = _prefix(line)
+        prefix, text_style = _prefix(line, self.palette)
         body = formatted(line.text, text_style)
         indent = prefix.cell_len
         room = width - indent

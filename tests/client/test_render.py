@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from ircish.client.model import Line, LineKind, Table
-from ircish.client.render import Renderer, formatted, nick_color, plain_rows
+from ircish.client.render import (
+    NICK_COLORS_16,
+    NICK_COLORS_256,
+    Renderer,
+    formatted,
+    nick_color,
+    plain_rows,
+)
 from tests.client.conftest import T0
 
 
@@ -77,6 +84,58 @@ def test_urls_are_underlined(r: Renderer) -> None:
 def test_nick_colours_are_stable_and_spread() -> None:
     assert nick_color("bob") == nick_color("bob") == nick_color("BOB")
     assert len({nick_color(n) for n in ("alice", "bob", "carol", "dave", "erin", "frank")}) > 3
+
+
+NICKS = tuple(
+    [
+        "alice",
+        "bob",
+        "carol",
+        "dave",
+        "erin",
+        "frank",
+        "grace",
+        "heidi",
+        "ivan",
+        "judy",
+        "mallory",
+        "niaj",
+        "olivia",
+        "peggy",
+        "rupert",
+        "sybil",
+        "trent",
+        "victor",
+        "walter",
+        "xavier",
+    ]
+)
+
+
+def test_nick_colours_rarely_collide_on_a_256_colour_terminal() -> None:
+    assert len(NICK_COLORS_256) >= 64
+    assert len({nick_color(n, NICK_COLORS_256) for n in NICKS}) >= 17  # of 20
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def test_palettes_leave_out_unreadable_colours_and_the_own_nicks() -> None:
+    for colour in NICK_COLORS_256 + NICK_COLORS_16:
+        r, g, b = _rgb(colour)
+        assert not r == g == b, f"{colour} is grey, like one's own nick"
+    assert not {"#000000", "#ffffff", "#0000cd", "#7f7f7f", "#e5e5e5"} & set(NICK_COLORS_16)
+    assert len(NICK_COLORS_16) == 11
+
+
+def test_a_16_colour_renderer_draws_nicks_from_the_16_colour_palette() -> None:
+    r16 = Renderer(colors=16)
+    for nick in NICKS[:6]:
+        colour = nick_color(nick, NICK_COLORS_16)
+        assert colour in styles(r16, msg("hi", nick=nick))[nick]
+    own = styles(r16, msg("mine", nick="alice", own=True))["alice"]
+    assert "#" not in own  # one's own nick: bold, in the terminal's colour
 
 
 def test_nick_is_coloured(r: Renderer) -> None:
