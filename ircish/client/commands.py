@@ -152,6 +152,9 @@ CLIENT_COMMANDS: dict[str, SlashCommand] = {
         aliases=("buffer", "window", "b", "w"),
     ),
     "close": SlashCommand(_local("close"), "/close [NAME]", "close a buffer (parts a room)"),
+    "windows": SlashCommand(
+        _local("windows"), "/windows", "list the open buffers with their numbers and activity"
+    ),
     "clear": SlashCommand(_local("clear"), "/clear", "clear this buffer's scrollback"),
     "raw": SlashCommand(
         _local("raw", needs_args=True),
@@ -237,6 +240,26 @@ def _close(client: IrcClient, name: str = "") -> None:
         return
     client.channels.pop(model.fold(buf.name), None)
     model.close(buf)
+
+
+def _windows(client: IrcClient) -> None:
+    model = client.model
+    rows: list[tuple[str, ...]] = []
+    for number, buf in enumerate(model.buffers, 1):
+        if buf is model.current:
+            activity = "(you are here)"
+        elif buf.highlights:
+            activity = f"{buf.unread} unread, {buf.highlights} for you"
+        elif buf.unread:
+            activity = f"{buf.unread} unread"
+        else:
+            activity = ""
+        if buf.is_room and not buf.joined:
+            activity = ", ".join(a for a in (activity, "not joined") if a)
+        rows.append((str(number), buf.name, activity))
+    title = "Open buffers (Alt+NUMBER or /switch NUMBER goes there)"
+    table = Table(title, ("#", "buffer", "activity"), tuple(rows))
+    model.line(model.current, LineKind.TABLE, title, table=table)
 
 
 def _clear(client: IrcClient) -> None:
@@ -329,6 +352,7 @@ LOCAL_ACTIONS: dict[str, Callable[..., None]] = {
     "switch": _switch,
     "close": _close,
     "clear": _clear,
+    "windows": _windows,
     "raw": _raw,
     "reconnect": _reconnect,
 }

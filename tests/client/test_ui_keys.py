@@ -46,3 +46,23 @@ def test_formatting_keys_type_mirc_codes_and_show_them_as_letters() -> None:
             await wait_until(lambda: h.screen()[-1].endswith("<alice> bold red under"), "echo")
 
     run(body())
+
+
+def test_windows_lists_the_open_buffers_with_numbers_and_activity() -> None:
+    async def body() -> None:
+        async with fake_irc() as server, running_app(server.port, rooms=("#lobby", "#dev")) as h:
+            await in_lobby(h)
+            await wait_until(lambda: h.model.find("#dev") is not None, "#dev")
+            server.send(":bob!~b@h PRIVMSG #dev :news")
+            server.send(":bob!~b@h PRIVMSG alice :psst")
+            await wait_until(lambda: h.model.find("bob") is not None, "query")
+            h.type("/windows" + ENTER)
+            await h.wait_text("Open buffers")
+            table = h.texts()[-1]
+            rows = [" ".join(row.split()) for row in table.split("\n")]
+            assert any(row.startswith("1 127.0.0.1:") for row in rows)
+            assert "2 #lobby (you are here)" in rows
+            assert "3 #dev 1 unread" in rows
+            assert "4 bob 1 unread, 1 for you" in rows
+
+    run(body())
