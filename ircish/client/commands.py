@@ -185,7 +185,7 @@ LANGUAGE = Language(COMMANDS, CLIENT_COMMANDS)
 
 KEYS_HELP = (
     "Keys: Enter send · Up/Down history · Tab complete · PageUp/PageDown scroll · "
-    "Alt+1..9, Ctrl+N/Ctrl+P switch buffers · Alt+A next activity · "
+    "Alt+1..9, Ctrl+N/Ctrl+P switch buffers · Alt+A next activity · F7 member list · "
     "Ctrl+B/Ctrl+_/Ctrl+K/Ctrl+O bold/underline/colour/reset · Ctrl+C twice quit"
 )
 

@@ -114,3 +114,21 @@ def test_fold_joins_draws_each_run_as_one_line() -> None:
     buf = model.current
     model.line(buf, LineKind.JOIN, "frank (~f@h) joined #lobby", "frank")
     assert screen(model)[-1] == "23:58 <-- erin left; --> frank joined"
+
+
+def test_missed_history_after_a_reconnect_is_below_the_read_marker() -> None:
+    model = Model("alice", "srv", clock=lambda: DAY1)
+    lobby = model.open("#lobby", BufferKind.ROOM)
+    model.message(lobby, "bob", "before", msgid="m1")
+    missed = [
+        model.make_message("bob", "while away 1", msgid="m2"),
+        model.make_message("carol", "while away 2", msgid="m3"),
+    ]
+    assert model.insert_history(lobby, missed, missed=True, after="m1") == 2
+    model.switch(lobby)
+    assert screen(model, width=30) == [
+        "23:58 <bob> before",
+        "--- new messages " + "-" * 13,
+        "23:58 <bob> while away 1",
+        "23:58 <carol> while away 2",
+    ]
