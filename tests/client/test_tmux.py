@@ -101,6 +101,17 @@ def test_real_client_in_a_real_terminal(server: RunningServer, tmux_client: Tmux
         pane.type("hello from a real terminal")
         pane.keys("Enter")
         bob.expect(r"^\[#lobby\] <alice> hello from a real terminal$")
+        # The member pane (F7) at the right of the scrollback, and formatting keys.
+        pane.keys("F7")
+        rows = pane.wait(r"│2 users\s*$")
+        assert [r.split("│")[-1].strip() for r in rows[2:4]] == ["alice", "bob"], rows
+        pane.keys("F7")
+        pane.keys("C-b")
+        pane.type("bold")
+        pane.keys("C-b")
+        pane.wait(r"^\[#lobby\] BboldB")
+        pane.keys("Enter")
+        bob.expect(r"^\[#lobby\] <alice> bold$")
 
         # Half a line typed, then messages arrive: the input line is untouched.
         pane.type("half a thou")
