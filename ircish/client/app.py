@@ -3,8 +3,10 @@
 Layout, top to bottom::
 
     #lobby: topic of the room                                    (title line)
-    12:04 <alice> hello                                          (scrollback of
-    12:05 --> bob (~bob@127.0.0.1) joined #lobby                  the current buffer)
+    12:04 <alice> hello                            │3 users      (scrollback of
+    --- new messages ----------------------------- │@alice        the current buffer,
+    12:05 --> bob (~bob@127.0.0.1) joined #lobby   │ bob          and the member pane
+                                                   │ carol        when shown: F7)
     [paste confirmation, only while one is pending]
      alice │ 2:#lobby │ connected │ act: 3:#dev(2) 4:bob(1!)     (status line)
     [#lobby] half-typed line|                                    (input line)
