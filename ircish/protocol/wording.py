@@ -193,7 +193,9 @@ ERRORS: dict[str, Wording] = {
     n.ERR_INVALIDKEY: lambda p: (
         f"That key is not valid for {p[0]}: one word of at most 23 characters, no commas"
     ),
-    n.ERR_INVALIDMODEPARAM: lambda p: f"{p[-1]} for {p[0]}: +{p[1]} {p[2]}",
+    n.ERR_INVALIDMODEPARAM: lambda p: (
+        f"+{p[1]} on {p[0]} {p[-1]}" if p[2] == "*" else f"{p[-1]} for {p[0]}: +{p[1]} {p[2]}"
+    ),
     n.ERR_MONLISTFULL: lambda p: (
         f"Your monitor list is full ({p[0]} nicknames): not added: {nicks_of(p[1])}"
     ),

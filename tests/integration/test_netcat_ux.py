@@ -266,3 +266,34 @@ def test_a_new_default_room_takes_over_on_reload(net: MemoryNetwork) -> None:
     carol = net.plain("carol")
     hall = net.chat.rooms.get("#hall")
     assert hall is not None and hall.server_owned and not hall.is_op(carol.user)
+
+
+# -- a mode that needs a parameter, given none ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        ("/mode +k", "! +k on #mine needs a key, e.g. +k secret"),
+        ("/mode +l", "! +l on #mine needs a number of users, e.g. +l 50"),
+        ("/mode +o", "! +o on #mine needs a nickname, e.g. +o alice"),
+    ],
+)
+def test_a_mode_without_its_parameter_says_what_it_needs(line: str, shown: str) -> None:
+    net = MemoryNetwork()
+    zed = net.plain("zed")
+    zed.send("/join #mine")
+    zed.lines()
+    zed.send(line)
+    assert zed.lines() == [shown]
+    zed.send("/mode")
+    assert any("+nt" in x and "k" not in x.split("+")[-1] for x in zed.lines())
+
+
+def test_an_irc_client_gets_696_for_a_key_mode_without_a_key() -> None:
+    net = MemoryNetwork()
+    yy = net.irc("yy")
+    yy.send("JOIN #m2")
+    yy.lines()
+    yy.send("MODE #m2 +k")
+    assert yy.lines() == [f":{SERVER} 696 yy #m2 k * :needs a key, e.g. +k secret"]

@@ -120,6 +120,9 @@ def _changes(
             changes.append((sign, letter, None))
         elif letter in _MEMBER_MODES:
             if not args:
+                _missing(
+                    chat, client, room.name, letter, f"needs a nickname, e.g. {sign}{letter} alice"
+                )
                 continue
             try:
                 member = find_member(chat, room, args.pop(0))
@@ -134,6 +137,7 @@ def _changes(
                 changes.append((sign, letter, None))
                 continue
             if not args:
+                _missing(chat, client, room.name, letter, "needs a key, e.g. +k secret")
                 continue
             key = args.pop(0)
             # A key must be one middle parameter on the wire (MODE, RPL_CHANNELMODEIS).
@@ -146,6 +150,7 @@ def _changes(
                 changes.append((sign, letter, None))
                 continue
             if not args:
+                _missing(chat, client, room.name, letter, "needs a number of users, e.g. +l 50")
                 continue
             raw = args.pop(0)
             if not raw.isdigit() or not 0 < int(raw) < 1_000_000:
@@ -177,3 +182,8 @@ def _changes(
         else:
             chat.numeric(client, n.ERR_UNKNOWNMODE, letter, n.ERROR_TEXT[n.ERR_UNKNOWNMODE])
     return changes
+
+
+def _missing(chat: Chat, client: Client, room: str, letter: str, text: str) -> None:
+    """A mode that takes a parameter came without one: say so (IRC servers often stay silent)."""
+    chat.numeric(client, n.ERR_INVALIDMODEPARAM, room, letter, "*", text)
