@@ -156,6 +156,11 @@ CLIENT_COMMANDS: dict[str, SlashCommand] = {
         _local("windows"), "/windows", "list the open buffers with their numbers and activity"
     ),
     "clear": SlashCommand(_local("clear"), "/clear", "clear this buffer's scrollback"),
+    "lastlog": SlashCommand(
+        _local("lastlog", needs_args=True),
+        "/lastlog TEXT",
+        "the latest lines of this buffer that contain TEXT (any case)",
+    ),
     "raw": SlashCommand(
         _local("raw", needs_args=True),
         "/raw LINE",
@@ -262,6 +267,32 @@ def _windows(client: IrcClient) -> None:
     model.line(model.current, LineKind.TABLE, title, table=table)
 
 
+#: The most lines /lastlog shows (the newest ones).
+LASTLOG_LINES = 30
+
+
+def _lastlog(client: IrcClient, text: str) -> None:
+    model = client.model
+    buf = model.current
+    wanted = text.casefold()
+    found = [
+        line
+        for line in buf.lines
+        if line.kind is not LineKind.TABLE
+        and (wanted in line.text.casefold() or wanted in line.nick.casefold())
+    ]
+    if not found:
+        model.info(f"No line of {buf.name} contains {text!r}")
+        return
+    shown = found[-LASTLOG_LINES:]
+    rows = tuple(
+        (line.time.astimezone().strftime("%Y-%m-%d %H:%M"), line.nick, line.text) for line in shown
+    )
+    more = f" (the latest {len(shown)} of {len(found)})" if len(found) > len(shown) else ""
+    title = f"/lastlog {text}: {len(found)} line{'s' if len(found) != 1 else ''}{more}"
+    model.line(buf, LineKind.TABLE, title, table=Table(title, ("time", "who", "line"), rows))
+
+
 def _clear(client: IrcClient) -> None:
     client.model.clear(client.model.current)
 
@@ -352,6 +383,7 @@ LOCAL_ACTIONS: dict[str, Callable[..., None]] = {
     "switch": _switch,
     "close": _close,
     "clear": _clear,
+    "lastlog": _lastlog,
     "windows": _windows,
     "raw": _raw,
     "reconnect": _reconnect,

@@ -66,3 +66,25 @@ def test_windows_lists_the_open_buffers_with_numbers_and_activity() -> None:
             assert "4 bob 1 unread, 1 for you" in rows
 
     run(body())
+
+
+def test_lastlog_shows_the_lines_of_this_buffer_that_contain_the_text() -> None:
+    async def body() -> None:
+        async with fake_irc() as server, running_app(server.port) as h:
+            await in_lobby(h)
+            server.send(":bob!~b@h PRIVMSG #lobby :the Rust release is out")
+            server.send(":carol!~c@h PRIVMSG #lobby :lunch?")
+            server.send(":bob!~b@h PRIVMSG #lobby :rust 2.0 notes")
+            await h.wait_text("rust 2.0 notes")
+            h.type("/lastlog RUST" + ENTER)
+            await h.wait_text("/lastlog RUST: 2 lines")
+            table = h.texts()[-1]
+            assert "the Rust release is out" in table and "rust 2.0 notes" in table
+            assert "lunch?" not in table
+            h.type("/lastlog nothing-like-this" + ENTER)
+            await h.wait_text("No line of #lobby contains 'nothing-like-this'")
+            h.type("/lastlog" + ENTER)
+            await h.wait_text("Usage: /lastlog TEXT")
+            assert h.input_text == ""
+
+    run(body())
