@@ -817,6 +817,7 @@ def build(
     model = Model(nick, label)
     model.set_highlights(settings.highlights)
     model.show_joins = settings.show_joins
+    model.fold_joins = settings.fold_joins
     for mask in settings.ignore:
         model.ignore(mask)
     log_dir = Path(settings.log_dir).expanduser() if settings.log_dir else default_log_dir()

@@ -312,6 +312,8 @@ def _setting_text(client: IrcClient, name: str) -> str:
         shown = " ".join(model.highlight_words) or "(none)"
     elif name == "show_joins":
         shown = "on" if model.show_joins else "off"
+    elif name == "fold_joins":
+        shown = "on" if model.fold_joins else "off"
     else:
         shown = "on" if model.logbook is not None and model.logbook.enabled else "off"
         if model.logbook is not None and model.logbook.enabled:
@@ -329,6 +331,8 @@ def _set_value(client: IrcClient, name: str, value: str = "") -> None:
         model.set_highlights(words)
     elif name == "show_joins":
         model.show_joins = SWITCH_WORDS[value.lower()]
+    elif name == "fold_joins":
+        model.fold_joins = SWITCH_WORDS[value.lower()]
     else:
         on = SWITCH_WORDS[value.lower()]
         if model.logbook is None:

@@ -99,6 +99,8 @@ class ClientSettings:
     highlights: tuple[str, ...] = ()
     #: Show others' joins, parts and quits.
     show_joins: bool = True
+    #: Fold a run of them into one line ("--> bob, dave joined; <-- carol quit").
+    fold_joins: bool = False
     #: Nicks or nick!user@host masks whose messages, notices, actions and CTCP are hidden.
     ignore: tuple[str, ...] = ()
     #: Write each buffer to a log file.
@@ -356,6 +358,7 @@ class Setting:
 SETTINGS: dict[str, Setting] = {
     "highlights": Setting("words besides your nickname that highlight a line", "words"),
     "show_joins": Setting("show others' joins, parts and quits", "switch"),
+    "fold_joins": Setting("fold a run of joins, parts and quits into one line", "switch"),
     "log": Setting("write each buffer to a log file", "switch"),
 }
 SWITCH_WORDS = {"on": True, "off": False, "true": True, "false": False, "yes": True, "no": False}

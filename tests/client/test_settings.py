@@ -164,6 +164,7 @@ nick = "alice"
 highlights = ["rust", "ferris"]
 ignore = ["spammer", "*!*@evil.example"]
 show_joins = false
+fold_joins = true
 
 [servers.home]
 host = "irc.home.example"
@@ -195,6 +196,7 @@ def test_ircish_name_connects_to_the_entry(
     assert model.highlight_words == ("rust", "ferris")
     assert model.ignores == ["spammer!*@*", "*!*@evil.example"]
     assert model.show_joins is False
+    assert model.fold_joins is True
     assert model.logbook is not None and not model.logbook.enabled
     assert model.logbook.directory == default_log_dir() / "home"
 

@@ -48,7 +48,7 @@ def test_set_lists_the_settings(client: IrcClient) -> None:
     execute(client, "/set")
     line = client.model.current.lines[-1]
     assert line.kind is LineKind.TABLE and line.table is not None
-    assert [row[0] for row in line.table.rows] == ["highlights", "show_joins", "log"]
+    assert [row[0] for row in line.table.rows] == ["highlights", "show_joins", "fold_joins", "log"]
     assert line.table.rows[1][1].startswith("on ")
 
 
@@ -88,10 +88,22 @@ def test_set_show_joins_off_hides_others_comings_and_goings(client: IrcClient) -
     assert "carol" in texts(client, "#lobby")[-1]
 
 
+def test_set_fold_joins_on_folds_a_run_of_comings_and_goings(client: IrcClient) -> None:
+    assert client.model.fold_joins is False
+    execute(client, "/set fold_joins on")
+    assert last_info(client).startswith("fold_joins is on")
+    assert client.model.fold_joins is True
+    execute(client, "/set fold_joins off")
+    assert client.model.fold_joins is False
+
+
 @pytest.mark.parametrize(
     ("typed", "error"),
     [
-        ("/set colour red", "There is no setting 'colour' (there is: highlights, show_joins, log)"),
+        (
+            "/set colour red",
+            "There is no setting 'colour' (there is: highlights, show_joins, fold_joins, log)",
+        ),
         ("/set log maybe", "Usage: /set log on|off"),
     ],
 )
