@@ -144,6 +144,7 @@ def open_socket(source: str) -> socket.socket:
 def wait_until(wall: float) -> None:
     """Sleep until the wall-clock time ``wall`` (the clock the phases are scheduled on)."""
     while (left := wall - time.time()) > 0:
+        # Phases start at set wall-clock times in every process; nothing to wait on but the clock.
         time.sleep(min(left, 0.05))
 
 

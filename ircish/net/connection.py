@@ -148,6 +148,10 @@ class Connection:
             self.lost("Connection closed")
             return
         self.server.metrics.bytes_received += len(data)
+        self.received(data)
+
+    def received(self, data: bytes) -> None:
+        """Bytes from the peer: the session's (a TLS connection decrypts them first)."""
         assert self.session is not None
         self.session.receive_data(data)
 

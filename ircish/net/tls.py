@@ -90,18 +90,7 @@ class TlsConnection(Connection):
     def queued_bytes(self) -> int:
         return self.out.size + self.encrypted.size + self.outgoing.pending
 
-    def on_readable(self) -> None:
-        try:
-            data = self.sock.recv(RECV_SIZE)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError as exc:
-            self.lost(f"Read error: {exc.strerror or exc}")
-            return
-        if not data:
-            self.lost("Connection closed")
-            return
-        self.server.metrics.bytes_received += len(data)
+    def received(self, data: bytes) -> None:
         self.incoming.write(data)
         if not self.handshaken and not self._handshake():
             return
