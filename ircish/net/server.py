@@ -695,8 +695,17 @@ class Server:
             self._selecting = False
         monotonic = time.monotonic
         self._pass_deadline = deadline = monotonic() + PASS_BUDGET
-        # Every pass reads at least one connection, whatever the budget.
         first = True
+
+        def read(conn: Connection) -> None:
+            # Every pass reads at least one connection, whatever the budget.
+            nonlocal first
+            if not first and monotonic() > deadline:
+                self._postponed.append(conn)
+            else:
+                first = False
+                self._guarded(conn, conn.on_readable)
+
         postponed = self._postponed
         seen: set[Connection] | frozenset[Connection] = frozenset()
         if postponed:
@@ -705,21 +714,13 @@ class Server:
             self._postponed = []
             for conn in postponed:
                 if conn.reading and not conn.closed:
-                    if not first and monotonic() > deadline:
-                        self._postponed.append(conn)
-                    else:
-                        first = False
-                        self._guarded(conn, conn.on_readable)
+                    read(conn)
         for key, mask in events:
             data = key.data
             if isinstance(data, Connection):
-                if mask & selectors.EVENT_READ and data.reading and not data.closed:
-                    if not first and monotonic() > deadline:
-                        if data not in seen:
-                            self._postponed.append(data)
-                    else:
-                        first = False
-                        self._guarded(data, data.on_readable)
+                read_now = mask & selectors.EVENT_READ and data.reading and not data.closed
+                if read_now and data not in seen:
+                    read(data)
                 if mask & selectors.EVENT_WRITE and not data.closed:
                     self.dirty.add(data)
             elif data.active:
