@@ -1,0 +1,1 @@
+"""The bundled web client: static files served by the server's HTTP side (``static/``)."""
