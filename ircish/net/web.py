@@ -72,6 +72,8 @@ _METHODS = (b"GET ", b"HEAD ", b"POST ", b"PUT ", b"DELETE ", b"OPTIONS ", b"PAT
 _REQUEST_LINE = re.compile(
     rb"(?:GET|HEAD|POST|PUT|DELETE|OPTIONS|PATCH) [!-~]+ HTTP/1\.[01]\r?", re.ASCII
 )
+#: Any request line (HTTP's token characters for the method): an http listener's first test.
+_ANY_REQUEST_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [!-~]+ HTTP/[0-9]\.[0-9]\r?")
 #: Requests of browsers are small; these bounds keep anyone else from costing the chat.
 LIMITS = HttpLimits(timeout=10.0, max_header_bytes=8192, max_body_bytes=8192)
 #: Pipelined requests handled per read; the rest wait for the next pass.
@@ -84,6 +86,8 @@ SUBPROTOCOLS = (TEXT, BINARY)
 #: Close codes (RFC 6455 section 7.4.1).
 CLOSE_NORMAL = 1000
 CLOSE_TOO_BIG = 1009
+#: What the user's quit says when wsproto refuses the peer's frames (its own texts are long).
+_CLOSE_REASONS = {1002: "WebSocket protocol error", 1007: "Invalid UTF-8 in a text frame"}
 
 
 def looks_like_http(held: bytes) -> bool | None:
@@ -162,12 +166,15 @@ def _drop_session(conn: Connection) -> None:
 class HttpSide:
     """HTTP requests on a chat connection: the web client's files, or a WebSocket upgrade."""
 
-    __slots__ = ("conn", "deadline", "proto", "web")
+    __slots__ = ("conn", "deadline", "first", "proto", "web")
 
     def __init__(self, web: Web, conn: Connection) -> None:
         self.web = web
         self.conn = conn
         self.proto = HttpProtocol(LIMITS)
+        #: The start of the first request line, until it is whole and checked (None: done).
+        #: h11 waits for a whole head; an IRC client on an http-only port would wait with it.
+        self.first: bytes | None = b""
         server = web.server
         self.deadline = server.chat.clock() + LIMITS.timeout
         server.call_later(LIMITS.timeout, self._check_deadline)
@@ -185,6 +192,16 @@ class HttpSide:
     def receive(self, data: bytes) -> None:
         if self.proto.lingering or self.conn.closing:
             return  # the last response is queued; what follows is discarded
+        if self.first is not None:
+            data = self.first + data
+            end = data.find(b"\n")
+            if end < 0 and len(data) < MAX_SNIFF:
+                self.first = data
+                return
+            self.first = None
+            if end < 0 or not _ANY_REQUEST_LINE.fullmatch(data[:end]):
+                self._send(Response.error(400), close=True)
+                return
         self.proto.receive_data(data)
         self._process()
 
@@ -379,7 +396,12 @@ class WebSocketSide:
             elif isinstance(event, Ping):
                 self._send_control(ws.send(event.response()))
             elif isinstance(event, CloseConnection):
-                self._peer_closed(event)
+                if ws.state is ConnectionState.OPEN:
+                    # Not the peer's close frame: wsproto could not parse what came (1007:
+                    # a text frame that is not UTF-8; 1002: a protocol error).
+                    self.close(event.code, _CLOSE_REASONS.get(event.code, "WebSocket error"))
+                else:
+                    self._peer_closed(event)
                 return
             # A Pong needs nothing: any frame already counted as activity at the socket.
 
