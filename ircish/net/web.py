@@ -464,11 +464,10 @@ class WebSocketSide:
 
     def encode(self, out: OutputQueue) -> None:
         chunks = out.chunks
-        ws = self.ws
         framed: list[Chunk] = []
         pending: list[bytes] = []
         size = 0
-        sendable = not self.closed and ws.state is ConnectionState.OPEN
+        sendable = not self.closed and self.ws.state is ConnectionState.OPEN
         for chunk in chunks:
             if type(chunk) is memoryview:
                 if pending:
@@ -476,27 +475,51 @@ class WebSocketSide:
                     pending = []
                 framed.append(chunk)
                 size += len(chunk)
-                continue
-            if not sendable:
-                continue
-            for line in bytes(chunk).split(b"\r\n"):
-                if not line:
-                    continue
-                event = (
-                    BytesMessage(data=line)
-                    if self.binary
-                    else TextMessage(data=line.decode("utf-8", "replace"))
-                )
-                frame = ws.send(event)
-                pending.append(frame)
-                size += len(frame)
+            elif sendable:
+                frames = self._frames(chunk)
+                pending.append(frames)
+                size += len(frames)
         if self.conn.closing and sendable:
             # The session ended the connection (QUIT, a kill, a timeout): say so in WebSocket too.
             self.closed = True
-            frame = ws.send(CloseConnection(code=CLOSE_NORMAL))
+            frame = self.ws.send(CloseConnection(code=CLOSE_NORMAL))
             pending.append(frame)
             size += len(frame)
         if pending:
             framed.append(memoryview(b"".join(pending)))
         chunks[:] = framed
         out.size = size
+
+    def _frames(self, chunk: bytes) -> bytes:
+        """The frames of the lines in ``chunk``, one each, framed once for every WebSocket.
+
+        A broadcast queues the same ``bytes`` object for each recipient, and a
+        server's frames are not masked, so they are the same for every
+        WebSocket with the same kind of frames: the first one to flush frames
+        the chunk and the others find it in ``_FRAMED``.
+        """
+        key = (chunk, self.binary)
+        found = _FRAMED.get(key)
+        if found is not None:
+            return found
+        ws = self.ws
+        if self.binary:
+            found = b"".join(
+                ws.send(BytesMessage(data=line)) for line in chunk.split(b"\r\n") if line
+            )
+        else:
+            text = chunk.decode("utf-8", "replace")
+            found = b"".join(ws.send(TextMessage(data=line)) for line in text.split("\r\n") if line)
+        global _framed_bytes
+        if _framed_bytes > MAX_FRAMED_BYTES:
+            _FRAMED.clear()
+            _framed_bytes = 0
+        _FRAMED[key] = found
+        _framed_bytes += len(found) + len(chunk)
+        return found
+
+
+#: Frames by (chunk, binary): see ``WebSocketSide._frames``; cleared past ``MAX_FRAMED_BYTES``.
+_FRAMED: dict[tuple[bytes, bool], bytes] = {}
+_framed_bytes = 0
+MAX_FRAMED_BYTES = 4 << 20
