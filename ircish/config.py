@@ -11,6 +11,8 @@ the tests.
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import tomllib
 import typing
 import urllib.parse
@@ -349,6 +351,21 @@ class WebConfig:
     #: Origins (``https://chat.example.org``) whose pages may open a WebSocket besides the
     #: page's own (Origin host:port equal to the Host header); "*" allows any.
     allowed_origins: tuple[str, ...] = field(default=(), metadata={"min_items": 0})
+    #: Addresses or networks (``127.0.0.1``, ``10.0.0.0/8``) of reverse proxies whose
+    #: ``X-Forwarded-For`` names a WebSocket user's address; none by default.
+    trusted_proxies: tuple[str, ...] = field(default=(), metadata={"min_items": 0})
+
+    @property
+    def proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """``trusted_proxies`` parsed (validated when the file was loaded)."""
+        return _networks(self.trusted_proxies)
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(
+    entries: tuple[str, ...],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -528,6 +545,14 @@ def _validate_semantics(cfg: Config) -> None:
                 f"web.allowed_origins[{i}]: expected an origin like https://chat.example.org "
                 f"or http://host:8080 (scheme, host, optional port, no path) or '*', got {origin!r}"
             )
+    for i, entry in enumerate(cfg.web.trusted_proxies):
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"web.trusted_proxies[{i}]: expected an address or network "
+                f"(127.0.0.1, ::1, 10.0.0.0/8), got {entry!r}"
+            ) from None
 
 
 def parse_origin(origin: str) -> tuple[str, str, int] | None:

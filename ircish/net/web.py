@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import logging
 import re
 from typing import TYPE_CHECKING
@@ -263,6 +264,15 @@ class HttpSide:
         ]
         if chosen:
             headers.append(("Sec-WebSocket-Protocol", chosen))
+        forwarded = self._forwarded_for(request)
+        if forwarded is not None:
+            refused = self.web.server.readdress(self.conn, forwarded)
+            if refused is not None:
+                why, reason = refused
+                status = 403 if reason == "dline" else 429
+                body = f"{status} {why}\n".encode()
+                self._send(Response(status, body, headers=security_headers(request)), close=True)
+                return
         data, rest = self.proto.switch(headers)
         self.conn.send_raw(data)
         start_websocket(self.web, self.conn, rest, binary=chosen == BINARY)
@@ -288,8 +298,37 @@ class HttpSide:
             return Response.error(403, *extra)
         return None
 
+    def _forwarded_for(self, request: Request) -> str | None:
+        """The address a trusted proxy says the client has (``X-Forwarded-For``); None: none.
+
+        Read from the right, past the trusted proxies themselves, so a client
+        cannot put an address of its choice in front of what the proxy added.
+        """
+        networks = self.web.server.config.web.proxy_networks
+        if not networks or not _within(self.conn.ip, networks):
+            return None
+        value = header(request, "x-forwarded-for")
+        if not value:
+            return None
+        for hop in reversed(value.split(",")):
+            try:
+                address = ipaddress.ip_address(hop.strip())
+            except ValueError:
+                return None  # not what a proxy writes: keep the proxy's own address
+            if not any(address in network for network in networks):
+                return str(address)
+        return None
+
     def encode(self, out: OutputQueue) -> None:
         pass
+
+
+def _within(ip: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
 
 
 def _tokens(request: Request, name: str) -> set[str]:

@@ -35,7 +35,8 @@ from wsproto.events import (
     TextMessage,
 )
 
-from ircish.config import Config, ListenerConfig, WebConfig
+from ircish.config import Config, ConfigError, ListenerConfig, WebConfig, config_from_dict
+from ircish.core.storage import ServerBan
 from ircish.net.server import BROWSER_BAD_PORTS
 from ircish.net.webstatic import StaticFiles
 from tests.e2e.e2e_support import ServerProcess, person, run_cli
@@ -570,6 +571,55 @@ def test_allowed_origins_and_their_reload(make_server: Callable[..., RunningServ
     in_loop(srv, srv.server.reload)
     assert upgrade_status(port, {"Origin": "https://other.example.org"}) == 101
     assert upgrade_status(port, {"Origin": "https://chat.example.org"}) == 403
+
+
+# -- behind a reverse proxy ----------------------------------------------------------------
+
+
+def users_ip(srv: RunningServer, nick: str) -> str:
+    def ip() -> str:
+        user = srv.chat.users.get(nick)
+        assert user is not None
+        return user.ip
+
+    return in_loop(srv, ip)
+
+
+def test_a_trusted_proxys_forwarded_address_is_the_users(
+    make_server: Callable[..., RunningServer],
+) -> None:
+    trusting = replace(Config(), web=WebConfig(trusted_proxies=("127.0.0.0/8",)))
+    srv = make_server(trusting)
+    port = web_port(srv)
+    # The proxy appends the address it saw; what the client wrote before it is not believed.
+    ws = ws_irc(port, "proxied", header=["X-Forwarded-For: 6.6.6.6, 203.0.113.7"])
+    try:
+        assert users_ip(srv, "proxied") == "203.0.113.7"
+        assert in_loop(srv, lambda: srv.server.per_ip["203.0.113.7"]) == 1
+        ws.send("WHOIS proxied")
+        line = ws_expect(ws, r" 311 proxied proxied ")
+        assert "localhost" not in line, "the cloak is made from the forwarded address"
+    finally:
+        ws.close()
+    # A D-line on the forwarded address refuses the WebSocket.
+    ban = ServerBan("D", "203.0.113.7", "go away", "op", time.time())
+    in_loop(srv, lambda: srv.chat.bans.put(ban))
+    assert upgrade_status(port, {"X-Forwarded-For": "203.0.113.7"}) == 403
+    assert upgrade_status(port, {"X-Forwarded-For": "203.0.113.8"}) == 101
+
+
+def test_x_forwarded_for_is_ignored_unless_the_proxy_is_trusted(srv: RunningServer) -> None:
+    ws = ws_irc(web_port(srv), "direct", header=["X-Forwarded-For: 203.0.113.7"])
+    try:
+        assert users_ip(srv, "direct") == "127.0.0.1"
+    finally:
+        ws.close()
+
+
+def test_trusted_proxies_are_validated() -> None:
+    with pytest.raises(ConfigError, match=r"^web\.trusted_proxies\[0\]: expected an address"):
+        config_from_dict({"web": {"trusted_proxies": ["proxy.example"]}})
+    assert config_from_dict({"web": {"trusted_proxies": ["::1", "10.0.0.0/8"]}}).web
 
 
 # -- TLS ---------------------------------------------------------------------------------
