@@ -14,12 +14,11 @@ import http.client
 import re
 import socket
 import struct
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import websocket
@@ -41,9 +40,7 @@ from ircish.net.server import BROWSER_BAD_PORTS
 from ircish.net.webstatic import StaticFiles
 from tests.e2e.e2e_support import ServerProcess, person, run_cli
 from tests.e2e.test_tls import make_certs
-from tests.helpers import DEFAULT_TIMEOUT, LineClient, RunningServer
-
-T = TypeVar("T")
+from tests.helpers import DEFAULT_TIMEOUT, LineClient, RunningServer, in_loop
 
 ASSETS = {
     "index.html": b"<!doctype html><title>ircish</title>" + b"<p>hello</p>" * 100,
@@ -66,22 +63,6 @@ TYPES = {
     "/data/strings.json": "application/json",
     "/manifest.webmanifest": "application/manifest+json",
 }
-
-
-def in_loop(srv: RunningServer, fn: Callable[[], T]) -> T:
-    """Run ``fn`` on the loop thread and return its result."""
-    done = threading.Event()
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = fn()
-        finally:
-            done.set()
-
-    srv.server.call_soon(run)
-    assert done.wait(DEFAULT_TIMEOUT), "the loop did not run the callback"
-    return box["value"]  # type: ignore[no-any-return]
 
 
 def web_port(srv: RunningServer) -> int:
@@ -737,7 +718,7 @@ class RawWs:
             raise AssertionError(f"handshake refused: {event.status_code}")
         assert isinstance(event, AcceptConnection), event
         self.subprotocol = event.subprotocol
-        self.parts: list[str | bytes] = []
+        self.parts: list[str | bytes | bytearray] = []
 
     def send(self, event: Event) -> None:
         self.sock.sendall(self.ws.send(event))
@@ -768,8 +749,8 @@ class RawWs:
             if event.message_finished:
                 parts, self.parts = self.parts, []
                 if isinstance(parts[0], str):
-                    return "".join(str(p) for p in parts)
-                return b"".join(bytes(p) for p in parts)
+                    return "".join(p for p in parts if isinstance(p, str))
+                return b"".join(p for p in parts if not isinstance(p, str))
 
     def wait_for(self, match: Callable[[str], bool]) -> str:
         while True:

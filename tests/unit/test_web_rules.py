@@ -8,7 +8,7 @@ import gzip
 import pytest
 
 from ircish.config import ConfigError, config_from_dict, parse_origin
-from ircish.net.http import Request
+from ircish.net.http import Request, Response
 from ircish.net.web import MAX_SNIFF, choose_subprotocol, looks_like_http, origin_allowed
 from ircish.net.webstatic import StaticFiles, accepts_gzip, content_security_policy, valid_host
 
@@ -168,7 +168,10 @@ def test_the_policy_names_only_this_host() -> None:
 
 def test_files_are_found_by_exact_path_only() -> None:
     files = StaticFiles({"index.html": b"<title>x</title>", "js/a.js": b"a" * 1000})
-    get = lambda path, *h: files.respond(Request("GET", path, tuple(h)))  # noqa: E731
+
+    def get(path: str, *headers: tuple[str, str]) -> Response:
+        return files.respond(Request("GET", path, headers))
+
     assert get("/").status == 200
     assert get("/index.html").body == b"<title>x</title>"
     assert get("/js/a.js?v=2").status == 200
