@@ -239,6 +239,7 @@ class HttpSide:
 
     def _send(self, response: Response, *, close: bool = False) -> None:
         conn = self.conn
+        conn.server.metrics.web_responses[str(response.status)] += 1
         data = self.proto.respond(response, close=close)
         if data is None:
             conn.lost("HTTP error")
@@ -274,6 +275,9 @@ class HttpSide:
                 self._send(Response(status, body, headers=security_headers(request)), close=True)
                 return
         data, rest = self.proto.switch(headers)
+        metrics = self.conn.server.metrics
+        metrics.web_responses["101"] += 1
+        metrics.websockets += 1
         self.conn.send_raw(data)
         start_websocket(self.web, self.conn, rest, binary=chosen == BINARY)
 

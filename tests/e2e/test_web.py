@@ -245,6 +245,18 @@ def test_a_malformed_request_gets_an_http_error(srv: RunningServer) -> None:
     assert reply.startswith(b"HTTP/1.1 400 "), reply
 
 
+def test_responses_and_websockets_are_counted(assets: RunningServer) -> None:
+    port = web_port(assets)
+    before = in_loop(assets, lambda: dict(assets.chat.metrics.web_responses))
+    get(port, "/")
+    get(port, "/missing")
+    ws_connect(port).close()
+    after = in_loop(assets, lambda: dict(assets.chat.metrics.web_responses))
+    for status in ("200", "404", "101"):
+        assert after.get(status, 0) == before.get(status, 0) + 1, status
+    assert in_loop(assets, lambda: assets.chat.metrics.websockets) == 1
+
+
 # -- who is a browser --------------------------------------------------------------------
 
 
