@@ -36,6 +36,8 @@ from wsproto.events import (
 
 from ircish.config import Config, ConfigError, ListenerConfig, WebConfig, config_from_dict
 from ircish.core.storage import ServerBan
+from ircish.net import web
+from ircish.net.http import HttpLimits
 from ircish.net.server import BROWSER_BAD_PORTS
 from ircish.net.webstatic import StaticFiles
 from tests.e2e.e2e_support import ServerProcess, person, run_cli
@@ -255,6 +257,39 @@ def test_responses_and_websockets_are_counted(assets: RunningServer) -> None:
     for status in ("200", "404", "101"):
         assert after.get(status, 0) == before.get(status, 0) + 1, status
     assert in_loop(assets, lambda: assets.chat.metrics.websockets) == 1
+
+
+def test_pipelined_requests_are_all_answered_in_order(assets: RunningServer) -> None:
+    """More than one pass's share (16) in one packet: the rest follow on later passes."""
+    paths = ["/js/app.js", "/missing", "/css/site.css"] * 10
+    data = b"".join(f"GET {p} HTTP/1.1\r\nHost: x\r\n\r\n".encode() for p in paths)
+    with socket.create_connection(("127.0.0.1", web_port(assets)), timeout=DEFAULT_TIMEOUT) as s:
+        s.sendall(data)
+        received = b""
+        deadline = time.monotonic() + DEFAULT_TIMEOUT
+        while received.count(b"HTTP/1.1 ") < len(paths) and time.monotonic() < deadline:
+            received += s.recv(65536)
+    statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", received)
+    assert statuses == [b"404" if p == "/missing" else b"200" for p in paths]
+
+
+def test_a_request_that_never_ends_is_cut_off(
+    srv: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One deadline per request: a peer trickling its head (slowloris) is closed on time."""
+    monkeypatch.setattr(web, "LIMITS", HttpLimits(timeout=0.5))
+    with socket.create_connection(("127.0.0.1", web_port(srv)), timeout=DEFAULT_TIMEOUT) as s:
+        s.sendall(b"GET / HTTP/1.1\r\n")
+        started = time.monotonic()
+        for _ in range(3):
+            time.sleep(0.1)  # a slow peer's pace, well inside the deadline
+            s.sendall(b"X-Slow: 1\r\n")
+        try:
+            rest = s.recv(4096)
+        except ConnectionResetError:
+            rest = b""
+        assert rest == b"", "closed without a response"
+        assert time.monotonic() - started < 0.5 + DEFAULT_TIMEOUT / 2
 
 
 # -- who is a browser --------------------------------------------------------------------
