@@ -408,17 +408,21 @@ class Config:
 
         ``host`` and ``port`` change the first listener, ``web_port`` the second
         (the built-in web listener); ``ConfigError`` if there is no second.
+        With the built-in listeners, ``host`` moves the web listener as well,
+        so ``--host 0.0.0.0`` opens the web client to other machines too.
         """
         cfg = self
+        if host is not None and self.listeners == DEFAULT_LISTENERS:
+            cfg = replace(cfg, listeners=(self.listeners[0], replace(self.listeners[1], host=host)))
         if host is not None or port is not None:
-            first = self.listeners[0]
+            first = cfg.listeners[0]
             first = replace(
                 first,
                 host=first.host if host is None else host,
                 port=first.port if port is None else port,
             )
             _check_dataclass(first, "listeners[0]")
-            cfg = replace(cfg, listeners=(first, *self.listeners[1:]))
+            cfg = replace(cfg, listeners=(first, *cfg.listeners[1:]))
         if web_port is not None:
             if len(cfg.listeners) < 2:
                 raise ConfigError(

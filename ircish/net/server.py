@@ -429,6 +429,7 @@ class Server:
             if listener.config.dialect not in ("auto", "http") or port in BROWSER_BAD_PORTS:
                 continue
             if host in ("0.0.0.0", "::", ""):
+                # Every address of this machine: this one works here, others elsewhere.
                 host = "127.0.0.1" if host == "0.0.0.0" else "::1"
             if ":" in host:
                 host = f"[{host}]"
@@ -438,7 +439,17 @@ class Server:
     def _announce_web_client(self) -> None:
         url = self.web_client_url()
         if url is not None:
-            log.info("web client: %s", url)
+            everywhere = any(
+                lst.address[0] in ("0.0.0.0", "::") and url.endswith(f":{lst.address[1]}/")
+                for lst in self.listeners
+            )
+            log.info(
+                "web client: %s%s",
+                url,
+                " (from other machines: this machine's name or address instead)"
+                if everywhere
+                else "",
+            )
         elif self.listeners:
             log.warning(
                 "no listener serves browsers: they refuse IRC's ports (6665-6669, 6697); "
