@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import random
 import re
 import socket
 import struct
@@ -720,6 +721,44 @@ def test_the_url_is_for_a_listener_browsers_accept(
     assert both.server.web_client_url() == f"http://127.0.0.1:{web_port(both)}/"
     assert {6665, 6666, 6667, 6668, 6669, 6679, 6697} <= BROWSER_BAD_PORTS
     assert 8080 not in BROWSER_BAD_PORTS
+
+
+def test_hostile_bytes_never_cost_more_than_their_connection(
+    srv: RunningServer, clients: list[LineClient]
+) -> None:
+    """Random frames after a handshake, random heads after a request line: each connection
+    gets an error or a close, never an internal error, and the chat goes on."""
+    rng = random.Random(12)
+    port = web_port(srv)
+    for _ in range(60):
+        raw = RawWs(port, subprotocols=[rng.choice(["text.ircv3.net", "binary.ircv3.net"])])
+        try:
+            for _ in range(rng.randint(1, 6)):
+                payload = rng.randbytes(rng.choice([0, 1, 5, 125, 126, 300]))
+                if rng.random() < 0.3:
+                    raw.send_raw(payload)  # not even a frame
+                else:
+                    opcode = rng.choice([0x0, 0x1, 0x2, 0x3, 0x8, 0x9, 0xA, 0xF])
+                    raw.send_raw(frame(opcode, payload, fin=rng.random() < 0.7))
+        except OSError:
+            pass  # the server closed first: what a bad peer deserves
+        finally:
+            raw.close()
+        with socket.create_connection(("127.0.0.1", port), timeout=DEFAULT_TIMEOUT) as s:
+            try:
+                s.sendall(b"GET / HTTP/1.1\r\n" + rng.randbytes(rng.randint(1, 400)))
+            except OSError:
+                pass
+    nc = person(srv, "after", clients)
+    ws = ws_irc(port, "survivor")
+    try:
+        ws.send("JOIN #lobby")
+        ws.send("PRIVMSG #lobby :still fine")
+        nc.expect(r"<survivor> still fine$")
+    finally:
+        ws.close()
+    errors = in_loop(srv, lambda: dict(srv.chat.metrics.internal_errors))
+    assert not any(errors.values()), errors
 
 
 # -- a raw client, for what polite clients never send --------------------------------------
