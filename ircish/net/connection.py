@@ -49,6 +49,7 @@ class Connection:
         "server",
         "session",
         "sock",
+        "timer_at",
         "writing",
     )
 
@@ -74,6 +75,8 @@ class Connection:
         #: The selector events currently registered; 0 when not registered.
         self.events = 0
         self.session: Session | None = None
+        #: When (monotonic) the loop next runs the session's ``check_timeouts``; 0: never.
+        self.timer_at = 0.0
 
     def __repr__(self) -> str:
         return f"<Connection {self.ip}:{self.addr[1]} fd={self.fd}>"

@@ -170,7 +170,9 @@ class Server:
         self.dirty: set[Connection] = set()
         #: Connections whose send queue overflowed this pass.
         self.doomed: list[Connection] = []
-        self._timers: list[tuple[float, int, Callable[[], None]]] = []
+        #: A heap of (monotonic time, sequence, what to run): a callback, or a connection
+        #: whose session checks its timeouts then (``schedule_session``).
+        self._timers: list[tuple[float, int, Callable[[], None] | Connection]] = []
         self._timer_seq = itertools.count()
         #: Callbacks from ``call_soon``, oldest first; appended from any thread.
         self._ready: deque[Callable[[], None]] = deque()
@@ -465,22 +467,36 @@ class Server:
         )
 
     def schedule_session(self, conn: Connection, deadline: float | None) -> None:
+        """Have ``conn``'s session check its timeouts at ``deadline`` (on the chat's clock).
+
+        A connection has at most one live entry (``timer_at``): an earlier wake-up already
+        due asks the session for its next deadline anyway, and the heap holds the
+        connection itself rather than a closure, which every idle connection would keep.
+        """
         if deadline is None:
             return
-        self.call_later(deadline - self.chat.clock(), lambda: self._session_timer(conn))
-
-    def _session_timer(self, conn: Connection) -> None:
-        if conn.closed or conn.session is None:
+        when = time.monotonic() + max(0.0, deadline - self.chat.clock())
+        if 0.0 < conn.timer_at <= when:
             return
+        conn.timer_at = when
+        heapq.heappush(self._timers, (when, next(self._timer_seq), conn))
+
+    def _session_timer(self, conn: Connection, when: float) -> None:
+        if when != conn.timer_at or conn.closed or conn.session is None:
+            return  # superseded by an earlier wake-up, or the connection is gone
+        conn.timer_at = 0.0
         self.schedule_session(conn, conn.session.check_timeouts(self.chat.clock()))
 
     def _run_timers(self) -> None:
         now = time.monotonic()
         timers = self._timers
         while timers and timers[0][0] <= now:
-            _, _, callback = heapq.heappop(timers)
+            when, _, callback = heapq.heappop(timers)
             try:
-                callback()
+                if isinstance(callback, Connection):
+                    self._session_timer(callback, when)
+                else:
+                    callback()
             except Exception:
                 log.exception("timer callback failed")
                 self.metrics.internal_errors["loop"] += 1
