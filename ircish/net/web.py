@@ -159,6 +159,8 @@ def _drop_session(conn: Connection) -> None:
     if session is None:
         return
     conn.session = None
+    # Its timer entry goes stale: a WebSocket's session will get an entry of its own.
+    conn.timer_at = 0.0
     session.transport = None
     session.client.sink = CLOSED_SINK
     session.connection_lost("HTTP")
@@ -397,7 +399,7 @@ def start_websocket(web: Web, conn: Connection, rest: bytes, *, binary: bool) ->
         chat, server.dialects, conn, conn.ip, "irc", now=now, transport=conn, secure=conn.secure
     )
     conn.session = session
-    conn.sessions += 1
+    # The connection's timer entry (if any) asks whichever session it has then.
     server.schedule_session(conn, session.check_timeouts(now))
     log.debug(
         "websocket from %s:%d (%s frames)", conn.ip, conn.addr[1], "binary" if binary else "text"

@@ -506,6 +506,24 @@ def test_binary_frames_carry_bytes_as_irc_does(srv: RunningServer) -> None:
         raw.close()
 
 
+def test_a_websocket_has_the_timeouts_of_any_irc_client(
+    make_server: Callable[..., RunningServer],
+) -> None:
+    """Even when the session made at accept timed out before the handshake was done."""
+    limits = replace(Config().limits, detect_timeout=0.05, registration_timeout=1.0)
+    srv = make_server(replace(Config(), limits=limits))
+    raw = RawWs(web_port(srv), pause=0.3)
+    try:
+        started = time.monotonic()
+        assert raw.wait_for(lambda m: m.startswith("ERROR ")) == (
+            "ERROR :Closing Link: localhost (Registration timed out)"
+        )
+        assert raw.wait_close().code == 1000
+        assert time.monotonic() - started < DEFAULT_TIMEOUT
+    finally:
+        raw.close()
+
+
 def test_ping_gets_pong(srv: RunningServer) -> None:
     ws = ws_connect(web_port(srv))
     try:
@@ -783,22 +801,32 @@ class RawWs:
     """A WebSocket client on wsproto, for tests that need exact frames."""
 
     def __init__(
-        self, port: int, *, subprotocols: list[str] | None = None, origin: str | None = None
+        self,
+        port: int,
+        *,
+        subprotocols: list[str] | None = None,
+        origin: str | None = None,
+        pause: float = 0.0,
     ) -> None:
+        """``pause``: seconds between the request line and the rest of the handshake."""
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=DEFAULT_TIMEOUT)
         self.ws = WSConnection(ConnectionType.CLIENT)
         extra = [(b"Origin", origin.encode())] if origin else []
         self.pending: list[Event] = []
-        self.sock.sendall(
-            self.ws.send(
-                Request(
-                    host=f"127.0.0.1:{port}",
-                    target="/socket",
-                    subprotocols=subprotocols or [],
-                    extra_headers=extra,
-                )
+        handshake = self.ws.send(
+            Request(
+                host=f"127.0.0.1:{port}",
+                target="/socket",
+                subprotocols=subprotocols or [],
+                extra_headers=extra,
             )
         )
+        if pause:
+            line, rest = handshake.split(b"\r\n", 1)
+            self.sock.sendall(line + b"\r\n")
+            time.sleep(pause)  # pacing a slow client, not waiting for a result
+            handshake = rest
+        self.sock.sendall(handshake)
         event = self.next_event()
         if isinstance(event, RejectConnection):
             raise AssertionError(f"handshake refused: {event.status_code}")
