@@ -27,8 +27,8 @@ other:
   otherwise), binary frames carry bytes as IRC does; a message longer than
   an IRC line with tags closes with 1009. The session writes its lines into
   the connection's queue as on any connection; ``encode`` turns them into
-  one frame each when the connection is flushed, so a broadcast costs each
-  WebSocket recipient one framing per pass, not per write.
+  one frame each when the connection is flushed, and a chunk that a
+  broadcast queued for many WebSockets is framed once for all of them.
 
 The subprotocols of the IRCv3 WebSocket specification are chosen in the
 client's order of preference: ``text.ircv3.net`` (text frames) or
