@@ -701,6 +701,8 @@ def test_https_and_wss_over_a_tls_listener(
         ws.send("JOIN #lobby")
         ws.send("PRIVMSG #lobby :over wss")
         nc.expect(r"<secure> over wss$")
+        ws.send("WHOIS secure")
+        ws_expect(ws, r" 671 secure secure :is using a secure connection$")
     finally:
         ws.close()
 
