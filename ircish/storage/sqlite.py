@@ -332,7 +332,10 @@ class SqliteStorage:
                         db.execute(statement)
                     else:
                         statement(db)
-                log.info("storage %s: migrated to schema version %d", self.path, step)
+                if version:
+                    log.info("storage %s: migrated to schema version %d", self.path, step)
+            if not version:
+                log.info("storage %s: new database (schema version %d)", self.path, SCHEMA_VERSION)
             db.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),

@@ -221,7 +221,8 @@ def test_an_empty_file_is_migrated(db_path: Path, caplog: pytest.LogCaptureFixtu
     with caplog.at_level(logging.INFO, "ircish.storage"):
         store = SqliteStorage(str(db_path))
     assert store.schema_version() == SCHEMA_VERSION
-    assert f"migrated to schema version {SCHEMA_VERSION}" in caplog.text
+    assert f"new database (schema version {SCHEMA_VERSION})" in caplog.text
+    assert "migrated to" not in caplog.text, "a new file is not an upgrade"
     store.close()
 
 
