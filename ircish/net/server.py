@@ -16,7 +16,8 @@ socket is ready, the earliest timer is due or a callback was scheduled, then
    scheduled meanwhile, even by one of them, waits for the next pass);
 4. ends connections whose send queue overflowed;
 5. flushes every connection that got output during the pass, one system call
-   each. With ``[limits] write_coalesce`` (a fraction of a millisecond), a
+   each. With ``[limits] write_coalesce`` (a fraction of a millisecond; off
+   by default), a
    pass whose input keeps coming handles what is ready at once (steps 1-4
    again, with a zero-timeout ``select``) until nothing is or that time is
    up, and only then flushes: under load a connection gets several messages
