@@ -95,6 +95,7 @@ class Session:
 
     __slots__ = (
         "accepted",
+        "awaiting_stream",
         "chat",
         "client",
         "detecting",
@@ -134,6 +135,9 @@ class Session:
         self.paused = False
         self.dialects = dialects
         self.accepted = now
+        #: The transport cannot carry the peer's first line yet (a TLS handshake under
+        #: way): no one can have typed, so silence says nothing (``stream_started``).
+        self.awaiting_stream = False
         self.ping_sent = 0.0
         self.detecting = dialect == "auto"
         #: Plain was chosen because the peer stayed silent; its first line may still say IRC.
@@ -345,6 +349,17 @@ class Session:
         """The server ends this connection, telling the user why."""
         self.chat.disconnect(self.client, reason)
 
+    def stream_started(self, now: float) -> None:
+        """The transport carries bytes from now on: a silent peer is judged from here.
+
+        Until then a TLS peer cannot have sent its first line; taking its silence
+        for a human would send a netcat greeting to a browser whose handshake was
+        slower than ``detect_timeout`` (the greeting would precede its HTTP reply).
+        """
+        self.awaiting_stream = False
+        if self.detecting:
+            self.accepted = now
+
     def check_timeouts(self, now: float) -> float | None:
         """Enforce deadlines; return the next time to call again, or None when closed."""
         if self.waiting:
@@ -367,7 +382,7 @@ class Session:
             self._release(self.dialects.plain)
             if client.quitting:
                 return None
-        if self.detecting:
+        if self.detecting and not self.awaiting_stream:
             deadline = self.accepted + limits.detect_timeout
             if now < deadline:
                 return deadline

@@ -210,6 +210,10 @@ class Connection:
         assert self.session is not None
         self.session.receive_data(data)
 
+    def stream_ready(self) -> bool:
+        """Whether the peer's bytes can reach the session yet (TLS: after the handshake)."""
+        return True
+
     def send_raw(self, data: bytes) -> None:
         """Queue wire bytes of the gateway's own, after the lines queued so far."""
         if self.closed or self.overflowed:

@@ -689,6 +689,8 @@ class Server:
             transport=conn,
             secure=conn.secure,
         )
+        # A TLS peer's first line can only come after the handshake (``stream_started``).
+        conn.session.awaiting_stream = not conn.stream_ready()
         if dialect == "auto":
             self.web.sniff(conn)
         self.schedule_session(conn, conn.session.check_timeouts(now))

@@ -135,9 +135,18 @@ class TlsConnection(Connection):
             return False
         self.handshaken = True
         log.debug("%r: %s, %s", self, self.tls.version(), (self.tls.cipher() or ("?",))[0])
-        # What the session queued meanwhile (a netcat greeting) can go out now.
+        session = self.session
+        if session is not None:
+            # Its detection of a silent human starts now, not at the accept.
+            now = self.server.chat.clock()
+            session.stream_started(now)
+            self.server.schedule_session(self, session.check_timeouts(now))
+        # What the session queued meanwhile can go out now.
         self.server.dirty.add(self)
         return True
+
+    def stream_ready(self) -> bool:
+        return self.handshaken
 
     def flush(self) -> None:
         if self.closed:

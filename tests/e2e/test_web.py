@@ -729,6 +729,32 @@ def test_https_and_wss_over_a_tls_listener(
         ws.close()
 
 
+def test_a_browser_slower_than_detect_timeout_to_finish_tls_is_not_greeted_as_a_person(
+    make_server: Callable[..., RunningServer], tmp_path: Path, clients: list[LineClient]
+) -> None:
+    """Silence counts from the end of the TLS handshake: before it, no one can have typed."""
+    certs = make_certs(tmp_path)
+    secure = ListenerConfig(port=0, tls_cert=str(certs.cert), tls_key=str(certs.key))
+    config = replace(Config(), listeners=(ListenerConfig(), secure))
+    config = replace(config, limits=replace(config.limits, detect_timeout=0.05))
+    srv = make_server(config)
+    port = srv.addresses[0][1]
+    raw = socket.create_connection(("127.0.0.1", port), timeout=DEFAULT_TIMEOUT)
+    # A slow client: its ClientHello leaves well after detect_timeout has passed.
+    time.sleep(0.3)
+    tls = certs.context().wrap_socket(raw, server_hostname="localhost")
+    try:
+        tls.sendall(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+        first = tls.recv(12)
+        assert first == b"HTTP/1.1 200", "the page, not a netcat greeting, comes first"
+    finally:
+        tls.close()
+    # A person on the TLS port who stays silent after the handshake is still greeted.
+    human = LineClient("127.0.0.1", port, tls=certs.context())
+    clients.append(human)
+    human.expect(r"Type a nickname")
+
+
 # -- the command line ---------------------------------------------------------------------
 
 
