@@ -324,8 +324,8 @@ class PlainDialect:
                 return None  # The closing line that follows names the killer and the reason.
             case ev.ServerNotice(text=text):
                 return f"*** {clean(text)}"
-            case ev.ServiceReply(service=service, text=text):
-                return f"-{service}- {clean(text)}"
+            case ev.ServiceReply(service=service, text=text, human=human):
+                return f"-{service}- {clean(human or text)}"
             case ev.AccountReply(text=text):
                 return f"*** {clean(text)}"
             case ev.Closing(reason=reason):
