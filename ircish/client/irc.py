@@ -1099,6 +1099,10 @@ class IrcClient:
     def _on_endofwho(self, msg: Message) -> None:
         rows, self._who = self._who, []
         mask = msg.params[1]
+        if not rows:
+            # Nothing to tabulate: one sentence, the one netcat users read.
+            self.model.info(wording.who_found_nobody(mask))
+            return
         title = f"/who {mask}: {len(rows)} user{'s' if len(rows) != 1 else ''}"
         table = Table(title, ("nick", "user@host", "room", "status", "real name"), tuple(rows))
         self.model.line(self.model.current, LineKind.TABLE, title, table=table)

@@ -338,6 +338,18 @@ def test_who_answer_becomes_one_table(client: IrcClient) -> None:
     )
 
 
+def test_a_who_answer_with_nobody_is_one_sentence(client: IrcClient) -> None:
+    """Any server's empty answer (ngircd's text here), read as netcat users read it."""
+    feed(client, ":srv 315 alice #nowhere :End of WHO list")
+    line = client.model.current.lines[-1]
+    assert line.kind is LineKind.INFO and line.table is None
+    assert line.text == (
+        "Nobody to show in #nowhere: there is no such room, or nobody in it you can see"
+    )
+    feed(client, ":srv 315 alice zed :End of WHO list")
+    assert client.model.current.lines[-1].text == "Nobody online matches zed"
+
+
 def test_list_answer_is_sorted_by_size_and_feeds_completion(client: IrcClient) -> None:
     feed(
         client,

@@ -501,7 +501,7 @@ def test_who_whois_list(server: RunningServer, clients: list[LineClient]) -> Non
     assert reply(bob, "352")[1:7] == ("#lobby", "~plain", LOCAL, SERVER, "pat", "H")
     assert reply(bob, "315") == ("bob", "pat", "End of /WHO list")
     bob.send("WHO nobody")
-    assert reply(bob, "315") == ("bob", "nobody", "End of /WHO list")
+    assert reply(bob, "315") == ("bob", "nobody", "End of /WHO list (nobody to show)")
 
     bob.send("WHOIS alice")
     assert reply(bob, "311") == ("bob", "alice", "~alice", LOCAL, "*", "Alice Liddell")
