@@ -338,12 +338,12 @@ class PlainDialect:
                 return self._render_help(topic, client)
             case ev.Greeting(server=server, password=True):
                 return (
-                    f"*** Welcome to {server}! This server needs a password: type "
+                    f"*** This is {server}; it needs a password: type "
                     "/pass PASSWORD, then a nickname. /help lists the commands."
                 )
             case ev.Greeting(server=server):
                 return (
-                    f"*** Welcome to {server}! Type a nickname and press Enter "
+                    f"*** This is {server}. Type a nickname and press Enter "
                     "(or /nick NAME). /help lists the commands."
                 )
             case _:
