@@ -65,6 +65,8 @@ WANTED_CAPS = (
 #: What chathistory needs: without batches the client could not tell history from live lines.
 HISTORY_CAPS = frozenset({"draft/chathistory", "batch"})
 #: Messages asked for on joining a room, per page when scrolling up, and to catch up.
+#: The WHOX query token of the WHO sent on joining (its 354 replies are not shown).
+WHO_TOKEN = "742"
 HISTORY_ON_JOIN = 50
 HISTORY_PAGE = 50
 HISTORY_MISSED = 100
@@ -222,6 +224,11 @@ class IrcClient:
         #: The away text last shown for each nick (folded): RPL_AWAY shows once per text.
         self._away_shown: dict[str, str] = {}
         self._who: list[tuple[str, ...]] = []
+        #: Rooms (folded) whose WHO we sent ourselves on joining, to learn who is away:
+        #: their replies update the model and are not shown.
+        self._quiet_who: set[str] = set()
+        #: Whether the server has WHOX (ISUPPORT), for a smaller WHO on join.
+        self.whox = False
         self._whois: dict[str, list[tuple[str, str]]] = {}
         self._list: list[tuple[str, str, str]] | None = None
         self._handlers: dict[str, Handler] = {
@@ -262,6 +269,7 @@ class IrcClient:
             n.RPL_CHANNELMODEIS: self._on_channelmodeis,
             n.RPL_WHOREPLY: self._on_whoreply,
             n.RPL_ENDOFWHO: self._on_endofwho,
+            n.RPL_WHOSPCRPL: self._on_whox,
             n.RPL_LISTSTART: self._on_liststart,
             n.RPL_LIST: self._on_list,
             n.RPL_LISTEND: self._on_listend,
@@ -304,6 +312,8 @@ class IrcClient:
         self._nick_base = self.model.nick
         self._nick_attempt = 0
         self._names.clear()
+        self._quiet_who.clear()
+        self.whox = False
         self.model.state = "registering"
         self._write("CAP", "LS", "302")
         if self.password:
@@ -563,6 +573,8 @@ class IrcClient:
                 model.chantypes = value
             elif key == "NETWORK" and value:
                 model.server.name = value
+            elif key == "WHOX":
+                self.whox = True
             elif key == "CHATHISTORY" and value.isdigit():
                 self.history_limit = int(value)
             elif key == "PREFIX" and value.startswith("("):
@@ -807,6 +819,7 @@ class IrcClient:
                 model.switch(buf)
             model.line(buf, LineKind.JOIN, f"You joined {room}", nick, own=True)
             self._fetch_recent(buf)
+            self._ask_who_is_away(room)
             return
         buf = model.open(room, BufferKind.ROOM)
         model.add_member(buf, nick)
@@ -1082,6 +1095,31 @@ class IrcClient:
     def _on_inviting(self, msg: Message) -> None:
         self.model.info(f"Invited {msg.params[1]} to {msg.params[2]}")
 
+    def _ask_who_is_away(self, room: str) -> None:
+        """WHO the room just joined: NAMES does not say who is away, WHO's flags do.
+
+        away-notify keeps it current afterwards. With WHOX only the nick and flags
+        come back (``%tnf``, tagged with ``WHO_TOKEN``), as irssi and WeeChat ask.
+        """
+        self._quiet_who.add(self.model.fold(room))
+        if self.whox:
+            self._write("WHO", room, f"%tnf,{WHO_TOKEN}")
+        else:
+            self._write("WHO", room)
+
+    def _learn_away(self, nick: str, flags: str) -> None:
+        if flags.startswith("G"):
+            self.model.away_users.setdefault(self.model.fold(nick), "")
+        elif flags.startswith("H"):
+            self.model.set_away(nick, None)
+
+    def _on_whox(self, msg: Message) -> None:
+        # <me> <token> <nick> <flags>: only our own join's WHO asks for these fields.
+        if len(msg.params) >= 4 and msg.params[1] == WHO_TOKEN:
+            self._learn_away(msg.params[2], msg.params[3])
+        else:
+            self._on_numeric(msg)
+
     def _on_whoreply(self, msg: Message) -> None:
         # <me> <room> <user> <host> <server> <nick> <flags> :<hopcount> <realname>
         _, room, user, host, _server, nick, flags = msg.params[:7]
@@ -1089,16 +1127,18 @@ class IrcClient:
         status = ("away" if flags.startswith("G") else "here") + (
             f" {flags[1:]}" if flags[1:] else ""
         )
-        if flags.startswith("G"):
-            self.model.away_users.setdefault(self.model.fold(nick), "")
-        elif flags.startswith("H"):
-            self.model.set_away(nick, None)
+        self._learn_away(nick, flags)
+        if self.model.fold(room) in self._quiet_who:
+            return
         row = (nick, f"{user}@{host}", room if room != "*" else "", status, realname)
         self._who.append(row)
 
     def _on_endofwho(self, msg: Message) -> None:
         rows, self._who = self._who, []
         mask = msg.params[1]
+        if self.model.fold(mask) in self._quiet_who:
+            self._quiet_who.discard(self.model.fold(mask))
+            return
         if not rows:
             # Nothing to tabulate: one sentence, the one netcat users read.
             self.model.info(wording.who_found_nobody(mask))

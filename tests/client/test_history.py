@@ -186,12 +186,15 @@ def history_client(rooms: tuple[str, ...] = ("#lobby",), caps: str = HISTORY_CAP
 
 
 def join(client: IrcClient, room: str = "#lobby") -> list[str]:
-    return feed(
+    """What the client sends on joining ``room``, besides the WHO that learns who is away."""
+    out = feed(
         client,
         f":alice!~a@h JOIN {room}",
         f":srv 353 alice = {room} :@alice bob",
         f":srv 366 alice {room} :End of /NAMES list",
     )
+    assert f"WHO {room}" in out
+    return [x for x in out if x != f"WHO {room}"]
 
 
 def batch(target: str, *messages: tuple[int, str, str, str], ref: str = "h1") -> list[str]:

@@ -654,6 +654,44 @@ def test_who_flags_tell_who_is_away(client: IrcClient) -> None:
     assert client.model.is_away("bob") and not client.model.is_away("carol")
 
 
+def test_joining_asks_who_is_away_quietly() -> None:
+    """NAMES does not say who is away: the join's own WHO does, and is not shown."""
+    client = make_client(rooms=())
+    client.connection_made()
+    feed(client, ":srv 001 alice :Welcome", ":srv 005 alice WHOX PREFIX=(ov)@+ :are supported")
+    out = feed(client, ":alice!~a@h JOIN #rust", ":srv 353 alice = #rust :@alice bob carol")
+    assert "WHO #rust %tnf,742" in out
+    before = len(client.model.current.lines)
+    feed(
+        client,
+        ":srv 366 alice #rust :End of /NAMES list",
+        ":srv 354 alice 742 bob G",
+        ":srv 354 alice 742 carol H",
+        ":srv 315 alice #rust :End of /WHO list",
+    )
+    assert client.model.is_away("bob") and not client.model.is_away("carol")
+    buf = client.model.current
+    assert not [x for x in list(buf.lines)[before:] if x.table is not None or "WHO" in x.text]
+    # The user's own /who afterwards is a table as usual.
+    execute(client, "/who #rust")
+    assert client.pop_outgoing() == ["WHO #rust"]
+    feed(
+        client,
+        ":srv 352 alice #rust ~b h srv bob G :0 Bob",
+        ":srv 315 alice #rust :End of /WHO list",
+    )
+    assert buf.lines[-1].table is not None and buf.lines[-1].table.rows[0][0] == "bob"
+
+
+def test_without_whox_the_join_asks_a_plain_who() -> None:
+    client = registered(rooms=())
+    out = feed(client, ":alice!~a@h JOIN #go")
+    assert "WHO #go" in out
+    feed(client, ":srv 352 alice #go ~b h srv bob G :0 Bob", ":srv 315 alice #go :End")
+    assert client.model.is_away("bob")
+    assert not [x for x in client.model.current.lines if x.table is not None]
+
+
 # -- /msg from elsewhere -------------------------------------------------------------------
 
 
