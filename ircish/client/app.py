@@ -53,7 +53,9 @@ from prompt_toolkit.layout import (
     Window,
 )
 from prompt_toolkit.layout.controls import BufferControl
+from prompt_toolkit.mouse_events import MouseEvent, MouseEventType
 from prompt_toolkit.layout.dimension import Dimension
+from prompt_toolkit.layout.mouse_handlers import MouseHandler
 from prompt_toolkit.layout.processors import (
     BeforeInput,
     Processor,
@@ -88,6 +90,8 @@ PASTE_CONFIRM_LINES = 5
 QUIT_MESSAGE = "Leaving"
 #: A second Ctrl+C within this many seconds quits; the first only asks.
 CTRL_C_WINDOW = 2.0
+#: Lines one notch of the mouse wheel scrolls.
+WHEEL_LINES = 3
 #: A folded line names at most this many nicks per verb ("and 12 more").
 FOLD_NAMES = 20
 #: The member list pane's width, whatever the nicknames' lengths.
@@ -177,9 +181,13 @@ class ScrollbackControl(UIControl):
     than the screen, followed at its bottom, leaves rows empty.
     """
 
-    def __init__(self, model: Model, renderer: Renderer) -> None:
+    def __init__(
+        self, model: Model, renderer: Renderer, on_top: Callable[[], None] | None = None
+    ) -> None:
         self.model = model
         self.renderer = renderer
+        #: Called when scrolling back reaches the buffer's first line (to fetch older history).
+        self.on_top = on_top
         #: The size of the last draw; paging uses it.
         self.size = (80, 24)
         #: (id of a run's last line, run length, width) -> (that line, rows).
@@ -269,6 +277,21 @@ class ScrollbackControl(UIControl):
         rows[:0] = [[] for _ in range(height - len(rows))]
         return UIContent(get_line=lambda i: rows[i], line_count=len(rows), show_cursor=False)
 
+    def mouse_handler(self, mouse_event: MouseEvent) -> None:
+        """The wheel scrolls a few lines (with ``/set mouse on``, the terminal sends it)."""
+        if mouse_event.event_type is MouseEventType.SCROLL_UP:
+            if self.scroll_back(WHEEL_LINES) and self.on_top is not None:
+                self.on_top()
+        elif mouse_event.event_type is MouseEventType.SCROLL_DOWN:
+            self.scroll_back(-WHEEL_LINES)
+
+    def scroll_back(self, lines: int) -> bool:
+        """Scroll back by ``lines`` (forward if negative); True if the first line is in view."""
+        buf = self.model.current
+        buf.scroll = max(0, buf.scroll + lines)
+        top, _ = self._settle(*self.size)
+        return top == 0 and lines > 0
+
     def page_up(self) -> bool:
         """Scroll back a page; True if the view now shows the buffer's first line."""
         buf = self.model.current
@@ -328,7 +351,7 @@ class ChatApp:
             ping_interval=ping_interval,
         )
         self.input = InputBuffer(multiline=False, accept_handler=self._accept)
-        self.scrollback = ScrollbackControl(self.model, self.renderer)
+        self.scrollback = ScrollbackControl(self.model, self.renderer, on_top=self._fetch_older)
         self.application: Application[None] = Application(
             layout=self._layout(),
             key_bindings=self._key_bindings(),
@@ -339,6 +362,8 @@ class ChatApp:
             # Redraws once a second keep the reconnect countdown honest; unchanged
             # screens cost nothing (prompt_toolkit writes only the difference).
             refresh_interval=1.0,
+            # Read at every redraw: /set mouse off gives the terminal its selection back.
+            mouse_support=Condition(lambda: self.model.mouse),
         )
         depth = self.application.output.get_default_color_depth()
         if depth in (ColorDepth.DEPTH_1_BIT, ColorDepth.DEPTH_4_BIT):
@@ -414,10 +439,13 @@ class ChatApp:
             out.append(("", " │ act:"))
             for num, buf in active:
                 name = strip_controls(buf.name)
+                # A click on an entry goes to its buffer (with /set mouse on).
+                click = self._switch_on_click(buf)
+                out.append(("", " ", click))
                 if buf.highlights:
-                    out.append(("class:status.highlight", f" {num}:{name}({buf.unread}!)"))
+                    out.append(("class:status.highlight", f"{num}:{name}({buf.unread}!)", click))
                 else:
-                    out.append(("class:status.unread", f" {num}:{name}({buf.unread})"))
+                    out.append(("class:status.unread", f"{num}:{name}({buf.unread})", click))
         if model.current.scroll:
             out += [("", " │ "), ("class:status.more", f"-- more ({model.current.scroll}) --")]
         if model.current.history_pending:
@@ -425,6 +453,14 @@ class ChatApp:
         if self.quit_asked():
             out += [("", " │ "), ("class:status.ask", "Press Ctrl+C again to quit")]
         return out
+
+    def _switch_on_click(self, buf: Buffer) -> MouseHandler:
+        def handler(mouse_event: MouseEvent) -> None:
+            if mouse_event.event_type is MouseEventType.MOUSE_UP and buf in self.model.buffers:
+                self.model.switch(buf)
+                self.invalidate()
+
+        return handler
 
     def members_shown(self) -> bool:
         return self.show_members and self.model.current.is_room
@@ -537,7 +573,11 @@ class ChatApp:
 
     def page_up(self) -> None:
         """PageUp; at the top of the buffer, older lines are asked of the server's history."""
-        if self.scrollback.page_up() and self.client.fetch_older(self.model.current):
+        if self.scrollback.page_up():
+            self._fetch_older()
+
+    def _fetch_older(self) -> None:
+        if self.client.fetch_older(self.model.current):
             self.connection.flush()
 
     def _set_input(self, text: str | None) -> None:
@@ -818,6 +858,7 @@ def build(
     model.set_highlights(settings.highlights)
     model.show_joins = settings.show_joins
     model.fold_joins = settings.fold_joins
+    model.mouse = settings.mouse
     for mask in settings.ignore:
         model.ignore(mask)
     log_dir = Path(settings.log_dir).expanduser() if settings.log_dir else default_log_dir()

@@ -305,15 +305,17 @@ def _reconnect(client: IrcClient) -> None:
     client.reconnect_requested = True
 
 
+#: The on/off settings kept as ``Model`` attributes of the same name.
+MODEL_SWITCHES = frozenset({"show_joins", "fold_joins", "mouse"})
+
+
 def _setting_text(client: IrcClient, name: str) -> str:
     model = client.model
     spec = SETTINGS[name]
     if name == "highlights":
         shown = " ".join(model.highlight_words) or "(none)"
-    elif name == "show_joins":
-        shown = "on" if model.show_joins else "off"
-    elif name == "fold_joins":
-        shown = "on" if model.fold_joins else "off"
+    elif name in MODEL_SWITCHES:
+        shown = "on" if getattr(model, name) else "off"
     else:
         shown = "on" if model.logbook is not None and model.logbook.enabled else "off"
         if model.logbook is not None and model.logbook.enabled:
@@ -329,10 +331,8 @@ def _set_value(client: IrcClient, name: str, value: str = "") -> None:
     if name == "highlights":
         words = tuple(w for w in value.replace(",", " ").split() if w not in ("-", '""'))
         model.set_highlights(words)
-    elif name == "show_joins":
-        model.show_joins = SWITCH_WORDS[value.lower()]
-    elif name == "fold_joins":
-        model.fold_joins = SWITCH_WORDS[value.lower()]
+    elif name in MODEL_SWITCHES:
+        setattr(model, name, SWITCH_WORDS[value.lower()])
     else:
         on = SWITCH_WORDS[value.lower()]
         if model.logbook is None:

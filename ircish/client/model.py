@@ -267,6 +267,8 @@ class Model:
         #: Whether others' joins, parts and quits are shown (``/set show_joins``):
         #: off, new ones are not kept (nor logged) and those kept are not drawn.
         self.show_joins = True
+        #: Whether the screen takes the mouse (``/set mouse``): wheel, clicks.
+        self.mouse = True
         #: Ignore masks (``/ignore``), completed to ``nick!user@host``.
         self.ignores: list[str] = []
         #: Where added lines are logged, if anywhere (``/set log``).

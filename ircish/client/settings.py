@@ -103,6 +103,8 @@ class ClientSettings:
     fold_joins: bool = False
     #: Nicks or nick!user@host masks whose messages, notices, actions and CTCP are hidden.
     ignore: tuple[str, ...] = ()
+    #: The mouse wheel scrolls and clicks switch buffers (off: the terminal selects text).
+    mouse: bool = True
     #: Write each buffer to a log file.
     log: bool = False
     #: Where logs go; "" is $XDG_DATA_HOME/ircish/logs (~/.local/share/ircish/logs).
@@ -359,6 +361,9 @@ SETTINGS: dict[str, Setting] = {
     "highlights": Setting("words besides your nickname that highlight a line", "words"),
     "show_joins": Setting("show others' joins, parts and quits", "switch"),
     "fold_joins": Setting("fold a run of joins, parts and quits into one line", "switch"),
+    "mouse": Setting(
+        "the wheel scrolls, a click on a buffer in the status line goes there", "switch"
+    ),
     "log": Setting("write each buffer to a log file", "switch"),
 }
 SWITCH_WORDS = {"on": True, "off": False, "true": True, "false": False, "yes": True, "no": False}

@@ -48,7 +48,8 @@ def test_set_lists_the_settings(client: IrcClient) -> None:
     execute(client, "/set")
     line = client.model.current.lines[-1]
     assert line.kind is LineKind.TABLE and line.table is not None
-    assert [row[0] for row in line.table.rows] == ["highlights", "show_joins", "fold_joins", "log"]
+    names = [row[0] for row in line.table.rows]
+    assert names == ["highlights", "show_joins", "fold_joins", "mouse", "log"]
     assert line.table.rows[1][1].startswith("on ")
 
 
@@ -102,7 +103,7 @@ def test_set_fold_joins_on_folds_a_run_of_comings_and_goings(client: IrcClient) 
     [
         (
             "/set colour red",
-            "There is no setting 'colour' (there is: highlights, show_joins, fold_joins, log)",
+            "There is no setting 'colour' (there is: highlights, show_joins, fold_joins, mouse, log)",
         ),
         ("/set log maybe", "Usage: /set log on|off"),
     ],

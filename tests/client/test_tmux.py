@@ -147,3 +147,38 @@ def test_real_client_in_a_real_terminal(server: RunningServer, tmux_client: Tmux
             time.sleep(0.05)  # poll interval, bounded by the deadline
     finally:
         bob.close()
+
+
+def test_mouse_in_a_real_terminal(server: RunningServer, tmux_client: Tmux) -> None:
+    """The client asks the terminal for mouse reports, scrolls on the wheel, lets go on /set."""
+    pane = tmux_client
+    pane.wait(r"You joined #lobby")
+
+    def mouse_flag() -> str:
+        return pane.run("display-message", "-p", "-t", "t", "#{mouse_any_flag}").strip()
+
+    def until(check: str) -> None:
+        deadline = time.monotonic() + TIMEOUT
+        while mouse_flag() != check:
+            assert time.monotonic() < deadline, f"mouse flag never became {check}"
+            time.sleep(0.05)  # the poll interval of this bounded wait
+
+    until("1")
+    bob = server.plain("bob")
+    try:
+        for i in range(40):
+            bob.send(f"numbered line {i}")
+        pane.wait(r"<bob> numbered line 39$")
+        # What a terminal sends for two notches of the wheel up (SGR mouse reports).
+        pane.type("\x1b[<64;10;5M\x1b[<64;10;5M")
+        rows = pane.wait(r"-- more \(6\) --")
+        assert rows[-3].endswith("<bob> numbered line 33"), rows
+        pane.type("\x1b[<65;10;5M\x1b[<65;10;5M")
+        rows = pane.wait(r"<bob> numbered line 39$")
+        assert "-- more" not in rows[-2]
+        pane.type("/set mouse off")
+        pane.keys("Enter")
+        pane.wait(r"mouse is off")
+        until("0")  # the terminal selects text again
+    finally:
+        bob.close()
