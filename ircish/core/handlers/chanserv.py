@@ -89,7 +89,12 @@ def handle_chanserv(chat: Chat, client: Client, words: list[str]) -> None:
         _help(chat, client, args)
         return
     if verb not in COMMANDS:
-        _say(chat, client, "Unknown command {verb}; HELP lists the commands", verb=words[0][:MAX_ECHO])
+        _say(
+            chat,
+            client,
+            "Unknown command {verb}; HELP lists the commands",
+            verb=words[0][:MAX_ECHO],
+        )
         return
     if chat.storage is None:
         _say(chat, client, UNAVAILABLE)
