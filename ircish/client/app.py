@@ -53,7 +53,6 @@ from prompt_toolkit.layout import (
     Window,
 )
 from prompt_toolkit.layout.controls import BufferControl
-from prompt_toolkit.mouse_events import MouseEvent, MouseEventType
 from prompt_toolkit.layout.dimension import Dimension
 from prompt_toolkit.layout.mouse_handlers import MouseHandler
 from prompt_toolkit.layout.processors import (
@@ -62,6 +61,7 @@ from prompt_toolkit.layout.processors import (
     Transformation,
     TransformationInput,
 )
+from prompt_toolkit.mouse_events import MouseEvent, MouseEventType
 from prompt_toolkit.output import ColorDepth, Output
 from prompt_toolkit.styles import Style, merge_styles
 
@@ -844,13 +844,15 @@ def build(
     tls: ssl.SSLContext | None = None,
     settings: ClientSettings | None = None,
     server_name: str = "",
+    config_path: Path | None = None,
     **app_kw: object,
 ) -> ChatApp:
     """A ready ``ChatApp`` for ``host:port`` (tests pass input/output/backoff in ``app_kw``).
 
     With an ``account``, ``password`` is the account's (SASL), not the server's.
     ``settings`` (the config file) give highlights, ignores, logging and colours;
-    logs go under ``server_name`` (the entry's name), else ``host_port``.
+    logs go under ``server_name`` (the entry's name), else ``host_port``;
+    ``/save`` writes to ``config_path`` (default: the default file).
     """
     settings = settings or ClientSettings()
     label = f"{host}:{port}"
@@ -859,6 +861,7 @@ def build(
     model.show_joins = settings.show_joins
     model.fold_joins = settings.fold_joins
     model.mouse = settings.mouse
+    model.config_path = config_path
     for mask in settings.ignore:
         model.ignore(mask)
     log_dir = Path(settings.log_dir).expanduser() if settings.log_dir else default_log_dir()
@@ -987,7 +990,18 @@ def main(argv: list[str] | None = None) -> int:
                 host,
                 port,
                 tls,
-                lambda: build(host, port, nick, rooms, password, account, tls, settings, name),
+                lambda: build(
+                    host,
+                    port,
+                    nick,
+                    rooms,
+                    password,
+                    account,
+                    tls,
+                    settings,
+                    name,
+                    Path(args.config) if args.config else None,
+                ),
             )
         )
     except KeyboardInterrupt:

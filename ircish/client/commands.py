@@ -4,7 +4,7 @@ What the user types is parsed by ``ircish.protocol.slash``, the language the
 server's plain (netcat) dialect speaks: the same commands, aliases, usage
 lines and errors on both sides. The client adds only what concerns its own
 screen (``CLIENT_COMMANDS``: ``/query``, ``/switch``, ``/close``, ``/clear``,
-``/raw``, ``/reconnect``, ``/set``, ``/ignore``, ``/unignore``; ``/part`` in a
+``/raw``, ``/reconnect``, ``/set``, ``/save``, ``/ignore``, ``/unignore``; ``/part`` in a
 private buffer closes it) and then
 carries out the answer:
 
@@ -24,11 +24,14 @@ from ircish.client.irc import IrcClient
 from ircish.client.logfile import LogBook
 from ircish.client.model import BufferKind, LineKind, Table
 from ircish.client.settings import (
+    SAVED_KEYS,
     SETTINGS,
     SWITCH_WORDS,
     SettingsError,
     check_mask,
+    default_config_path,
     default_log_dir,
+    save_settings,
 )
 from ircish.protocol import ctcp
 from ircish.protocol import numerics as n
@@ -173,7 +176,12 @@ CLIENT_COMMANDS: dict[str, SlashCommand] = {
     "set": SlashCommand(
         _set,
         "/set [NAME [VALUE]]",
-        "show or change a setting for this session: " + ", ".join(SETTINGS),
+        "show or change a setting for this session (/save keeps them): " + ", ".join(SETTINGS),
+    ),
+    "save": SlashCommand(
+        _local("save"),
+        "/save",
+        "write the /set settings and the ignore list to the configuration file",
     ),
     "ignore": SlashCommand(
         _masks("ignore", optional=True),
@@ -348,7 +356,7 @@ def _set_local(client: IrcClient, name: str = "", value: str = "") -> None:
         _set_value(client, name, value)
         return
     rows = tuple((n, _setting_text(client, n).split(" is ", 1)[1]) for n in SETTINGS)
-    title = "Settings (/set NAME VALUE changes one for this session)"
+    title = "Settings (/set NAME VALUE changes one for this session; /save keeps them)"
     model = client.model
     model.line(model.current, LineKind.TABLE, title, table=Table(title, ("setting", ""), rows))
 
@@ -378,8 +386,33 @@ def _unignore(client: IrcClient, *masks: str) -> None:
         model.info(f"No longer ignoring {gone}")
 
 
+def saved_values(client: IrcClient) -> dict[str, bool | list[str]]:
+    """What ``/save`` writes: each setting's value now (``SAVED_KEYS``), as the file has it."""
+    model = client.model
+    values: dict[str, bool | list[str]] = {
+        "highlights": list(model.highlight_words),
+        "log": model.logbook is not None and model.logbook.enabled,
+        # A nick's own mask is written as the nick, as it is typed in /ignore.
+        "ignore": [m.removesuffix("!*@*") if m.endswith("!*@*") else m for m in model.ignores],
+    }
+    for name in MODEL_SWITCHES:
+        values[name] = bool(getattr(model, name))
+    return {key: values[key] for key in SAVED_KEYS}
+
+
+def _save(client: IrcClient) -> None:
+    model = client.model
+    path = model.config_path or default_config_path()
+    try:
+        save_settings(path, saved_values(client))
+    except SettingsError as exc:
+        raise UsageError(f"Not saved: {exc}") from None
+    model.info(f"Saved {', '.join(SAVED_KEYS)} to {path} (the rest of the file is unchanged)")
+
+
 LOCAL_ACTIONS: dict[str, Callable[..., None]] = {
     "set": _set_local,
+    "save": _save,
     "ignore": _ignore,
     "unignore": _unignore,
     "help": _help,

@@ -35,6 +35,8 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ircish.client.logfile import LogBook
 
 #: Lines kept per buffer; older ones scroll away for good.
@@ -273,6 +275,8 @@ class Model:
         self.ignores: list[str] = []
         #: Where added lines are logged, if anywhere (``/set log``).
         self.logbook: LogBook | None = None
+        #: The configuration file ``/save`` writes (the one read at start, else the default).
+        self.config_path: Path | None = None
 
     # -- names ------------------------------------------------------------------
 
