@@ -42,6 +42,7 @@ Answers that come as a series of numerics (``/who``, ``/whois``, ``/list``,
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -223,6 +224,8 @@ class IrcClient:
         self._unanswered: set[str] = set()
         #: The away text last shown for each nick (folded): RPL_AWAY shows once per text.
         self._away_shown: dict[str, str] = {}
+        #: Why the server said it closes the link (its ERROR line), for the disconnect notice.
+        self._closing = ""
         self._who: list[tuple[str, ...]] = []
         #: Rooms (folded) whose WHO we sent ourselves on joining, to learn who is away:
         #: their replies update the model and are not shown.
@@ -313,6 +316,7 @@ class IrcClient:
         self._nick_attempt = 0
         self._names.clear()
         self._quiet_who.clear()
+        self._closing = ""
         self.whox = False
         self.model.state = "registering"
         self._write("CAP", "LS", "302")
@@ -337,6 +341,9 @@ class IrcClient:
                 buf.joined = False
                 buf.members.clear()
         self.model.state = "disconnected"
+        if self._closing:
+            # Every room says why, not only the server buffer (a restart, a kill, a ban).
+            reason, self._closing = f"closed by the server: {self._closing}", ""
         if not self.quitting:
             text = f"Disconnected: {reason}" if was_registered else f"Connection closed: {reason}"
             for buf in {self.server, self.model.current, *self.model.rooms()}:
@@ -612,6 +619,9 @@ class IrcClient:
 
     def _on_error(self, msg: Message) -> None:
         text = msg.params[0] if msg.params else "closing"
+        # "Closing Link: host (reason)" is the usual form; the reason is the news.
+        found = re.fullmatch(r"Closing Link: \S+ \((.*)\)", text)
+        self._closing = found.group(1) if found else text
         if not self.quitting:
             self.model.error(f"Server: {text}", self.server)
 

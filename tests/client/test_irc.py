@@ -763,3 +763,17 @@ def test_long_messages_are_split_to_fit_a_line(client: IrcClient) -> None:
     source = ":alice!~alice@" + "h" * 63 + " "
     assert all(len((source + line + "\r\n").encode()) <= 512 for line in out)
     assert " ".join(line.split(" :", 1)[1] for line in out).strip() == ("word " * 200).strip()
+
+
+def test_every_room_is_told_why_the_server_closed_the_link(client: IrcClient) -> None:
+    feed(client, "ERROR :Closing Link: localhost (Server shutting down)")
+    client.connection_lost("the server closed the connection")
+    expected = "Disconnected: closed by the server: Server shutting down"
+    assert client.model.current.lines[-1].text == expected
+    assert client.model.server.lines[-1].text == expected
+    # The next connection's drop has its own reason.
+    client.connection_made()
+    client.connection_lost("the server closed the connection")
+    assert client.model.server.lines[-1].text == (
+        "Connection closed: the server closed the connection"
+    )
