@@ -22,7 +22,8 @@ from dataclasses import replace
 
 from ircish.client.irc import IrcClient
 from ircish.client.logfile import LogBook
-from ircish.client.model import BufferKind, LineKind, Table
+from ircish.client.model import BufferKind, LineKind, Model, Table
+from ircish.client.networks import Networks
 from ircish.client.settings import (
     SAVED_KEYS,
     SETTINGS,
@@ -155,6 +156,17 @@ CLIENT_COMMANDS: dict[str, SlashCommand] = {
         aliases=("buffer", "window", "b", "w"),
     ),
     "close": SlashCommand(_local("close"), "/close [NAME]", "close a buffer (parts a room)"),
+    "connect": SlashCommand(
+        _local("connect", needs_args=True),
+        "/connect NAME|HOST[:PORT]",
+        "open another network beside this one (NAME: a [servers] entry of the config file)",
+        aliases=("server",),
+    ),
+    "disconnect": SlashCommand(
+        _local("disconnect"),
+        "/disconnect [NETWORK]",
+        "leave a network (default: this buffer's) and close its buffers",
+    ),
     "windows": SlashCommand(
         _local("windows"), "/windows", "list the open buffers with their numbers and activity"
     ),
@@ -233,12 +245,28 @@ def _open_query(client: IrcClient, nick: str, text: str) -> None:
         client.say(nick, text)
 
 
-def _switch(client: IrcClient, name: str) -> None:
-    model = client.model
-    buf = model.find(name) or (model.find("#" + name) if not name.isdigit() else None)
-    if buf is None:
+def _switch(nets: Networks, name: str) -> None:
+    found = nets.find(name) or (nets.find("#" + name) if not name.isdigit() else None)
+    if found is None:
         raise UsageError(f"No buffer called {name}; /join it or /query it first")
-    model.switch(buf)
+    nets.focus(*found)
+
+
+def _connect(nets: Networks, target: str) -> None:
+    if nets.opener is None:
+        raise UsageError("/connect works in the full-screen client only")
+    net = nets.opener(target.strip())
+    net.model.info(f"Connecting to {net.label} as {net.name} (/disconnect to leave it)")
+
+
+def _disconnect(nets: Networks, name: str = "") -> None:
+    net = nets.named(name.strip()) if name else nets.current
+    if net is None:
+        known = ", ".join(n.name for n in nets.all)
+        raise UsageError(f"No network called {name} (open: {known})")
+    if nets.closer is None or len(nets.all) == 1:
+        raise UsageError("This is the only network open: /quit to leave")
+    nets.closer(net, QUIT_MESSAGE)
 
 
 def _close(client: IrcClient, name: str = "") -> None:
@@ -255,11 +283,11 @@ def _close(client: IrcClient, name: str = "") -> None:
     model.close(buf)
 
 
-def _windows(client: IrcClient) -> None:
-    model = client.model
+def _windows(nets: Networks) -> None:
     rows: list[tuple[str, ...]] = []
-    for number, buf in enumerate(model.buffers, 1):
-        if buf is model.current:
+    here = nets.view()
+    for number, (net, buf) in enumerate(nets.entries(), 1):
+        if (net, buf) == here:
             activity = "(you are here)"
         elif buf.highlights:
             activity = f"{buf.unread} unread, {buf.highlights} for you"
@@ -269,9 +297,10 @@ def _windows(client: IrcClient) -> None:
             activity = ""
         if buf.is_room and not buf.joined:
             activity = ", ".join(a for a in (activity, "not joined") if a)
-        rows.append((str(number), buf.name, activity))
+        rows.append((str(number), nets.label(net, buf), activity))
     title = "Open buffers (Alt+NUMBER or /switch NUMBER goes there)"
     table = Table(title, ("#", "buffer", "activity"), tuple(rows))
+    model = nets.current.model
     model.line(model.current, LineKind.TABLE, title, table=table)
 
 
@@ -388,7 +417,11 @@ def _unignore(client: IrcClient, *masks: str) -> None:
 
 def saved_values(client: IrcClient) -> dict[str, bool | list[str]]:
     """What ``/save`` writes: each setting's value now (``SAVED_KEYS``), as the file has it."""
-    model = client.model
+    return model_values(client.model)
+
+
+def model_values(model: Model) -> dict[str, bool | list[str]]:
+    """The session's settings on ``model``, keyed and shaped as in the file."""
     values: dict[str, bool | list[str]] = {
         "highlights": list(model.highlight_words),
         "log": model.logbook is not None and model.logbook.enabled,
@@ -398,6 +431,28 @@ def saved_values(client: IrcClient) -> dict[str, bool | list[str]]:
     for name in MODEL_SWITCHES:
         values[name] = bool(getattr(model, name))
     return {key: values[key] for key in SAVED_KEYS}
+
+
+def apply_values(model: Model, values: dict[str, bool | list[str]]) -> None:
+    """Give ``model`` the settings ``model_values`` read from another."""
+    highlights, ignore = values["highlights"], values["ignore"]
+    assert isinstance(highlights, list) and isinstance(ignore, list)
+    model.set_highlights(tuple(highlights))
+    model.ignores.clear()
+    for mask in ignore:
+        model.ignore(mask)
+    for name in MODEL_SWITCHES:
+        setattr(model, name, values[name])
+    if model.logbook is not None:
+        model.logbook.enabled = bool(values["log"])
+        if not model.logbook.enabled:
+            model.logbook.close()
+
+
+def share_settings(src: Model, dst: Model) -> None:
+    """What the user set in one network's session holds in another (``Networks.spread``)."""
+    if dst is not src:
+        apply_values(dst, model_values(src))
 
 
 def _save(client: IrcClient) -> None:
@@ -410,6 +465,14 @@ def _save(client: IrcClient) -> None:
     model.info(f"Saved {', '.join(SAVED_KEYS)} to {path} (the rest of the file is unchanged)")
 
 
+#: Local actions over every open network (they get the ``Networks``, not one client).
+NETWORK_ACTIONS: dict[str, Callable[..., None]] = {
+    "switch": _switch,
+    "windows": _windows,
+    "connect": _connect,
+    "disconnect": _disconnect,
+}
+
 LOCAL_ACTIONS: dict[str, Callable[..., None]] = {
     "set": _set_local,
     "save": _save,
@@ -417,11 +480,9 @@ LOCAL_ACTIONS: dict[str, Callable[..., None]] = {
     "unignore": _unignore,
     "help": _help,
     "query": _open_query,
-    "switch": _switch,
     "close": _close,
     "clear": _clear,
     "lastlog": _lastlog,
-    "windows": _windows,
     "raw": _raw,
     "reconnect": _reconnect,
 }
@@ -500,8 +561,11 @@ SENDERS: dict[str, Callable[[IrcClient, Irc], None]] = {
 }
 
 
-def execute(client: IrcClient, text: str) -> None:
-    """Run one line of input; raises ``UsageError`` for the user to read."""
+def execute(client: IrcClient, text: str, networks: Networks | None = None) -> None:
+    """Run one line of input in ``client``'s network; raises ``UsageError`` for the user to read.
+
+    ``networks``: every open network (the application's); alone, the client's own.
+    """
     try:
         out = LANGUAGE.parse(text, context(client))
     except SlashError as exc:
@@ -509,7 +573,10 @@ def execute(client: IrcClient, text: str) -> None:
     if out is None:
         return
     if isinstance(out, Local):
-        LOCAL_ACTIONS[out.name](client, *out.args)
+        if out.name in NETWORK_ACTIONS:
+            NETWORK_ACTIONS[out.name](networks or Networks.single(client), *out.args)
+        else:
+            LOCAL_ACTIONS[out.name](client, *out.args)
         return
     sender = SENDERS.get(out.verb)
     if sender is not None:

@@ -15,6 +15,7 @@ from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import DummyOutput
 
 from ircish.client.app import build
+from ircish.client.commands import CLIENT_COMMANDS
 from ircish.client.settings import COLOUR_CLASSES, SETTINGS, ClientSettings, ServerEntry
 
 DOC = (Path(__file__).parents[2] / "docs" / "client.md").read_text()
@@ -81,8 +82,6 @@ def test_every_set_setting_is_documented() -> None:
 
 
 def test_every_client_command_is_documented() -> None:
-    from ircish.client.commands import CLIENT_COMMANDS
-
     commands = section("Commands")
     for name in CLIENT_COMMANDS:
         assert f"| `/{name}" in commands, f"/{name}"
