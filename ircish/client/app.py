@@ -459,9 +459,7 @@ class ChatApp:
         return net
 
     def close_network(self, net: Network, reason: str) -> None:
-        """``/disconnect``: leave one network; its buffers go when its link has closed."""
-        if len(self.networks.all) == 1:
-            raise UsageError("This is the only network open: /quit to leave")
+        """``/disconnect`` (never of the last network): leave it; its buffers go with its link."""
         net.leaving = True
         net.client.quit(reason)
         if net.connection is not None:

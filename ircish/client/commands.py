@@ -3,15 +3,17 @@
 What the user types is parsed by ``ircish.protocol.slash``, the language the
 server's plain (netcat) dialect speaks: the same commands, aliases, usage
 lines and errors on both sides. The client adds only what concerns its own
-screen (``CLIENT_COMMANDS``: ``/query``, ``/switch``, ``/close``, ``/clear``,
-``/raw``, ``/reconnect``, ``/set``, ``/save``, ``/ignore``, ``/unignore``; ``/part`` in a
-private buffer closes it) and then
-carries out the answer:
+screen (``CLIENT_COMMANDS``: ``/query``, ``/switch``, ``/windows``, ``/close``,
+``/clear``, ``/lastlog``, ``/raw``, ``/reconnect``, ``/connect``, ``/disconnect``,
+``/set``, ``/save``, ``/ignore``, ``/unignore``; ``/part`` in a private buffer
+closes it) and then carries out the answer:
 
 - an IRC command is sent, through ``SENDERS`` when it has a local side too
   (a message is split to fit and shown in its buffer, ``/join`` of a room
   already joined switches to it, ``/quit`` exits);
-- a local action runs (``LOCAL_ACTIONS``);
+- a local action runs (``LOCAL_ACTIONS`` on the client's network,
+  ``NETWORK_ACTIONS`` over every open network: moving between buffers, opening
+  and closing networks);
 - an error is raised as ``UsageError`` for the user to read.
 """
 
