@@ -277,7 +277,9 @@ def _close(client: IrcClient, name: str = "") -> None:
     if buf is None:
         raise UsageError(f"No buffer called {name}")
     if buf is model.server:
-        raise UsageError("The server buffer stays open; /quit to leave")
+        raise UsageError(
+            "The server buffer stays open with its network: /disconnect or /quit to leave"
+        )
     if buf.is_room and buf.joined:
         client.part(buf.name)  # the buffer goes when the server confirms
         return
