@@ -339,9 +339,10 @@ class ChatApp:
         paste_confirm: int = PASTE_CONFIRM_LINES,
         ping_interval: float = 120.0,
         name: str = "",
+        host: str = "",
     ) -> None:
         client.model.on_bell = self._bell
-        first = Network(name or label or client.model.server.name, client, label=label)
+        first = Network(name or host or label, client, label=label, chosen=bool(name))
         self.networks = Networks(first)
         self.networks.share = share_settings
         self.networks.opener = self.open_network
@@ -445,12 +446,12 @@ class ChatApp:
         rooms = entry.rooms if entry is not None else ()
         label = f"{host}:{port}"
         # An address's name is its host, or host:port beside another network on that host.
-        wanted = name or (host if self.networks.named(host) is None else f"{host}:{port}")
+        wanted = name or (f"{host}:{port}" if self.networks.taken(host) else host)
         net_name = self.networks.unique_name(wanted)
         log_name = name or f"{host}_{port}"
         client = make_client(label, nick, rooms, password, account, self.settings, log_name)
         client.model.on_bell = self._bell
-        net = Network(net_name, client, label=label)
+        net = Network(net_name, client, label=label, chosen=bool(name))
         net.connection = self._connection_for(client, tcp_connector(host, port, tls), self._backoff)
         self.networks.add(net)
         self.networks.focus(net)
@@ -476,7 +477,7 @@ class ChatApp:
         self._tasks.pop(net, None)
         if net.leaving and len(self.networks.all) > 1:
             self.networks.remove(net)
-            self.model.info(f"Disconnected from {net.name}")
+            self.model.info(f"Disconnected from {self.networks.name_of(net)}")
         else:
             for other in self.networks.all:
                 if other is not net and not other.client.quitting:
@@ -1044,7 +1045,8 @@ def build(
         client,
         connector,
         label=label,
-        name=server_name or host,
+        name=server_name,
+        host=host,
         **app_kw,  # type: ignore[arg-type]
     )
     app.settings = settings

@@ -258,13 +258,13 @@ def _connect(nets: Networks, target: str) -> None:
     if nets.opener is None:
         raise UsageError("/connect works in the full-screen client only")
     net = nets.opener(target.strip())
-    net.model.info(f"Connecting to {net.label} as {net.name} (/disconnect to leave it)")
+    net.model.info(f"Connecting to {net.label} as {nets.name_of(net)} (/disconnect to leave it)")
 
 
 def _disconnect(nets: Networks, name: str = "") -> None:
     net = nets.named(name.strip()) if name else nets.current
     if net is None:
-        known = ", ".join(n.name for n in nets.all)
+        known = ", ".join(nets.name_of(n) for n in nets.all)
         raise UsageError(f"No network called {name} (open: {known})")
     if nets.closer is None or len(nets.all) == 1:
         raise UsageError("This is the only network open: /quit to leave")

@@ -13,7 +13,10 @@ network: after a command, ``spread`` copies it from the network it was typed in
 to the others. The input history is one, shared by every model.
 
 Buffer names get their network's name in front (``libera/#python``) only while
-more than one network is open; with one, nothing changes.
+more than one network is open; with one, nothing changes. A network's name is
+its ``[servers]`` entry's; one opened by address is named by its host until
+the server announces its network name (ISUPPORT ``NETWORK=Libera.Chat``), which
+then names it unless another open network has that name too.
 """
 
 from __future__ import annotations
@@ -31,7 +34,11 @@ if TYPE_CHECKING:
 
 @dataclass(eq=False)
 class Network:
-    """One connection: its name (``libera``, ``irc.example.org``), protocol client and link."""
+    """One connection: its name (``libera``, ``irc.example.org``), protocol client and link.
+
+    ``name`` is the user's (an entry) when ``chosen``, else the fallback for
+    when the server's announced name cannot be used (``Networks.name_of``).
+    """
 
     name: str
     client: IrcClient
@@ -41,6 +48,8 @@ class Network:
     connection: Connection | None = None
     #: Set by /disconnect: this network's end is not the end of the application.
     leaving: bool = False
+    #: ``name`` is a [servers] entry's: the server's NETWORK name does not replace it.
+    chosen: bool = False
 
     @property
     def model(self) -> Model:
@@ -63,13 +72,32 @@ class Networks:
 
     # -- the list -----------------------------------------------------------------------
 
+    def name_of(self, net: Network) -> str:
+        """What the network is called: its entry, its announced name if unique, its host."""
+        announced = net.model.server.name
+        if net.chosen or announced == net.label:
+            return net.name
+        key = announced.casefold()
+        for other in self.all:
+            if other is not net and key in (
+                other.name.casefold(),
+                other.model.server.name.casefold(),
+            ):
+                return net.name
+        return announced
+
     def named(self, name: str) -> Network | None:
         folded = name.casefold()
-        return next((net for net in self.all if net.name.casefold() == folded), None)
+        return next((net for net in self.all if self.name_of(net).casefold() == folded), None)
+
+    def taken(self, name: str) -> bool:
+        """Whether a network is, or may fall back to being, called ``name``."""
+        key = name.casefold()
+        return any(key in (net.name.casefold(), self.name_of(net).casefold()) for net in self.all)
 
     def unique_name(self, wanted: str) -> str:
         name, i = wanted, 1
-        while self.named(name) is not None:
+        while self.taken(name):
             i += 1
             name = f"{wanted}{i}"
         return name
@@ -113,8 +141,8 @@ class Networks:
         if len(self.all) == 1:
             return buf.name
         if buf is net.model.server:
-            return net.name
-        return f"{net.name}/{buf.name}"
+            return self.name_of(net)
+        return f"{self.name_of(net)}/{buf.name}"
 
     def view(self) -> tuple[Network, Buffer]:
         return self.current, self.current.model.current

@@ -110,7 +110,12 @@ def test_connect_opens_a_second_real_network_and_disconnect_closes_it(
                 h.type(f"/connect 127.0.0.1:{second.port}" + ENTER)
                 other = f"127.0.0.1:{second.port}"
                 await wait_until(lambda: h.app.network.name == other, "the second network")
+                # Both servers announce NETWORK=ircish: neither takes it, the names stay apart.
                 await wait_until(lambda: h.app.model.state == "connected", "connected")
+                assert [h.app.networks.name_of(n) for n in h.app.networks.all] == [
+                    "127.0.0.1",
+                    other,
+                ]
                 h.type("/join #rust" + ENTER)
                 await expect(bob, r"alice joined #rust")
                 await wait_until(lambda: h.app.model.current.name == "#rust", "#rust in view")
@@ -138,3 +143,16 @@ def test_connect_opens_a_second_real_network_and_disconnect_closes_it(
             bob.close()
 
     run(body())
+
+
+def test_a_network_opened_by_address_takes_the_name_its_server_announces() -> None:
+    nets = two_networks()  # both servers announce NETWORK=testnet: neither takes it
+    home, libera = nets.all
+    assert [nets.name_of(net) for net in nets.all] == ["home", "libera"]
+    feed(libera.client, ":srv 005 alice NETWORK=Libera.Chat :are supported")
+    assert nets.label(libera, libera.model.current) == "Libera.Chat/#python"
+    assert nets.find("libera.chat/#python") == (libera, libera.model.current)
+    # A name chosen in the configuration file is kept.
+    home.chosen = True
+    feed(home.client, ":srv 005 alice NETWORK=Home.Net :are supported")
+    assert nets.name_of(home) == "home"
