@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -182,3 +182,38 @@ def test_mouse_in_a_real_terminal(server: RunningServer, tmux_client: Tmux) -> N
         until("0")  # the terminal selects text again
     finally:
         bob.close()
+
+
+def test_two_networks_in_a_real_terminal(
+    make_server: Callable[..., RunningServer], tmux_client: Tmux, server: RunningServer
+) -> None:
+    """/connect a second server: its buffers are named with it, commands go to it."""
+    pane = tmux_client
+    pane.wait(r"You joined #lobby")
+    second = make_server()
+    carol = second.plain("carol")
+    try:
+        carol.send("/join #rust")
+        carol.expect(r"Now talking in #rust")
+        pane.type(f"/connect 127.0.0.1:{second.port}")
+        pane.keys("Enter")
+        other = f"127.0.0.1:{second.port}"
+        pane.wait(rf"3:{re.escape(other)} │ connected")
+        pane.type("/join #rust")
+        pane.keys("Enter")
+        rows = pane.wait(rf"4:{re.escape(other)}/#rust │ connected")
+        assert rows[-1].startswith(f"[{other}/#rust]"), rows[-1]
+        carol.expect(r"alice joined #rust")
+        pane.type("hello, second network")
+        pane.keys("Enter")
+        assert carol.expect(r"<alice>") == "[#rust] <alice> hello, second network"
+        pane.keys("M-2")  # the first network's #lobby
+        pane.wait(r"2:127\.0\.0\.1/#lobby │ connected")
+        carol.send("over here")
+        pane.wait(rf"act: 4:{re.escape(other)}/#rust\(1\)")
+        pane.type(f"/disconnect {other}")
+        pane.keys("Enter")
+        carol.expect(r"alice quit")
+        pane.wait(r"alice │ 2:#lobby │ connected")
+    finally:
+        carol.close()
