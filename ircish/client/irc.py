@@ -227,9 +227,10 @@ class IrcClient:
         #: Why the server said it closes the link (its ERROR line), for the disconnect notice.
         self._closing = ""
         self._who: list[tuple[str, ...]] = []
-        #: Rooms (folded) whose WHO we sent ourselves on joining, to learn who is away:
-        #: their replies update the model and are not shown.
-        self._quiet_who: set[str] = set()
+        #: Rooms joined whose WHO (to learn who is away) is still to be sent, and the
+        #: one (folded) whose answer is awaited: its replies update the model unshown.
+        self._who_wanted: list[str] = []
+        self._who_pending = ""
         #: Whether the server has WHOX (ISUPPORT), for a smaller WHO on join.
         self.whox = False
         self._whois: dict[str, list[tuple[str, str]]] = {}
@@ -315,7 +316,8 @@ class IrcClient:
         self._nick_base = self.model.nick
         self._nick_attempt = 0
         self._names.clear()
-        self._quiet_who.clear()
+        self._who_wanted.clear()
+        self._who_pending = ""
         self._closing = ""
         self.whox = False
         self.model.state = "registering"
@@ -1110,12 +1112,27 @@ class IrcClient:
 
         away-notify keeps it current afterwards. With WHOX only the nick and flags
         come back (``%tnf``, tagged with ``WHO_TOKEN``), as irssi and WeeChat ask.
+        One at a time, the next when the last has answered: a rejoin of many rooms
+        would otherwise queue many WHOs (each costs flood-control tokens) ahead of
+        what the user types next.
         """
-        self._quiet_who.add(self.model.fold(room))
-        if self.whox:
-            self._write("WHO", room, f"%tnf,{WHO_TOKEN}")
-        else:
-            self._write("WHO", room)
+        self._who_wanted.append(room)
+        if not self._who_pending:
+            self._next_quiet_who()
+
+    def _next_quiet_who(self) -> None:
+        while self._who_wanted:
+            room = self._who_wanted.pop(0)
+            buf = self.model.find(room)
+            if buf is None or not buf.is_room or not buf.joined:
+                continue  # left before its turn
+            self._who_pending = self.model.fold(room)
+            if self.whox:
+                self._write("WHO", room, f"%tnf,{WHO_TOKEN}")
+            else:
+                self._write("WHO", room)
+            return
+        self._who_pending = ""
 
     def _learn_away(self, nick: str, flags: str) -> None:
         if flags.startswith("G"):
@@ -1138,7 +1155,7 @@ class IrcClient:
             f" {flags[1:]}" if flags[1:] else ""
         )
         self._learn_away(nick, flags)
-        if self.model.fold(room) in self._quiet_who:
+        if self.model.fold(room) == self._who_pending:
             return
         row = (nick, f"{user}@{host}", room if room != "*" else "", status, realname)
         self._who.append(row)
@@ -1146,8 +1163,8 @@ class IrcClient:
     def _on_endofwho(self, msg: Message) -> None:
         rows, self._who = self._who, []
         mask = msg.params[1]
-        if self.model.fold(mask) in self._quiet_who:
-            self._quiet_who.discard(self.model.fold(mask))
+        if self.model.fold(mask) == self._who_pending:
+            self._next_quiet_who()
             return
         if not rows:
             # Nothing to tabulate: one sentence, the one netcat users read.

@@ -683,6 +683,19 @@ def test_joining_asks_who_is_away_quietly() -> None:
     assert buf.lines[-1].table is not None and buf.lines[-1].table.rows[0][0] == "bob"
 
 
+def test_the_join_whos_go_one_at_a_time() -> None:
+    """A rejoin of many rooms does not queue many WHOs before what the user types."""
+    client = registered(rooms=())
+    out = feed(client, ":alice!~a@h JOIN #a", ":alice!~a@h JOIN #b", ":alice!~a@h JOIN #c")
+    assert [x for x in out if x.startswith("WHO")] == ["WHO #a"]
+    feed(client, ":alice!~a@h PART #b")  # left before its turn: skipped
+    assert [x for x in feed(client, ":srv 315 alice #a :End") if x.startswith("WHO")] == [
+        "WHO #c"
+    ]
+    assert feed(client, ":srv 315 alice #c :End") == []
+    assert not [x for x in client.model.current.lines if x.table is not None]
+
+
 def test_without_whox_the_join_asks_a_plain_who() -> None:
     client = registered(rooms=())
     out = feed(client, ":alice!~a@h JOIN #go")
