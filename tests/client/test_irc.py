@@ -689,9 +689,7 @@ def test_the_join_whos_go_one_at_a_time() -> None:
     out = feed(client, ":alice!~a@h JOIN #a", ":alice!~a@h JOIN #b", ":alice!~a@h JOIN #c")
     assert [x for x in out if x.startswith("WHO")] == ["WHO #a"]
     feed(client, ":alice!~a@h PART #b")  # left before its turn: skipped
-    assert [x for x in feed(client, ":srv 315 alice #a :End") if x.startswith("WHO")] == [
-        "WHO #c"
-    ]
+    assert [x for x in feed(client, ":srv 315 alice #a :End") if x.startswith("WHO")] == ["WHO #c"]
     assert feed(client, ":srv 315 alice #c :End") == []
     assert not [x for x in client.model.current.lines if x.table is not None]
 
