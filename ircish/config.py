@@ -59,7 +59,7 @@ class ServerConfig:
 
     name: str = "ircish.local"
     network: str = "ircish"
-    motd: str = "Welcome to ircish. Be kind; have fun."
+    motd: str = "Be kind; have fun."
     #: Empty means no server password.
     password: str = ""
     #: Room that plain (netcat) users join after picking a nickname; "" for none.

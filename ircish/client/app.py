@@ -54,23 +54,26 @@ from prompt_toolkit.layout import (
 )
 from prompt_toolkit.layout.controls import BufferControl
 from prompt_toolkit.layout.dimension import Dimension
+from prompt_toolkit.layout.mouse_handlers import MouseHandler
 from prompt_toolkit.layout.processors import (
     BeforeInput,
     Processor,
     Transformation,
     TransformationInput,
 )
+from prompt_toolkit.mouse_events import MouseEvent, MouseEventType
 from prompt_toolkit.output import ColorDepth, Output
 from prompt_toolkit.styles import Style, merge_styles
 
 from ircish import __version__
-from ircish.client.commands import COMMAND_WORDS, KEYS_HELP, UsageError, execute
+from ircish.client.commands import COMMAND_WORDS, KEYS_HELP, UsageError, execute, share_settings
 from ircish.client.completion import Completer
 from ircish.client.connection import Backoff, Connection, Connector, Streams, tcp_connector
 from ircish.client.connection import describe as describe_error
 from ircish.client.irc import IrcClient
 from ircish.client.logfile import LogBook
 from ircish.client.model import Buffer, BufferKind, Line, LineKind, Model
+from ircish.client.networks import Network, Networks
 from ircish.client.render import NICK_COLORS_16, Renderer, Rows, strip_controls
 from ircish.client.settings import (
     ClientSettings,
@@ -88,6 +91,8 @@ PASTE_CONFIRM_LINES = 5
 QUIT_MESSAGE = "Leaving"
 #: A second Ctrl+C within this many seconds quits; the first only asks.
 CTRL_C_WINDOW = 2.0
+#: Lines one notch of the mouse wheel scrolls.
+WHEEL_LINES = 3
 #: A folded line names at most this many nicks per verb ("and 12 more").
 FOLD_NAMES = 20
 #: The member list pane's width, whatever the nicknames' lengths.
@@ -177,13 +182,25 @@ class ScrollbackControl(UIControl):
     than the screen, followed at its bottom, leaves rows empty.
     """
 
-    def __init__(self, model: Model, renderer: Renderer) -> None:
-        self.model = model
+    def __init__(
+        self,
+        model_of: Callable[[], Model],
+        renderer: Renderer,
+        on_top: Callable[[], None] | None = None,
+    ) -> None:
+        #: The model in view (the focused network's); read at every draw.
+        self._model_of = model_of
         self.renderer = renderer
+        #: Called when scrolling back reaches the buffer's first line (to fetch older history).
+        self.on_top = on_top
         #: The size of the last draw; paging uses it.
         self.size = (80, 24)
         #: (id of a run's last line, run length, width) -> (that line, rows).
         self._fold_cache: dict[tuple[int, int, int], tuple[Line, Rows]] = {}
+
+    @property
+    def model(self) -> Model:
+        return self._model_of()
 
     def is_focusable(self) -> bool:
         return False
@@ -269,6 +286,21 @@ class ScrollbackControl(UIControl):
         rows[:0] = [[] for _ in range(height - len(rows))]
         return UIContent(get_line=lambda i: rows[i], line_count=len(rows), show_cursor=False)
 
+    def mouse_handler(self, mouse_event: MouseEvent) -> None:
+        """The wheel scrolls a few lines (with ``/set mouse on``, the terminal sends it)."""
+        if mouse_event.event_type is MouseEventType.SCROLL_UP:
+            if self.scroll_back(WHEEL_LINES) and self.on_top is not None:
+                self.on_top()
+        elif mouse_event.event_type is MouseEventType.SCROLL_DOWN:
+            self.scroll_back(-WHEEL_LINES)
+
+    def scroll_back(self, lines: int) -> bool:
+        """Scroll back by ``lines`` (forward if negative); True if the first line is in view."""
+        buf = self.model.current
+        buf.scroll = max(0, buf.scroll + lines)
+        top, _ = self._settle(*self.size)
+        return top == 0 and lines > 0
+
     def page_up(self) -> bool:
         """Scroll back a page; True if the view now shows the buffer's first line."""
         buf = self.model.current
@@ -306,11 +338,24 @@ class ChatApp:
         backoff: Backoff | None = None,
         paste_confirm: int = PASTE_CONFIRM_LINES,
         ping_interval: float = 120.0,
+        name: str = "",
+        host: str = "",
     ) -> None:
-        self.client = client
-        self.model = client.model
-        self.model.on_bell = self._bell
-        self.label = label
+        client.model.on_bell = self._bell
+        first = Network(name or host or label, client, label=label, chosen=bool(name))
+        self.networks = Networks(first)
+        self.networks.share = share_settings
+        self.networks.opener = self.open_network
+        self.networks.closer = self.close_network
+        #: What /connect builds a network from: the file's entries and settings, the nick.
+        self.settings = ClientSettings()
+        self.nick = client.model.nick
+        self._backoff = backoff
+        self._ping_interval = ping_interval
+        #: The running connections, by network.
+        self._tasks: dict[Network, asyncio.Future[None]] = {}
+        #: Ends the application (set while it runs): called when no connection is left.
+        self._on_all_ended: Callable[[], None] = lambda: None
         self.paste_confirm = paste_confirm
         self.pending_paste: list[str] | None = None
         self.bells = 0
@@ -319,16 +364,12 @@ class ChatApp:
         #: The member list pane is shown beside rooms (F7, Alt+N, /names).
         self.show_members = False
         self.renderer = Renderer()
-        self.completer = Completer(self.model, COMMAND_WORDS)
-        self.connection = Connection(
-            client,
-            connector,
-            backoff=backoff,
-            on_change=self.invalidate,
-            ping_interval=ping_interval,
-        )
+        self.completer = Completer(client.model, COMMAND_WORDS)
+        first.connection = self._connection_for(client, connector, backoff)
         self.input = InputBuffer(multiline=False, accept_handler=self._accept)
-        self.scrollback = ScrollbackControl(self.model, self.renderer)
+        self.scrollback = ScrollbackControl(
+            lambda: self.model, self.renderer, on_top=self._fetch_older
+        )
         self.application: Application[None] = Application(
             layout=self._layout(),
             key_bindings=self._key_bindings(),
@@ -339,16 +380,120 @@ class ChatApp:
             # Redraws once a second keep the reconnect countdown honest; unchanged
             # screens cost nothing (prompt_toolkit writes only the difference).
             refresh_interval=1.0,
+            # Read at every redraw: /set mouse off gives the terminal its selection back.
+            mouse_support=Condition(lambda: self.model.mouse),
         )
         depth = self.application.output.get_default_color_depth()
         if depth in (ColorDepth.DEPTH_1_BIT, ColorDepth.DEPTH_4_BIT):
             self.renderer.palette = NICK_COLORS_16
 
+    # -- networks --------------------------------------------------------------------------
+
+    @property
+    def network(self) -> Network:
+        """The network in view."""
+        return self.networks.current
+
+    @property
+    def client(self) -> IrcClient:
+        return self.networks.current.client
+
+    @property
+    def model(self) -> Model:
+        return self.networks.current.model
+
+    @property
+    def connection(self) -> Connection:
+        conn = self.networks.current.connection
+        assert conn is not None
+        return conn
+
+    @property
+    def label(self) -> str:
+        return self.networks.current.label
+
+    def _connection_for(
+        self, client: IrcClient, connector: Connector, backoff: Backoff | None
+    ) -> Connection:
+        return Connection(
+            client,
+            connector,
+            backoff=backoff,
+            on_change=self.invalidate,
+            ping_interval=self._ping_interval,
+        )
+
+    def open_network(self, target: str) -> Network:
+        """``/connect NAME|HOST[:PORT]``: a network of its own beside the others, in view."""
+        try:
+            name, host, port, tls, entry = pick_target(target, self.settings)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        password = None
+        if entry is not None:
+            try:
+                password = resolve_password(entry, name)
+            except SettingsError as exc:
+                raise UsageError(str(exc)) from None
+        account = entry.account if entry is not None and entry.account else None
+        if account and password is None:
+            # No terminal prompt under the full screen.
+            raise UsageError(
+                f"servers.{name}: the account {account} needs a password here: set "
+                "password_env or password_command"
+            )
+        nick = (entry.nick if entry is not None else "") or self.settings.nick or self.nick
+        rooms = entry.rooms if entry is not None else ()
+        label = f"{host}:{port}"
+        # An address's name is its host, or host:port beside another network on that host.
+        wanted = name or (f"{host}:{port}" if self.networks.taken(host) else host)
+        net_name = self.networks.unique_name(wanted)
+        log_name = name or f"{host}_{port}"
+        client = make_client(label, nick, rooms, password, account, self.settings, log_name)
+        client.model.on_bell = self._bell
+        net = Network(net_name, client, label=label, chosen=bool(name))
+        net.connection = self._connection_for(client, tcp_connector(host, port, tls), self._backoff)
+        self.networks.add(net)
+        self.networks.focus(net)
+        if self.application.is_running:
+            self._start(net)
+        return net
+
+    def close_network(self, net: Network, reason: str) -> None:
+        """``/disconnect`` (never of the last network): leave it; its buffers go with its link."""
+        net.leaving = True
+        net.client.quit(reason)
+        if net.connection is not None:
+            net.connection.flush()
+
+    def _start(self, net: Network) -> None:
+        assert net.connection is not None
+        task = asyncio.ensure_future(net.connection.run())
+        self._tasks[net] = task
+        task.add_done_callback(lambda _: self._ended(net))
+
+    def _ended(self, net: Network) -> None:
+        """A network's connection is over: /disconnect removes it, a /quit ends them all."""
+        self._tasks.pop(net, None)
+        if net.leaving and len(self.networks.all) > 1:
+            self.networks.remove(net)
+            self.model.info(f"Disconnected from {self.networks.name_of(net)}")
+        else:
+            for other in self.networks.all:
+                if other is not net and not other.client.quitting:
+                    other.client.quit(QUIT_MESSAGE)
+                    if other.connection is not None:
+                        other.connection.flush()
+        self.invalidate()
+        if not self._tasks:
+            self._on_all_ended()
+
     # -- layout ------------------------------------------------------------------------
 
     def _layout(self) -> Layout:
         prompt = BeforeInput(
-            lambda: f"[{strip_controls(self.model.current.name)}] ", style="class:prompt"
+            lambda: f"[{strip_controls(self.networks.label(*self.networks.view()))}] ",
+            style="class:prompt",
         )
         input_window = self.input_window = Window(
             BufferControl(self.input, input_processors=[prompt, FormatCodes()]),
@@ -401,23 +546,27 @@ class ChatApp:
         out: StyleAndTextTuples = [("", " "), ("class:status.nick", model.nick)]
         if model.away is not None:
             out.append(("class:status.away", f" (away: {model.away})"))
-        number = model.number(model.current)
-        shown = strip_controls(model.current.name)
+        nets = self.networks
+        number = nets.number(*nets.view())
+        shown = strip_controls(nets.label(*nets.view()))
         out += [("", " │ "), ("class:status.buffer", f"{number}:{shown}")]
         state = model.state
         if model.retry_at is not None:
             state += f" in {max(0, math.ceil(model.retry_at - time.monotonic()))}s"
         state_style = "class:status.ok" if state == "connected" else "class:status.bad"
         out += [("", " │ "), (state_style, state)]
-        active = model.activity()
+        active = nets.activity()
         if active:
             out.append(("", " │ act:"))
-            for num, buf in active:
-                name = strip_controls(buf.name)
+            for num, net, buf in active:
+                name = strip_controls(nets.label(net, buf))
+                # A click on an entry goes to its buffer (with /set mouse on).
+                click = self._switch_on_click(net, buf)
+                out.append(("", " ", click))
                 if buf.highlights:
-                    out.append(("class:status.highlight", f" {num}:{name}({buf.unread}!)"))
+                    out.append(("class:status.highlight", f"{num}:{name}({buf.unread}!)", click))
                 else:
-                    out.append(("class:status.unread", f" {num}:{name}({buf.unread})"))
+                    out.append(("class:status.unread", f"{num}:{name}({buf.unread})", click))
         if model.current.scroll:
             out += [("", " │ "), ("class:status.more", f"-- more ({model.current.scroll}) --")]
         if model.current.history_pending:
@@ -425,6 +574,16 @@ class ChatApp:
         if self.quit_asked():
             out += [("", " │ "), ("class:status.ask", "Press Ctrl+C again to quit")]
         return out
+
+    def _switch_on_click(self, net: Network, buf: Buffer) -> MouseHandler:
+        def handler(mouse_event: MouseEvent) -> None:
+            if mouse_event.event_type is MouseEventType.MOUSE_UP and (
+                net in self.networks.all and buf in net.model.buffers
+            ):
+                self.networks.focus(net, buf)
+                self.invalidate()
+
+        return handler
 
     def members_shown(self) -> bool:
         return self.show_members and self.model.current.is_room
@@ -483,13 +642,17 @@ class ChatApp:
             target = words[1] if len(words) > 1 else self.model.current.name
             if self.model.fold(target) == self.model.fold(self.model.current.name):
                 self.show_members = True  # /names here opens the pane too
+        net = self.network
         try:
-            execute(self.client, text)
+            execute(net.client, text, self.networks)
         except UsageError as exc:
             self.model.error(str(exc))
             self.invalidate()
             return False
-        self.connection.flush()
+        finally:
+            self.networks.spread()
+        if net.connection is not None:
+            net.connection.flush()
         self.invalidate()
         return True
 
@@ -537,7 +700,11 @@ class ChatApp:
 
     def page_up(self) -> None:
         """PageUp; at the top of the buffer, older lines are asked of the server's history."""
-        if self.scrollback.page_up() and self.client.fetch_older(self.model.current):
+        if self.scrollback.page_up():
+            self._fetch_older()
+
+    def _fetch_older(self) -> None:
+        if self.client.fetch_older(self.model.current):
             self.connection.flush()
 
     def _set_input(self, text: str | None) -> None:
@@ -545,6 +712,7 @@ class ChatApp:
             self.input.document = Document(text, len(text))
 
     def _complete(self, backwards: bool) -> None:
+        self.completer.model = self.model
         doc = self.input.document
         result = self.completer.complete(doc.text, doc.cursor_position, backwards)
         if result is not None:
@@ -552,17 +720,16 @@ class ChatApp:
 
     def _key_bindings(self) -> KeyBindings:
         kb = KeyBindings()
-        model = self.model
         pasting = Condition(lambda: self.pending_paste is not None)
         typing = ~pasting
 
         @kb.add("up", filter=typing)
         def _up(event: KeyPressEvent) -> None:
-            self._set_input(model.history.up(self.input.text))
+            self._set_input(self.model.history.up(self.input.text))
 
         @kb.add("down", filter=typing)
         def _down(event: KeyPressEvent) -> None:
-            self._set_input(model.history.down(self.input.text))
+            self._set_input(self.model.history.down(self.input.text))
 
         @kb.add("tab", filter=typing)
         def _tab(event: KeyPressEvent) -> None:
@@ -580,11 +747,13 @@ class ChatApp:
         def _pagedown(event: KeyPressEvent) -> None:
             self.scrollback.page_down()
 
+        nets = self.networks
+
         def switcher(number: int) -> Callable[[KeyPressEvent], None]:
             def switch(event: KeyPressEvent) -> None:
-                buf = model.find(str(number))
-                if buf is not None:
-                    model.switch(buf)
+                found = nets.find(str(number))
+                if found is not None:
+                    nets.focus(*found)
 
             return switch
 
@@ -594,12 +763,12 @@ class ChatApp:
         @kb.add("c-n", filter=typing)
         @kb.add("escape", "right", filter=typing)
         def _next(event: KeyPressEvent) -> None:
-            model.switch_relative(1)
+            nets.step(1)
 
         @kb.add("c-p", filter=typing)
         @kb.add("escape", "left", filter=typing)
         def _prev(event: KeyPressEvent) -> None:
-            model.switch_relative(-1)
+            nets.step(-1)
 
         @kb.add("f7")
         @kb.add("escape", "n", filter=typing)
@@ -608,7 +777,7 @@ class ChatApp:
 
         @kb.add("escape", "a", filter=typing)
         def _activity(event: KeyPressEvent) -> None:
-            model.switch_to_activity()
+            nets.to_activity()
 
         @kb.add("c-c")
         def _ctrl_c(event: KeyPressEvent) -> None:
@@ -660,27 +829,38 @@ class ChatApp:
             self.application.output.bell()
 
     def quit(self, reason: str) -> None:
-        """Say goodbye politely; the application ends when the connection has closed."""
-        self.client.quit(reason)
-        self.connection.flush()
+        """Say goodbye politely to every network; the application ends when all have closed."""
+        for net in self.networks.all:
+            net.client.quit(reason)
+            if net.connection is not None:
+                net.connection.flush()
 
     async def run(self, first: Streams | None = None) -> None:
-        """Run the UI and the connection until the user quits."""
-        task = asyncio.ensure_future(self.connection.run(first))
+        """Run the UI and the connections until the user quits."""
+        net = self.networks.current
+        assert net.connection is not None
+        task = asyncio.ensure_future(net.connection.run(first))
+        self._tasks[net] = task
+        task.add_done_callback(lambda _: self._ended(net))
+        for other in self.networks.all:
+            if other is not net:
+                self._start(other)
 
         def stop(_: object = None) -> None:
             future = self.application.future
-            if task.done() and future is not None and not future.done():
+            if not self._tasks and future is not None and not future.done():
                 self.application.exit()
 
-        task.add_done_callback(stop)
+        self._on_all_ended = stop
         try:
             await self.application.run_async(pre_run=stop, handle_sigint=False)
         finally:
-            if not task.done():
-                task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            tasks = list(self._tasks.values())
+            for pending in tasks:
+                pending.cancel()
+            for pending in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pending
 
 
 # -- command line ------------------------------------------------------------------------
@@ -794,6 +974,47 @@ def parse_rooms(text: str) -> tuple[str, ...]:
     return tuple(r if r[0] in "#&" else "#" + r for r in rooms)
 
 
+def make_client(
+    label: str,
+    nick: str,
+    rooms: tuple[str, ...],
+    password: str | None,
+    account: str | None,
+    settings: ClientSettings,
+    log_name: str,
+) -> IrcClient:
+    """The protocol client and model of one network, with the file's settings.
+
+    With an ``account``, ``password`` is the account's (SASL), not the server's.
+    """
+    model = Model(nick, label)
+    model.set_highlights(settings.highlights)
+    model.show_joins = settings.show_joins
+    model.fold_joins = settings.fold_joins
+    model.mouse = settings.mouse
+    for mask in settings.ignore:
+        model.ignore(mask)
+    log_dir = Path(settings.log_dir).expanduser() if settings.log_dir else default_log_dir()
+    model.logbook = LogBook(
+        log_dir,
+        log_name,
+        enabled=settings.log,
+        # The fold is read at each line: the server's CASEMAPPING arrives after we start.
+        fold=lambda name: model.fold(name),  # noqa: PLW0108
+        on_error=lambda text: model.error(text, model.server),
+    )
+    username = re.sub(r"[^A-Za-z0-9]", "", nick)[:10] or "ircish"
+    return IrcClient(
+        model,
+        username=username,
+        realname=nick,
+        password=None if account else password,
+        autojoin=rooms,
+        account=account or None,
+        account_password=password if account else None,
+    )
+
+
 def build(
     host: str,
     port: int,
@@ -804,43 +1025,31 @@ def build(
     tls: ssl.SSLContext | None = None,
     settings: ClientSettings | None = None,
     server_name: str = "",
+    config_path: Path | None = None,
     **app_kw: object,
 ) -> ChatApp:
     """A ready ``ChatApp`` for ``host:port`` (tests pass input/output/backoff in ``app_kw``).
 
     With an ``account``, ``password`` is the account's (SASL), not the server's.
     ``settings`` (the config file) give highlights, ignores, logging and colours;
-    logs go under ``server_name`` (the entry's name), else ``host_port``.
+    logs go under ``server_name`` (the entry's name), else ``host_port``;
+    ``/save`` writes to ``config_path`` (default: the default file).
     """
     settings = settings or ClientSettings()
     label = f"{host}:{port}"
-    model = Model(nick, label)
-    model.set_highlights(settings.highlights)
-    model.show_joins = settings.show_joins
-    model.fold_joins = settings.fold_joins
-    for mask in settings.ignore:
-        model.ignore(mask)
-    log_dir = Path(settings.log_dir).expanduser() if settings.log_dir else default_log_dir()
-    model.logbook = LogBook(
-        log_dir,
-        server_name or f"{host}_{port}",
-        enabled=settings.log,
-        # The fold is read at each line: the server's CASEMAPPING arrives after we start.
-        fold=lambda name: model.fold(name),  # noqa: PLW0108
-        on_error=lambda text: model.error(text, model.server),
-    )
-    username = re.sub(r"[^A-Za-z0-9]", "", nick)[:10] or "ircish"
-    client = IrcClient(
-        model,
-        username=username,
-        realname=nick,
-        password=None if account else password,
-        autojoin=rooms,
-        account=account or None,
-        account_password=password if account else None,
-    )
+    log_name = server_name or f"{host}_{port}"
+    client = make_client(label, nick, rooms, password, account, settings, log_name)
+    client.model.config_path = config_path
     connector = tcp_connector(host, port, tls)
-    app = ChatApp(client, connector, label=label, **app_kw)  # type: ignore[arg-type]
+    app = ChatApp(
+        client,
+        connector,
+        label=label,
+        name=server_name,
+        host=host,
+        **app_kw,  # type: ignore[arg-type]
+    )
+    app.settings = settings
     if settings.colours:
         # The file's theme keys over the built-in style (a later style wins).
         app.application.style = merge_styles([STYLE, Style.from_dict(theme(settings.colours))])
@@ -869,14 +1078,37 @@ async def _run(
     return 0
 
 
-def _pick_server(
-    args: argparse.Namespace, settings: ClientSettings
-) -> tuple[str, str, ServerEntry | None]:
-    """(entry name, address as typed, entry): a named entry, or an address."""
-    name = args.server if args.server is not None else settings.default_server
-    if name and name in settings.servers:
-        return name, "", settings.servers[name]
-    return "", args.server or "127.0.0.1:6667", None
+def pick_target(
+    typed: str, settings: ClientSettings, force_tls: bool = False, tls_ca_arg: str | None = None
+) -> tuple[str, str, int, ssl.SSLContext | None, ServerEntry | None]:
+    """What ``ircish NAME|HOST[:PORT]`` (or ``/connect``) names.
+
+    (entry name or "", host, port, TLS context or None, entry or None);
+    ``ValueError`` with a sentence for a bad address or an unusable CA file.
+    """
+    entry = settings.servers.get(typed)
+    name = typed if entry is not None else ""
+    if entry is not None:
+        use_tls = entry.uses_tls or force_tls or bool(tls_ca_arg)
+        host = entry.host
+        port = entry.port or (6697 if use_tls else 6667)
+    else:
+        address, secure = parse_url(typed)
+        if secure is False and (force_tls or tls_ca_arg):
+            raise ValueError(f"{typed} says irc://, which is plaintext; use ircs:// for TLS")
+        use_tls = bool(secure or force_tls or tls_ca_arg)
+        host, port = parse_server(address, 6697 if use_tls else 6667)
+    tls_ca = tls_ca_arg or (
+        str(Path(entry.tls_ca).expanduser()) if entry is not None and entry.tls_ca else None
+    )
+    tls: ssl.SSLContext | None = None
+    if use_tls:
+        try:
+            tls = ssl.create_default_context(cafile=tls_ca)
+        except (OSError, ssl.SSLError) as exc:
+            where = "--tls-ca" if tls_ca_arg else f"servers.{name}.tls_ca"
+            raise ValueError(f"cannot use {where} {tls_ca}: {describe_error(exc)}") from None
+    return name, host, port, tls, entry
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -887,32 +1119,14 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"ircish: configuration error: {exc}", file=sys.stderr)
         return 2
-    name, typed, entry = _pick_server(args, settings)
+    target = args.server if args.server is not None else settings.default_server
     try:
-        if entry is not None:
-            use_tls = entry.uses_tls or bool(args.tls or args.tls_ca)
-            host = entry.host
-            port = entry.port or (6697 if use_tls else 6667)
-        else:
-            address, secure = parse_url(typed)
-            if secure is False and (args.tls or args.tls_ca):
-                raise ValueError(f"{typed} says irc://, which is plaintext; use ircs:// for TLS")
-            use_tls = bool(secure or args.tls or args.tls_ca)
-            host, port = parse_server(address, 6697 if use_tls else 6667)
+        name, host, port, tls, entry = pick_target(
+            target or "127.0.0.1:6667", settings, bool(args.tls), args.tls_ca
+        )
     except ValueError as exc:
         print(f"ircish: {exc}", file=sys.stderr)
         return 2
-    tls_ca = args.tls_ca or (
-        str(Path(entry.tls_ca).expanduser()) if entry is not None and entry.tls_ca else None
-    )
-    tls: ssl.SSLContext | None = None
-    if use_tls:
-        try:
-            tls = ssl.create_default_context(cafile=tls_ca)
-        except (OSError, ssl.SSLError) as exc:
-            where = "--tls-ca" if args.tls_ca else f"servers.{name}.tls_ca"
-            print(f"ircish: cannot use {where} {tls_ca}: {describe_error(exc)}", file=sys.stderr)
-            return 2
     nick = args.nick or (entry.nick if entry is not None else "") or settings.nick or default_nick()
     if not _NICK_RE.match(nick):
         print(
@@ -946,7 +1160,18 @@ def main(argv: list[str] | None = None) -> int:
                 host,
                 port,
                 tls,
-                lambda: build(host, port, nick, rooms, password, account, tls, settings, name),
+                lambda: build(
+                    host,
+                    port,
+                    nick,
+                    rooms,
+                    password,
+                    account,
+                    tls,
+                    settings,
+                    name,
+                    Path(args.config) if args.config else None,
+                ),
             )
         )
     except KeyboardInterrupt:

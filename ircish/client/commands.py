@@ -3,15 +3,17 @@
 What the user types is parsed by ``ircish.protocol.slash``, the language the
 server's plain (netcat) dialect speaks: the same commands, aliases, usage
 lines and errors on both sides. The client adds only what concerns its own
-screen (``CLIENT_COMMANDS``: ``/query``, ``/switch``, ``/close``, ``/clear``,
-``/raw``, ``/reconnect``, ``/set``, ``/ignore``, ``/unignore``; ``/part`` in a
-private buffer closes it) and then
-carries out the answer:
+screen (``CLIENT_COMMANDS``: ``/query``, ``/switch``, ``/windows``, ``/close``,
+``/clear``, ``/lastlog``, ``/raw``, ``/reconnect``, ``/connect``, ``/disconnect``,
+``/set``, ``/save``, ``/ignore``, ``/unignore``; ``/part`` in a private buffer
+closes it) and then carries out the answer:
 
 - an IRC command is sent, through ``SENDERS`` when it has a local side too
   (a message is split to fit and shown in its buffer, ``/join`` of a room
   already joined switches to it, ``/quit`` exits);
-- a local action runs (``LOCAL_ACTIONS``);
+- a local action runs (``LOCAL_ACTIONS`` on the client's network,
+  ``NETWORK_ACTIONS`` over every open network: moving between buffers, opening
+  and closing networks);
 - an error is raised as ``UsageError`` for the user to read.
 """
 
@@ -22,13 +24,17 @@ from dataclasses import replace
 
 from ircish.client.irc import IrcClient
 from ircish.client.logfile import LogBook
-from ircish.client.model import BufferKind, LineKind, Table
+from ircish.client.model import BufferKind, LineKind, Model, Table
+from ircish.client.networks import Networks
 from ircish.client.settings import (
+    SAVED_KEYS,
     SETTINGS,
     SWITCH_WORDS,
     SettingsError,
     check_mask,
+    default_config_path,
     default_log_dir,
+    save_settings,
 )
 from ircish.protocol import ctcp
 from ircish.protocol import numerics as n
@@ -152,6 +158,17 @@ CLIENT_COMMANDS: dict[str, SlashCommand] = {
         aliases=("buffer", "window", "b", "w"),
     ),
     "close": SlashCommand(_local("close"), "/close [NAME]", "close a buffer (parts a room)"),
+    "connect": SlashCommand(
+        _local("connect", needs_args=True),
+        "/connect NAME|HOST[:PORT]",
+        "open another network beside this one (NAME: a [servers] entry of the config file)",
+        aliases=("server",),
+    ),
+    "disconnect": SlashCommand(
+        _local("disconnect"),
+        "/disconnect [NETWORK]",
+        "leave a network (default: this buffer's) and close its buffers",
+    ),
     "windows": SlashCommand(
         _local("windows"), "/windows", "list the open buffers with their numbers and activity"
     ),
@@ -173,7 +190,12 @@ CLIENT_COMMANDS: dict[str, SlashCommand] = {
     "set": SlashCommand(
         _set,
         "/set [NAME [VALUE]]",
-        "show or change a setting for this session: " + ", ".join(SETTINGS),
+        "show or change a setting for this session (/save keeps them): " + ", ".join(SETTINGS),
+    ),
+    "save": SlashCommand(
+        _local("save"),
+        "/save",
+        "write the /set settings and the ignore list to the configuration file",
     ),
     "ignore": SlashCommand(
         _masks("ignore", optional=True),
@@ -225,12 +247,28 @@ def _open_query(client: IrcClient, nick: str, text: str) -> None:
         client.say(nick, text)
 
 
-def _switch(client: IrcClient, name: str) -> None:
-    model = client.model
-    buf = model.find(name) or (model.find("#" + name) if not name.isdigit() else None)
-    if buf is None:
+def _switch(nets: Networks, name: str) -> None:
+    found = nets.find(name) or (nets.find("#" + name) if not name.isdigit() else None)
+    if found is None:
         raise UsageError(f"No buffer called {name}; /join it or /query it first")
-    model.switch(buf)
+    nets.focus(*found)
+
+
+def _connect(nets: Networks, target: str) -> None:
+    if nets.opener is None:
+        raise UsageError("/connect works in the full-screen client only")
+    net = nets.opener(target.strip())
+    net.model.info(f"Connecting to {net.label} as {nets.name_of(net)} (/disconnect to leave it)")
+
+
+def _disconnect(nets: Networks, name: str = "") -> None:
+    net = nets.named(name.strip()) if name else nets.current
+    if net is None:
+        known = ", ".join(nets.name_of(n) for n in nets.all)
+        raise UsageError(f"No network called {name} (open: {known})")
+    if nets.closer is None or len(nets.all) == 1:
+        raise UsageError("This is the only network open: /quit to leave")
+    nets.closer(net, QUIT_MESSAGE)
 
 
 def _close(client: IrcClient, name: str = "") -> None:
@@ -239,7 +277,9 @@ def _close(client: IrcClient, name: str = "") -> None:
     if buf is None:
         raise UsageError(f"No buffer called {name}")
     if buf is model.server:
-        raise UsageError("The server buffer stays open; /quit to leave")
+        raise UsageError(
+            "The server buffer stays open with its network: /disconnect or /quit to leave"
+        )
     if buf.is_room and buf.joined:
         client.part(buf.name)  # the buffer goes when the server confirms
         return
@@ -247,11 +287,11 @@ def _close(client: IrcClient, name: str = "") -> None:
     model.close(buf)
 
 
-def _windows(client: IrcClient) -> None:
-    model = client.model
+def _windows(nets: Networks) -> None:
     rows: list[tuple[str, ...]] = []
-    for number, buf in enumerate(model.buffers, 1):
-        if buf is model.current:
+    here = nets.view()
+    for number, (net, buf) in enumerate(nets.entries(), 1):
+        if (net, buf) == here:
             activity = "(you are here)"
         elif buf.highlights:
             activity = f"{buf.unread} unread, {buf.highlights} for you"
@@ -261,9 +301,10 @@ def _windows(client: IrcClient) -> None:
             activity = ""
         if buf.is_room and not buf.joined:
             activity = ", ".join(a for a in (activity, "not joined") if a)
-        rows.append((str(number), buf.name, activity))
+        rows.append((str(number), nets.label(net, buf), activity))
     title = "Open buffers (Alt+NUMBER or /switch NUMBER goes there)"
     table = Table(title, ("#", "buffer", "activity"), tuple(rows))
+    model = nets.current.model
     model.line(model.current, LineKind.TABLE, title, table=table)
 
 
@@ -305,15 +346,17 @@ def _reconnect(client: IrcClient) -> None:
     client.reconnect_requested = True
 
 
+#: The on/off settings kept as ``Model`` attributes of the same name.
+MODEL_SWITCHES = frozenset({"show_joins", "fold_joins", "mouse"})
+
+
 def _setting_text(client: IrcClient, name: str) -> str:
     model = client.model
     spec = SETTINGS[name]
     if name == "highlights":
         shown = " ".join(model.highlight_words) or "(none)"
-    elif name == "show_joins":
-        shown = "on" if model.show_joins else "off"
-    elif name == "fold_joins":
-        shown = "on" if model.fold_joins else "off"
+    elif name in MODEL_SWITCHES:
+        shown = "on" if getattr(model, name) else "off"
     else:
         shown = "on" if model.logbook is not None and model.logbook.enabled else "off"
         if model.logbook is not None and model.logbook.enabled:
@@ -329,10 +372,8 @@ def _set_value(client: IrcClient, name: str, value: str = "") -> None:
     if name == "highlights":
         words = tuple(w for w in value.replace(",", " ").split() if w not in ("-", '""'))
         model.set_highlights(words)
-    elif name == "show_joins":
-        model.show_joins = SWITCH_WORDS[value.lower()]
-    elif name == "fold_joins":
-        model.fold_joins = SWITCH_WORDS[value.lower()]
+    elif name in MODEL_SWITCHES:
+        setattr(model, name, SWITCH_WORDS[value.lower()])
     else:
         on = SWITCH_WORDS[value.lower()]
         if model.logbook is None:
@@ -348,7 +389,7 @@ def _set_local(client: IrcClient, name: str = "", value: str = "") -> None:
         _set_value(client, name, value)
         return
     rows = tuple((n, _setting_text(client, n).split(" is ", 1)[1]) for n in SETTINGS)
-    title = "Settings (/set NAME VALUE changes one for this session)"
+    title = "Settings (/set NAME VALUE changes one for this session; /save keeps them)"
     model = client.model
     model.line(model.current, LineKind.TABLE, title, table=Table(title, ("setting", ""), rows))
 
@@ -378,17 +419,74 @@ def _unignore(client: IrcClient, *masks: str) -> None:
         model.info(f"No longer ignoring {gone}")
 
 
+def saved_values(client: IrcClient) -> dict[str, bool | list[str]]:
+    """What ``/save`` writes: each setting's value now (``SAVED_KEYS``), as the file has it."""
+    return model_values(client.model)
+
+
+def model_values(model: Model) -> dict[str, bool | list[str]]:
+    """The session's settings on ``model``, keyed and shaped as in the file."""
+    values: dict[str, bool | list[str]] = {
+        "highlights": list(model.highlight_words),
+        "log": model.logbook is not None and model.logbook.enabled,
+        # A nick's own mask is written as the nick, as it is typed in /ignore.
+        "ignore": [m.removesuffix("!*@*") if m.endswith("!*@*") else m for m in model.ignores],
+    }
+    for name in MODEL_SWITCHES:
+        values[name] = bool(getattr(model, name))
+    return {key: values[key] for key in SAVED_KEYS}
+
+
+def apply_values(model: Model, values: dict[str, bool | list[str]]) -> None:
+    """Give ``model`` the settings ``model_values`` read from another."""
+    highlights, ignore = values["highlights"], values["ignore"]
+    assert isinstance(highlights, list) and isinstance(ignore, list)
+    model.set_highlights(tuple(highlights))
+    model.ignores.clear()
+    for mask in ignore:
+        model.ignore(mask)
+    for name in MODEL_SWITCHES:
+        setattr(model, name, values[name])
+    if model.logbook is not None:
+        model.logbook.enabled = bool(values["log"])
+        if not model.logbook.enabled:
+            model.logbook.close()
+
+
+def share_settings(src: Model, dst: Model) -> None:
+    """What the user set in one network's session holds in another (``Networks.spread``)."""
+    if dst is not src:
+        apply_values(dst, model_values(src))
+
+
+def _save(client: IrcClient) -> None:
+    model = client.model
+    path = model.config_path or default_config_path()
+    try:
+        save_settings(path, saved_values(client))
+    except SettingsError as exc:
+        raise UsageError(f"Not saved: {exc}") from None
+    model.info(f"Saved {', '.join(SAVED_KEYS)} to {path} (the rest of the file is unchanged)")
+
+
+#: Local actions over every open network (they get the ``Networks``, not one client).
+NETWORK_ACTIONS: dict[str, Callable[..., None]] = {
+    "switch": _switch,
+    "windows": _windows,
+    "connect": _connect,
+    "disconnect": _disconnect,
+}
+
 LOCAL_ACTIONS: dict[str, Callable[..., None]] = {
     "set": _set_local,
+    "save": _save,
     "ignore": _ignore,
     "unignore": _unignore,
     "help": _help,
     "query": _open_query,
-    "switch": _switch,
     "close": _close,
     "clear": _clear,
     "lastlog": _lastlog,
-    "windows": _windows,
     "raw": _raw,
     "reconnect": _reconnect,
 }
@@ -467,8 +565,11 @@ SENDERS: dict[str, Callable[[IrcClient, Irc], None]] = {
 }
 
 
-def execute(client: IrcClient, text: str) -> None:
-    """Run one line of input; raises ``UsageError`` for the user to read."""
+def execute(client: IrcClient, text: str, networks: Networks | None = None) -> None:
+    """Run one line of input in ``client``'s network; raises ``UsageError`` for the user to read.
+
+    ``networks``: every open network (the application's); alone, the client's own.
+    """
     try:
         out = LANGUAGE.parse(text, context(client))
     except SlashError as exc:
@@ -476,7 +577,10 @@ def execute(client: IrcClient, text: str) -> None:
     if out is None:
         return
     if isinstance(out, Local):
-        LOCAL_ACTIONS[out.name](client, *out.args)
+        if out.name in NETWORK_ACTIONS:
+            NETWORK_ACTIONS[out.name](networks or Networks.single(client), *out.args)
+        else:
+            LOCAL_ACTIONS[out.name](client, *out.args)
         return
     sender = SENDERS.get(out.verb)
     if sender is not None:

@@ -9,7 +9,7 @@ What is completed depends on the word and its place:
 - ``al`` elsewhere   -> ``alice `` (members of the current room or the query peer)
 
 Nicknames come in the order their owners last spoke (most recent first), then
-alphabetically, as in irssi and WeeChat. Pressing Tab again right after a
+alphabetically with away users last, as in irssi and WeeChat. Pressing Tab again right after a
 completion moves to the next candidate; Shift+Tab to the previous one.
 """
 
@@ -98,9 +98,10 @@ class Completer:
         if buf.kind is BufferKind.QUERY:
             return [buf.name]
         me = model.fold(model.nick)
+        # Who spoke last first; of the rest, those here before those away.
         ranked = sorted(
             ((key, shown) for key, (shown, _) in buf.members.items() if key != me),
-            key=lambda item: (-buf.spoke.get(item[0], 0), item[0]),
+            key=lambda item: (-buf.spoke.get(item[0], 0), model.is_away(item[1]), item[0]),
         )
         return [shown for _, shown in ranked]
 

@@ -42,6 +42,7 @@ Answers that come as a series of numerics (``/who``, ``/whois``, ``/list``,
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -65,6 +66,8 @@ WANTED_CAPS = (
 #: What chathistory needs: without batches the client could not tell history from live lines.
 HISTORY_CAPS = frozenset({"draft/chathistory", "batch"})
 #: Messages asked for on joining a room, per page when scrolling up, and to catch up.
+#: The WHOX query token of the WHO sent on joining (its 354 replies are not shown).
+WHO_TOKEN = "742"
 HISTORY_ON_JOIN = 50
 HISTORY_PAGE = 50
 HISTORY_MISSED = 100
@@ -221,7 +224,15 @@ class IrcClient:
         self._unanswered: set[str] = set()
         #: The away text last shown for each nick (folded): RPL_AWAY shows once per text.
         self._away_shown: dict[str, str] = {}
+        #: Why the server said it closes the link (its ERROR line), for the disconnect notice.
+        self._closing = ""
         self._who: list[tuple[str, ...]] = []
+        #: Rooms joined whose WHO (to learn who is away) is still to be sent, and the
+        #: one (folded) whose answer is awaited: its replies update the model unshown.
+        self._who_wanted: list[str] = []
+        self._who_pending = ""
+        #: Whether the server has WHOX (ISUPPORT), for a smaller WHO on join.
+        self.whox = False
         self._whois: dict[str, list[tuple[str, str]]] = {}
         self._list: list[tuple[str, str, str]] | None = None
         self._handlers: dict[str, Handler] = {
@@ -262,6 +273,7 @@ class IrcClient:
             n.RPL_CHANNELMODEIS: self._on_channelmodeis,
             n.RPL_WHOREPLY: self._on_whoreply,
             n.RPL_ENDOFWHO: self._on_endofwho,
+            n.RPL_WHOSPCRPL: self._on_whox,
             n.RPL_LISTSTART: self._on_liststart,
             n.RPL_LIST: self._on_list,
             n.RPL_LISTEND: self._on_listend,
@@ -304,6 +316,10 @@ class IrcClient:
         self._nick_base = self.model.nick
         self._nick_attempt = 0
         self._names.clear()
+        self._who_wanted.clear()
+        self._who_pending = ""
+        self._closing = ""
+        self.whox = False
         self.model.state = "registering"
         self._write("CAP", "LS", "302")
         if self.password:
@@ -327,6 +343,9 @@ class IrcClient:
                 buf.joined = False
                 buf.members.clear()
         self.model.state = "disconnected"
+        if self._closing:
+            # Every room says why, not only the server buffer (a restart, a kill, a ban).
+            reason, self._closing = f"closed by the server: {self._closing}", ""
         if not self.quitting:
             text = f"Disconnected: {reason}" if was_registered else f"Connection closed: {reason}"
             for buf in {self.server, self.model.current, *self.model.rooms()}:
@@ -563,6 +582,8 @@ class IrcClient:
                 model.chantypes = value
             elif key == "NETWORK" and value:
                 model.server.name = value
+            elif key == "WHOX":
+                self.whox = True
             elif key == "CHATHISTORY" and value.isdigit():
                 self.history_limit = int(value)
             elif key == "PREFIX" and value.startswith("("):
@@ -600,6 +621,9 @@ class IrcClient:
 
     def _on_error(self, msg: Message) -> None:
         text = msg.params[0] if msg.params else "closing"
+        # "Closing Link: host (reason)" is the usual form; the reason is the news.
+        found = re.fullmatch(r"Closing Link: \S+ \((.*)\)", text)
+        self._closing = found.group(1) if found else text
         if not self.quitting:
             self.model.error(f"Server: {text}", self.server)
 
@@ -807,6 +831,7 @@ class IrcClient:
                 model.switch(buf)
             model.line(buf, LineKind.JOIN, f"You joined {room}", nick, own=True)
             self._fetch_recent(buf)
+            self._ask_who_is_away(room)
             return
         buf = model.open(room, BufferKind.ROOM)
         model.add_member(buf, nick)
@@ -1082,6 +1107,46 @@ class IrcClient:
     def _on_inviting(self, msg: Message) -> None:
         self.model.info(f"Invited {msg.params[1]} to {msg.params[2]}")
 
+    def _ask_who_is_away(self, room: str) -> None:
+        """WHO the room just joined: NAMES does not say who is away, WHO's flags do.
+
+        away-notify keeps it current afterwards. With WHOX only the nick and flags
+        come back (``%tnf``, tagged with ``WHO_TOKEN``), as irssi and WeeChat ask.
+        One at a time, the next when the last has answered: a rejoin of many rooms
+        would otherwise queue many WHOs (each costs flood-control tokens) ahead of
+        what the user types next.
+        """
+        self._who_wanted.append(room)
+        if not self._who_pending:
+            self._next_quiet_who()
+
+    def _next_quiet_who(self) -> None:
+        while self._who_wanted:
+            room = self._who_wanted.pop(0)
+            buf = self.model.find(room)
+            if buf is None or not buf.is_room or not buf.joined:
+                continue  # left before its turn
+            self._who_pending = self.model.fold(room)
+            if self.whox:
+                self._write("WHO", room, f"%tnf,{WHO_TOKEN}")
+            else:
+                self._write("WHO", room)
+            return
+        self._who_pending = ""
+
+    def _learn_away(self, nick: str, flags: str) -> None:
+        if flags.startswith("G"):
+            self.model.away_users.setdefault(self.model.fold(nick), "")
+        elif flags.startswith("H"):
+            self.model.set_away(nick, None)
+
+    def _on_whox(self, msg: Message) -> None:
+        # <me> <token> <nick> <flags>: only our own join's WHO asks for these fields.
+        if len(msg.params) >= 4 and msg.params[1] == WHO_TOKEN:
+            self._learn_away(msg.params[2], msg.params[3])
+        else:
+            self._on_numeric(msg)
+
     def _on_whoreply(self, msg: Message) -> None:
         # <me> <room> <user> <host> <server> <nick> <flags> :<hopcount> <realname>
         _, room, user, host, _server, nick, flags = msg.params[:7]
@@ -1089,16 +1154,22 @@ class IrcClient:
         status = ("away" if flags.startswith("G") else "here") + (
             f" {flags[1:]}" if flags[1:] else ""
         )
-        if flags.startswith("G"):
-            self.model.away_users.setdefault(self.model.fold(nick), "")
-        elif flags.startswith("H"):
-            self.model.set_away(nick, None)
+        self._learn_away(nick, flags)
+        if self.model.fold(room) == self._who_pending:
+            return
         row = (nick, f"{user}@{host}", room if room != "*" else "", status, realname)
         self._who.append(row)
 
     def _on_endofwho(self, msg: Message) -> None:
         rows, self._who = self._who, []
         mask = msg.params[1]
+        if self.model.fold(mask) == self._who_pending:
+            self._next_quiet_who()
+            return
+        if not rows:
+            # Nothing to tabulate: one sentence, the one netcat users read.
+            self.model.info(wording.who_found_nobody(mask))
+            return
         title = f"/who {mask}: {len(rows)} user{'s' if len(rows) != 1 else ''}"
         table = Table(title, ("nick", "user@host", "room", "status", "real name"), tuple(rows))
         self.model.line(self.model.current, LineKind.TABLE, title, table=table)

@@ -35,6 +35,8 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ircish.client.logfile import LogBook
 
 #: Lines kept per buffer; older ones scroll away for good.
@@ -260,6 +262,9 @@ class Model:
         self.server = Buffer(server_label, BufferKind.SERVER)
         self.buffers: list[Buffer] = [self.server]
         self.current = self.server
+        #: Whether this model's network is the one in view (``networks.Networks``): only
+        #: then is its current buffer on screen, and what arrives there read at once.
+        self.focused = True
         self._said = 0
         #: Words besides the nickname that make a line a mention (``highlights``).
         self.highlight_words: tuple[str, ...] = ()
@@ -267,10 +272,14 @@ class Model:
         #: Whether others' joins, parts and quits are shown (``/set show_joins``):
         #: off, new ones are not kept (nor logged) and those kept are not drawn.
         self.show_joins = True
+        #: Whether the screen takes the mouse (``/set mouse``): wheel, clicks.
+        self.mouse = True
         #: Ignore masks (``/ignore``), completed to ``nick!user@host``.
         self.ignores: list[str] = []
         #: Where added lines are logged, if anywhere (``/set log``).
         self.logbook: LogBook | None = None
+        #: The configuration file ``/save`` writes (the one read at start, else the default).
+        self.config_path: Path | None = None
 
     # -- names ------------------------------------------------------------------
 
@@ -352,9 +361,6 @@ class Model:
         key = self.fold(nick)
         return (b for b in self.rooms() if key in b.members)
 
-    def number(self, buf: Buffer) -> int:
-        return self.buffers.index(buf) + 1
-
     def is_noise(self, line: Line) -> bool:
         """Someone else's join, part or quit (one's own are never hidden or folded)."""
         return line.kind in JOIN_KINDS and not line.own
@@ -370,18 +376,9 @@ class Model:
         buf.unread = 0
         buf.highlights = 0
 
-    def switch_relative(self, step: int) -> None:
-        i = self.buffers.index(self.current)
-        self.switch(self.buffers[(i + step) % len(self.buffers)])
-
-    def switch_to_activity(self) -> bool:
-        """Jump to the buffer with highlights (else unread lines); False if none."""
-        for attr in ("highlights", "unread"):
-            for buf in self.buffers:
-                if getattr(buf, attr) and buf is not self.current:
-                    self.switch(buf)
-                    return True
-        return False
+    def in_view(self, buf: Buffer) -> bool:
+        """Whether ``buf`` is on screen: this network's current buffer, and it is focused."""
+        return self.focused and buf is self.current
 
     def close(self, buf: Buffer) -> None:
         if buf is self.server:
@@ -412,10 +409,10 @@ class Model:
             self.logbook.write(buf, line)
         if buf.full:
             self._evict(buf)
-        if buf is not self.current and buf.marker is None and buf.lines:
+        if not self.in_view(buf) and buf.marker is None and buf.lines:
             buf.marker = line
         buf.lines.append(line)
-        if buf is self.current and buf.scroll:
+        if self.in_view(buf) and buf.scroll:
             buf.scroll += 1  # keep the view still while the user reads back
         self._count(buf, line)
         return line
@@ -441,7 +438,7 @@ class Model:
         """
         if line.kind in ACTIVITY_KINDS and line.nick and not line.own:
             buf.spoke[self.fold(line.nick)] = self._said = self._said + 1
-        if buf is self.current or not self.is_activity(line):
+        if self.in_view(buf) or not self.is_activity(line):
             return
         buf.unread += 1
         if line.mention or buf.kind is BufferKind.QUERY:
@@ -491,7 +488,7 @@ class Model:
             if buf.scroll and below_view:
                 buf.scroll += 1
             if missed:
-                if buf is not self.current and buf.marker is None and len(buf.lines) > 1:
+                if not self.in_view(buf) and buf.marker is None and len(buf.lines) > 1:
                     buf.marker = line
                 before = buf.highlights
                 self._count(buf, line, bell=not rang)
@@ -601,9 +598,3 @@ class Model:
     def sorted_members(self, buf: Buffer) -> list[str]:
         """Members with their highest prefix, by rank then name (as /names shows them)."""
         return [prefix + shown for prefix, shown in self.ranked_members(buf)]
-
-    # -- status -------------------------------------------------------------------
-
-    def activity(self) -> list[tuple[int, Buffer]]:
-        """Buffers (with numbers) that have unread lines, in buffer order."""
-        return [(i + 1, b) for i, b in enumerate(self.buffers) if b.unread or b.highlights]

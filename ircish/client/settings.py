@@ -20,22 +20,28 @@ that nobody else can read.
 
 What can change while the client runs (``/set``) is listed in ``SETTINGS``;
 the values live on the ``Model`` (highlights, joins shown, ignore masks) and on
-its ``LogBook``.
+its ``LogBook``. ``/save`` writes them back with ``save_settings``, which
+rewrites only those top-level keys (and ``ignore``) through ``tomlkit``, so
+the file's servers, colours, other keys and comments stay as they are.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
 import subprocess
+import tempfile
 import tomllib
 import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import tomlkit
 from prompt_toolkit.styles import Style
+from tomlkit.exceptions import TOMLKitError
 
 #: The theme keys ``[colours]`` may set, and the style classes of the screen they change.
 COLOUR_CLASSES: dict[str, str] = {
@@ -103,6 +109,8 @@ class ClientSettings:
     fold_joins: bool = False
     #: Nicks or nick!user@host masks whose messages, notices, actions and CTCP are hidden.
     ignore: tuple[str, ...] = ()
+    #: The mouse wheel scrolls and clicks switch buffers (off: the terminal selects text).
+    mouse: bool = True
     #: Write each buffer to a log file.
     log: bool = False
     #: Where logs go; "" is $XDG_DATA_HOME/ircish/logs (~/.local/share/ircish/logs).
@@ -359,9 +367,51 @@ SETTINGS: dict[str, Setting] = {
     "highlights": Setting("words besides your nickname that highlight a line", "words"),
     "show_joins": Setting("show others' joins, parts and quits", "switch"),
     "fold_joins": Setting("fold a run of joins, parts and quits into one line", "switch"),
+    "mouse": Setting(
+        "the wheel scrolls, a click on a buffer in the status line goes there", "switch"
+    ),
     "log": Setting("write each buffer to a log file", "switch"),
 }
 SWITCH_WORDS = {"on": True, "off": False, "true": True, "false": False, "yes": True, "no": False}
+
+
+#: What ``/save`` writes: every ``/set`` setting, and the ignore list.
+SAVED_KEYS = (*SETTINGS, "ignore")
+
+
+def save_settings(path: Path, values: dict[str, bool | list[str]]) -> None:
+    """Set ``values`` (top-level keys) in the TOML file at ``path``, keeping the rest of it.
+
+    The file is replaced whole (a new file beside it, renamed over it), so a
+    crash leaves the old one; through a symlink, the file it points to is
+    replaced. A new file is private (0600): it may get a password later.
+    ``SettingsError`` says why nothing was written.
+    """
+    target = path.expanduser().resolve()
+    try:
+        text = target.read_text(encoding="utf-8") if target.exists() else ""
+        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o600
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"cannot read {target}: {exc}") from None
+    try:
+        doc = tomlkit.parse(text)
+    except TOMLKitError as exc:
+        raise SettingsError(f"{target}: not valid TOML ({exc}); nothing was written") from None
+    for key, value in values.items():
+        doc[key] = value
+    tmp = ""
+    try:
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            os.fchmod(fh.fileno(), mode)
+            fh.write(tomlkit.dumps(doc))
+        os.replace(tmp, target)
+    except OSError as exc:
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise SettingsError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 def default_of(name: str) -> Any:

@@ -327,6 +327,8 @@ class ServiceReply(Event):
 
     service: str
     text: str
+    #: The wording for people on netcat when it differs ("room" for IRC's "channel").
+    human: str = ""
 
 
 @value

@@ -324,8 +324,8 @@ class PlainDialect:
                 return None  # The closing line that follows names the killer and the reason.
             case ev.ServerNotice(text=text):
                 return f"*** {clean(text)}"
-            case ev.ServiceReply(service=service, text=text):
-                return f"-{service}- {clean(text)}"
+            case ev.ServiceReply(service=service, text=text, human=human):
+                return f"-{service}- {clean(human or text)}"
             case ev.AccountReply(text=text):
                 return f"*** {clean(text)}"
             case ev.Closing(reason=reason):
@@ -338,12 +338,12 @@ class PlainDialect:
                 return self._render_help(topic, client)
             case ev.Greeting(server=server, password=True):
                 return (
-                    f"*** Welcome to {server}! This server needs a password: type "
+                    f"*** This is {server}; it needs a password: type "
                     "/pass PASSWORD, then a nickname. /help lists the commands."
                 )
             case ev.Greeting(server=server):
                 return (
-                    f"*** Welcome to {server}! Type a nickname and press Enter "
+                    f"*** This is {server}. Type a nickname and press Enter "
                     "(or /nick NAME). /help lists the commands."
                 )
             case _:

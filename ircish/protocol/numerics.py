@@ -135,6 +135,9 @@ ERR_INVALIDKEY: Final = "525"
 ERR_INVALIDMODEPARAM: Final = "696"
 
 #: Default trailing text of error numerics, as established servers word them.
+#: RPL_ENDOFWHO's text when the WHO listed nobody, so the end can say so in words.
+ENDOFWHO_NOBODY: Final = "End of /WHO list (nobody to show)"
+
 ERROR_TEXT: Final[dict[str, str]] = {
     ERR_UNKNOWNERROR: "Internal error while handling the command",
     ERR_NOSUCHNICK: "No such nick/channel",

@@ -69,6 +69,18 @@ def timestamp(raw: str) -> str:
         return raw
 
 
+def _end_of_who(p: tuple[str, ...]) -> str:
+    return who_found_nobody(p[0]) if p[-1] == n.ENDOFWHO_NOBODY else "End of /who"
+
+
+def who_found_nobody(mask: str) -> str:
+    """What a /who that listed nobody means, in one sentence."""
+    if mask[:1] in "#&":
+        # A room nobody can see into and one that does not exist read the same.
+        return f"Nobody to show in {mask}: there is no such room, or nobody in it you can see"
+    return f"Nobody online matches {mask}"
+
+
 #: Replies, in words. Lines of a list start with two spaces (``  #rust (3 users)``).
 REPLIES: dict[str, Wording] = {
     n.RPL_GLOBALUSERS: lambda p: f"{_count(p[0], 'user')} online",
@@ -85,7 +97,7 @@ REPLIES: dict[str, Wording] = {
     ),
     n.RPL_WHOISIDLE: lambda p: f"{p[0]} has been idle {p[1]}s, online since {timestamp(p[2])}",
     n.RPL_WHOREPLY: _who,
-    n.RPL_ENDOFWHO: lambda p: "End of /who",
+    n.RPL_ENDOFWHO: _end_of_who,
     n.RPL_LISTSTART: lambda p: "Rooms:",
     n.RPL_LIST: lambda p: f"  {p[0]} ({_count(p[1], 'user')})" + (f": {p[2]}" if p[2] else ""),
     n.RPL_LISTEND: lambda p: "End of /list",

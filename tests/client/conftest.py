@@ -87,6 +87,8 @@ def registered(
             f":{nick}!~{nick}@h JOIN {room}",
             f":srv 353 {nick} = {room} :@{nick} {members}".rstrip(),
             f":srv 366 {nick} {room} :End of /NAMES list",
+            # The end of the WHO the client sends on joining (to learn who is away).
+            f":srv 315 {nick} {room} :End of /WHO list",
         )
     return client
 

@@ -92,3 +92,13 @@ def test_nothing_to_complete(completer: Completer) -> None:
     assert tab(completer, "") is None
     assert tab(completer, "zzz") is None
     assert tab(completer, "/zz") is None
+
+
+def test_away_users_come_after_those_here(client: IrcClient) -> None:
+    feed(client, ":bert!~b@h JOIN #lobby", ":bea!~b@h JOIN #lobby")
+    feed(client, ":srv 352 alice #lobby ~b h srv bea G :0 Bea", ":srv 315 alice #lobby :End")
+    c = Completer(client.model, COMMAND_WORDS)
+    assert [tab(c, "b"), tab(c, "bert: "), tab(c, "bob: ")] == ["bert: ", "bob: ", "bea: "]
+    # Speaking puts anyone first again, away or not.
+    feed(client, ":bea!~b@h PRIVMSG #lobby :still here, sort of")
+    assert tab(Completer(client.model, COMMAND_WORDS), "b") == "bea: "

@@ -186,12 +186,14 @@ def history_client(rooms: tuple[str, ...] = ("#lobby",), caps: str = HISTORY_CAP
 
 
 def join(client: IrcClient, room: str = "#lobby") -> list[str]:
-    return feed(
+    """What the client sends on joining ``room``, besides the WHO that learns who is away."""
+    out = feed(
         client,
         f":alice!~a@h JOIN {room}",
         f":srv 353 alice = {room} :@alice bob",
         f":srv 366 alice {room} :End of /NAMES list",
     )
+    return [x for x in out if not x.startswith("WHO ")]
 
 
 def batch(target: str, *messages: tuple[int, str, str, str], ref: str = "h1") -> list[str]:

@@ -338,6 +338,18 @@ def test_who_answer_becomes_one_table(client: IrcClient) -> None:
     )
 
 
+def test_a_who_answer_with_nobody_is_one_sentence(client: IrcClient) -> None:
+    """Any server's empty answer (ngircd's text here), read as netcat users read it."""
+    feed(client, ":srv 315 alice #nowhere :End of WHO list")
+    line = client.model.current.lines[-1]
+    assert line.kind is LineKind.INFO and line.table is None
+    assert line.text == (
+        "Nobody to show in #nowhere: there is no such room, or nobody in it you can see"
+    )
+    feed(client, ":srv 315 alice zed :End of WHO list")
+    assert client.model.current.lines[-1].text == "Nobody online matches zed"
+
+
 def test_list_answer_is_sorted_by_size_and_feeds_completion(client: IrcClient) -> None:
     feed(
         client,
@@ -642,6 +654,55 @@ def test_who_flags_tell_who_is_away(client: IrcClient) -> None:
     assert client.model.is_away("bob") and not client.model.is_away("carol")
 
 
+def test_joining_asks_who_is_away_quietly() -> None:
+    """NAMES does not say who is away: the join's own WHO does, and is not shown."""
+    client = make_client(rooms=())
+    client.connection_made()
+    feed(client, ":srv 001 alice :Welcome", ":srv 005 alice WHOX PREFIX=(ov)@+ :are supported")
+    out = feed(client, ":alice!~a@h JOIN #rust", ":srv 353 alice = #rust :@alice bob carol")
+    assert "WHO #rust %tnf,742" in out
+    before = len(client.model.current.lines)
+    feed(
+        client,
+        ":srv 366 alice #rust :End of /NAMES list",
+        ":srv 354 alice 742 bob G",
+        ":srv 354 alice 742 carol H",
+        ":srv 315 alice #rust :End of /WHO list",
+    )
+    assert client.model.is_away("bob") and not client.model.is_away("carol")
+    buf = client.model.current
+    assert not [x for x in list(buf.lines)[before:] if x.table is not None or "WHO" in x.text]
+    # The user's own /who afterwards is a table as usual.
+    execute(client, "/who #rust")
+    assert client.pop_outgoing() == ["WHO #rust"]
+    feed(
+        client,
+        ":srv 352 alice #rust ~b h srv bob G :0 Bob",
+        ":srv 315 alice #rust :End of /WHO list",
+    )
+    assert buf.lines[-1].table is not None and buf.lines[-1].table.rows[0][0] == "bob"
+
+
+def test_the_join_whos_go_one_at_a_time() -> None:
+    """A rejoin of many rooms does not queue many WHOs before what the user types."""
+    client = registered(rooms=())
+    out = feed(client, ":alice!~a@h JOIN #a", ":alice!~a@h JOIN #b", ":alice!~a@h JOIN #c")
+    assert [x for x in out if x.startswith("WHO")] == ["WHO #a"]
+    feed(client, ":alice!~a@h PART #b")  # left before its turn: skipped
+    assert [x for x in feed(client, ":srv 315 alice #a :End") if x.startswith("WHO")] == ["WHO #c"]
+    assert feed(client, ":srv 315 alice #c :End") == []
+    assert not [x for x in client.model.current.lines if x.table is not None]
+
+
+def test_without_whox_the_join_asks_a_plain_who() -> None:
+    client = registered(rooms=())
+    out = feed(client, ":alice!~a@h JOIN #go")
+    assert "WHO #go" in out
+    feed(client, ":srv 352 alice #go ~b h srv bob G :0 Bob", ":srv 315 alice #go :End")
+    assert client.model.is_away("bob")
+    assert not [x for x in client.model.current.lines if x.table is not None]
+
+
 # -- /msg from elsewhere -------------------------------------------------------------------
 
 
@@ -713,3 +774,17 @@ def test_long_messages_are_split_to_fit_a_line(client: IrcClient) -> None:
     source = ":alice!~alice@" + "h" * 63 + " "
     assert all(len((source + line + "\r\n").encode()) <= 512 for line in out)
     assert " ".join(line.split(" :", 1)[1] for line in out).strip() == ("word " * 200).strip()
+
+
+def test_every_room_is_told_why_the_server_closed_the_link(client: IrcClient) -> None:
+    feed(client, "ERROR :Closing Link: localhost (Server shutting down)")
+    client.connection_lost("the server closed the connection")
+    expected = "Disconnected: closed by the server: Server shutting down"
+    assert client.model.current.lines[-1].text == expected
+    assert client.model.server.lines[-1].text == expected
+    # The next connection's drop has its own reason.
+    client.connection_made()
+    client.connection_lost("the server closed the connection")
+    assert client.model.server.lines[-1].text == (
+        "Connection closed: the server closed the connection"
+    )

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from ircish.client.irc import IrcClient
 from ircish.client.model import BufferKind, History, LineKind, Model, casefolder
+from ircish.client.networks import Networks
 from tests.client.conftest import T0
+
+
+def alone(model: Model) -> Networks:
+    """The buffer list of the model's network, open alone."""
+    return Networks.single(IrcClient(model))
 
 
 @pytest.fixture
@@ -26,8 +33,9 @@ def test_server_buffer_is_first_and_current(model: Model) -> None:
 def test_buffers_are_numbered_in_opening_order_and_found_case_insensitively(model: Model) -> None:
     lobby = model.open("#Lobby", BufferKind.ROOM)
     bob = model.open("bob", BufferKind.QUERY)
-    assert model.number(lobby) == 2
-    assert model.number(bob) == 3
+    nets = alone(model)
+    assert nets.number(nets.current, lobby) == 2
+    assert nets.number(nets.current, bob) == 3
     assert model.find("#lobby") is lobby
     assert model.find("BOB") is bob
     assert model.open("#LOBBY", BufferKind.ROOM) is lobby
@@ -109,10 +117,11 @@ def test_activity_lists_buffers_with_unread_lines(model: Model) -> None:
     a = model.open("#a", BufferKind.ROOM)
     b = model.open("#b", BufferKind.ROOM)
     model.message(b, "bob", "x")
-    assert model.activity() == [(3, b)]
-    assert model.switch_to_activity()
+    nets = alone(model)
+    assert nets.activity() == [(3, nets.current, b)]
+    assert nets.to_activity()
     assert model.current is b
-    assert not model.switch_to_activity()
+    assert not nets.to_activity()
     assert a.unread == 0
 
 
@@ -121,15 +130,16 @@ def test_switch_to_activity_prefers_highlights(model: Model) -> None:
     model.message(model.find("#a"), "bob", "noise")  # type: ignore[arg-type]
     b = model.open("#b", BufferKind.ROOM)
     model.message(b, "bob", "alice: look")
-    model.switch_to_activity()
+    alone(model).to_activity()
     assert model.current is b
 
 
 def test_switch_relative_wraps_around(model: Model) -> None:
     a = model.open("#a", BufferKind.ROOM)
-    model.switch_relative(-1)
+    nets = alone(model)
+    nets.step(-1)
     assert model.current is a
-    model.switch_relative(1)
+    nets.step(1)
     assert model.current is model.server
 
 
@@ -139,7 +149,7 @@ def test_closing_the_current_buffer_goes_to_the_previous_one(model: Model) -> No
     model.switch(b)
     model.close(b)
     assert model.current is a
-    assert model.number(a) == 2
+    assert model.buffers.index(a) == 1
     with pytest.raises(ValueError):
         model.close(model.server)
 

@@ -165,6 +165,7 @@ highlights = ["rust", "ferris"]
 ignore = ["spammer", "*!*@evil.example"]
 show_joins = false
 fold_joins = true
+mouse = false
 
 [servers.home]
 host = "irc.home.example"
@@ -197,6 +198,7 @@ def test_ircish_name_connects_to_the_entry(
     assert model.ignores == ["spammer!*@*", "*!*@evil.example"]
     assert model.show_joins is False
     assert model.fold_joins is True
+    assert model.mouse is False and not started.app.application.mouse_support()
     assert model.logbook is not None and not model.logbook.enabled
     assert model.logbook.directory == default_log_dir() / "home"
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from ircish.client.commands import UsageError, execute
+from ircish.client.commands import UsageError, execute, saved_values
 from ircish.client.irc import IrcClient
 from ircish.client.logfile import LogBook, file_name
 from ircish.client.model import LineKind
-from ircish.client.settings import ClientSettings
+from ircish.client.settings import SETTINGS, ClientSettings, load_settings
 from tests.client.conftest import fake_irc, feed, registered, run, running_app, wait_until
 
 BOB = ":bob!~bob@bob.example"
@@ -48,7 +48,8 @@ def test_set_lists_the_settings(client: IrcClient) -> None:
     execute(client, "/set")
     line = client.model.current.lines[-1]
     assert line.kind is LineKind.TABLE and line.table is not None
-    assert [row[0] for row in line.table.rows] == ["highlights", "show_joins", "fold_joins", "log"]
+    names = [row[0] for row in line.table.rows]
+    assert names == ["highlights", "show_joins", "fold_joins", "mouse", "log"]
     assert line.table.rows[1][1].startswith("on ")
 
 
@@ -102,7 +103,8 @@ def test_set_fold_joins_on_folds_a_run_of_comings_and_goings(client: IrcClient) 
     [
         (
             "/set colour red",
-            "There is no setting 'colour' (there is: highlights, show_joins, fold_joins, log)",
+            "There is no setting 'colour' "
+            "(there is: highlights, show_joins, fold_joins, mouse, log)",
         ),
         ("/set log maybe", "Usage: /set log on|off"),
     ],
@@ -268,3 +270,97 @@ def test_config_file_settings_in_the_running_app(xdg: Path) -> None:
             assert "spam" not in text
 
     run(body())
+
+
+# -- /save ----------------------------------------------------------------------------------
+
+KEPT = """\
+# alice's client
+nick = "alice"          # the usual one
+default_server = "home"
+show_joins = true
+
+[colours]
+title = "bold #ffffff"
+
+[servers.home]
+host = "irc.home.example"   # at home
+rooms = ["#rust"]
+"""
+
+
+def test_save_writes_the_settings_and_keeps_the_rest_of_the_file(
+    client: IrcClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "client.toml"
+    path.write_text(KEPT)
+    path.chmod(0o640)
+    client.model.config_path = path
+    for line in (
+        "/set highlights rust ferris",
+        "/set show_joins off",
+        "/set mouse off",
+        "/ignore spammer *!*@evil.example",
+    ):
+        execute(client, line)
+    execute(client, "/save")
+    assert last_info(client) == (
+        f"Saved highlights, show_joins, fold_joins, mouse, log, ignore to {path} "
+        "(the rest of the file is unchanged)"
+    )
+    text = path.read_text()
+    # The comments, servers and colours are as they were; the settings are the session's.
+    for kept in ("# alice's client", '"alice"          # the usual one', "# at home"):
+        assert kept in text
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    cfg = load_settings(path)
+    assert cfg.nick == "alice" and cfg.default_server == "home"
+    assert cfg.colours == {"title": "bold #ffffff"}
+    assert cfg.servers["home"].host == "irc.home.example"
+    assert cfg.servers["home"].rooms == ("#rust",)
+    assert cfg.highlights == ("rust", "ferris")
+    assert (cfg.show_joins, cfg.fold_joins, cfg.mouse, cfg.log) == (False, False, False, False)
+    assert cfg.ignore == ("spammer", "*!*@evil.example")
+    assert text.count("show_joins") == 1  # changed where it was, not added twice
+
+
+def test_save_without_a_file_creates_the_default_one_privately(
+    client: IrcClient, xdg: Path
+) -> None:
+    execute(client, "/set fold_joins on")
+    execute(client, "/save")
+    path = xdg / "config" / "ircish" / "client.toml"
+    assert path.exists() and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_settings(path).fold_joins is True
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_save_through_a_symlink_rewrites_the_file_it_points_to(
+    client: IrcClient, tmp_path: Path
+) -> None:
+    real = tmp_path / "dotfiles" / "client.toml"
+    real.parent.mkdir()
+    real.write_text('nick = "alice"\n')
+    link = tmp_path / "client.toml"
+    link.symlink_to(real)
+    client.model.config_path = link
+    execute(client, "/set mouse off")
+    execute(client, "/save")
+    assert link.is_symlink()
+    assert load_settings(real).mouse is False and load_settings(real).nick == "alice"
+
+
+def test_save_refuses_a_file_that_is_no_longer_toml_and_changes_nothing(
+    client: IrcClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "client.toml"
+    path.write_text("nick = [unclosed\n")
+    client.model.config_path = path
+    with pytest.raises(UsageError, match=r"^Not saved: .*not valid TOML.*nothing was written"):
+        execute(client, "/save")
+    assert path.read_text() == "nick = [unclosed\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["client.toml"]  # no temporary file left
+
+
+def test_saved_values_cover_every_setting(client: IrcClient) -> None:
+    assert set(saved_values(client)) == {*SETTINGS, "ignore"}

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -147,3 +147,73 @@ def test_real_client_in_a_real_terminal(server: RunningServer, tmux_client: Tmux
             time.sleep(0.05)  # poll interval, bounded by the deadline
     finally:
         bob.close()
+
+
+def test_mouse_in_a_real_terminal(server: RunningServer, tmux_client: Tmux) -> None:
+    """The client asks the terminal for mouse reports, scrolls on the wheel, lets go on /set."""
+    pane = tmux_client
+    pane.wait(r"You joined #lobby")
+
+    def mouse_flag() -> str:
+        return pane.run("display-message", "-p", "-t", "t", "#{mouse_any_flag}").strip()
+
+    def until(check: str) -> None:
+        deadline = time.monotonic() + TIMEOUT
+        while mouse_flag() != check:
+            assert time.monotonic() < deadline, f"mouse flag never became {check}"
+            time.sleep(0.05)  # the poll interval of this bounded wait
+
+    until("1")
+    bob = server.plain("bob")
+    try:
+        for i in range(40):
+            bob.send(f"numbered line {i}")
+        pane.wait(r"<bob> numbered line 39$")
+        # What a terminal sends for two notches of the wheel up (SGR mouse reports).
+        pane.type("\x1b[<64;10;5M\x1b[<64;10;5M")
+        rows = pane.wait(r"-- more \(6\) --")
+        assert rows[-3].endswith("<bob> numbered line 33"), rows
+        pane.type("\x1b[<65;10;5M\x1b[<65;10;5M")
+        rows = pane.wait(r"<bob> numbered line 39$")
+        assert "-- more" not in rows[-2]
+        pane.type("/set mouse off")
+        pane.keys("Enter")
+        pane.wait(r"mouse is off")
+        until("0")  # the terminal selects text again
+    finally:
+        bob.close()
+
+
+def test_two_networks_in_a_real_terminal(
+    make_server: Callable[..., RunningServer], tmux_client: Tmux, server: RunningServer
+) -> None:
+    """/connect a second server: its buffers are named with it, commands go to it."""
+    pane = tmux_client
+    pane.wait(r"You joined #lobby")
+    second = make_server()
+    carol = second.plain("carol")
+    try:
+        carol.send("/join #rust")
+        carol.expect(r"Now talking in #rust")
+        pane.type(f"/connect 127.0.0.1:{second.port}")
+        pane.keys("Enter")
+        other = f"127.0.0.1:{second.port}"
+        pane.wait(rf"3:{re.escape(other)} │ connected")
+        pane.type("/join #rust")
+        pane.keys("Enter")
+        rows = pane.wait(rf"4:{re.escape(other)}/#rust │ connected")
+        assert rows[-1].startswith(f"[{other}/#rust]"), rows[-1]
+        carol.expect(r"alice joined #rust")
+        pane.type("hello, second network")
+        pane.keys("Enter")
+        assert carol.expect(r"<alice>") == "[#rust] <alice> hello, second network"
+        pane.keys("M-2")  # the first network's #lobby
+        pane.wait(r"2:127\.0\.0\.1/#lobby │ connected")
+        carol.send("over here")
+        pane.wait(rf"act: 4:{re.escape(other)}/#rust\(1\)")
+        pane.type(f"/disconnect {other}")
+        pane.keys("Enter")
+        carol.expect(r"alice quit")
+        pane.wait(r"alice │ 2:#lobby │ connected")
+    finally:
+        carol.close()

@@ -13,7 +13,7 @@ DAY1 = datetime(2026, 12, 1, 23, 58).astimezone()
 
 
 def screen(model: Model, width: int = 60, height: int = 12) -> list[str]:
-    control = ScrollbackControl(model, Renderer())
+    control = ScrollbackControl(lambda: model, Renderer())
     content = control.create_content(width, height)
     rows = ["".join(t for _, t, *_ in content.get_line(i)) for i in range(content.line_count)]
     return [r.rstrip() for r in rows if r.strip()]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from ircish.client.app import ChatApp
 from ircish.client.render import NICK_COLORS_16, nick_color
 from tests.client.conftest import fake_irc, run, running_app, wait_until
 from tests.client.test_ui import ENTER, in_lobby
+from tests.helpers import RunningServer
 
 F7 = "\x1b[18~"
 ALT_N = "\x1bn"
@@ -54,5 +57,31 @@ def test_member_pane_toggles_and_follows_the_room() -> None:
             await server.expect_msg("NAMES", "#lobby")
             h.type("\x1b1")  # the server buffer has no members: no pane there
             await wait_until(lambda: not h.app.members_shown(), "no pane in buffer 1")
+
+    run(body())
+
+
+def test_someone_away_before_we_join_is_greyed_from_the_start(server: RunningServer) -> None:
+    """The real server: bob went away before alice came; the join's WHO tells her client."""
+
+    async def body() -> None:
+        bob = await asyncio.to_thread(server.plain, "bob")
+        try:
+            bob.send("/away lunch")
+            await asyncio.to_thread(bob.expect, r"You are now marked as away")
+            async with running_app(server.port, "alice") as h:
+                await wait_until(lambda: h.model.is_away("bob"), "bob known as away")
+                h.type(F7)
+                await wait_until(
+                    lambda: styles(h.app).get("bob") == "class:members.away", "bob greyed"
+                )
+                assert not [x for x in h.model.current.lines if x.table is not None]
+                bob.send("/away")
+                await wait_until(lambda: not h.model.is_away("bob"), "bob back (away-notify)")
+                await wait_until(
+                    lambda: styles(h.app).get("bob") != "class:members.away", "bob not greyed"
+                )
+        finally:
+            bob.close()
 
     run(body())

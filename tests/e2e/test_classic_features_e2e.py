@@ -109,6 +109,8 @@ def test_list_filters_over_the_wire(server: RunningServer, clients: list[LineCli
     alice = irc_user(server, "alice", clients)
     alice.send("JOIN #dev,#devops,#cafe")
     alice.send("TOPIC #cafe :coffee")
+    # Its echo first: pat's join must not overtake it (LIST is compared line for line).
+    saw(alice, f":alice!~alice@{LOCAL} TOPIC #cafe :coffee")
     pat = person(server, "pat", clients)  # in #lobby
     pat.send("/join #dev")
     saw(alice, f":pat!~plain@{LOCAL} JOIN #dev")

@@ -218,7 +218,7 @@ def test_registers_with_capabilities_and_reads_isupport(library: Library) -> Non
     # server-time: every line is stamped.
     assert tag(welcome, "time") is not None
     motd = [e.arguments[0] for e in alice.events if _kind(e) == "372"]
-    assert motd == ["- Welcome to ircish. Be kind; have fun."]
+    assert motd == ["- Be kind; have fun."]
 
 
 def test_library_and_plain_users_chat(

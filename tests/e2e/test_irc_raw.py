@@ -158,7 +158,7 @@ def test_welcome_burst(server: RunningServer, clients: list[LineClient]) -> None
     assert by_code["265"] == ("alice", "1", "1", "Current local users 1, max 1")
     assert by_code["266"] == ("alice", "1", "1", "Current global users 1, max 1")
     assert by_code["375"] == ("alice", f"- {SERVER} Message of the day - ")
-    assert by_code["372"] == ("alice", "- Welcome to ircish. Be kind; have fun.")
+    assert by_code["372"] == ("alice", "- Be kind; have fun.")
     assert by_code["376"] == ("alice", "End of /MOTD command.")
 
     isupport = [m.params for m in burst if m.verb == "005"]
@@ -501,7 +501,7 @@ def test_who_whois_list(server: RunningServer, clients: list[LineClient]) -> Non
     assert reply(bob, "352")[1:7] == ("#lobby", "~plain", LOCAL, SERVER, "pat", "H")
     assert reply(bob, "315") == ("bob", "pat", "End of /WHO list")
     bob.send("WHO nobody")
-    assert reply(bob, "315") == ("bob", "nobody", "End of /WHO list")
+    assert reply(bob, "315") == ("bob", "nobody", "End of /WHO list (nobody to show)")
 
     bob.send("WHOIS alice")
     assert reply(bob, "311") == ("bob", "alice", "~alice", LOCAL, "*", "Alice Liddell")
@@ -756,7 +756,7 @@ def test_server_queries(server: RunningServer, clients: list[LineClient]) -> Non
 
     alice.send("MOTD")
     assert reply(alice, "375") == ("alice", f"- {SERVER} Message of the day - ")
-    assert reply(alice, "372") == ("alice", "- Welcome to ircish. Be kind; have fun.")
+    assert reply(alice, "372") == ("alice", "- Be kind; have fun.")
     assert reply(alice, "376") == ("alice", "End of /MOTD command.")
 
     alice.send("VERSION")

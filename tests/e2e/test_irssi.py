@@ -173,7 +173,7 @@ def test_irssi_as_a_new_user_with_netcat_users(
     irssi = start_irssi(server, "irssiuser")
     irssi.expect(r"Capabilities acknowledged: .*server-time")
     irssi.expect(r"Welcome to the ircish IRC Network irssiuser!~tester@localhost")
-    irssi.expect(r"Welcome to ircish\. Be kind; have fun\.")
+    irssi.expect(r"-!- - Be kind; have fun\.")
 
     # join, and the names list irssi prints on joining
     irssi.type("/join #lobby")

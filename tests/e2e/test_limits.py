@@ -47,7 +47,7 @@ def test_100kb_first_line_before_registering(
     newcomer = server.client()
     clients.append(newcomer)
     newcomer.send_raw(b"z" * 100_000 + b"\r\n")
-    newcomer.expect(r"^\*\*\* Welcome to ircish\.local! Type a nickname")
+    newcomer.expect(r"^\*\*\* This is ircish\.local\. Type a nickname")
     assert newcomer.expect(r".") == TOO_LONG
     newcomer.send("zed")
     assert newcomer.expect(r".") == "*** Welcome to ircish, zed! Type /help for the commands."

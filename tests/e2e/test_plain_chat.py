@@ -396,7 +396,7 @@ def test_silent_client_is_greeted_as_a_human(
     human = server.client()
     clients.append(human)
     assert human.expect(r".") == (
-        "*** Welcome to ircish.local! Type a nickname and press Enter "
+        "*** This is ircish.local. Type a nickname and press Enter "
         "(or /nick NAME). /help lists the commands."
     )
     human.send("zoe")

@@ -285,6 +285,30 @@ def test_messages_to_nickserv_are_not_stored(net: MemoryNetwork) -> None:
     assert net.storage.query("a:alice", "nickserv", limit=10, latest=True) == []
 
 
+def test_a_netcat_login_reads_one_welcome(net: MemoryNetwork) -> None:
+    """Greeting, 001 and the MOTD used to say "Welcome" three times; now only 001 does."""
+    registered(net)
+    alice = net.connect("plain")
+    alice.send("alice")
+    alice.send(f"/login {PW}")
+    lines = alice.lines()
+    assert lines[0].startswith("*** This is ircish.local. Type a nickname")
+    assert [x for x in lines if "welcome" in x.lower()] == [
+        "*** Welcome to ircish, alice! Type /help for the commands."
+    ]
+    assert lines[-1] == "*** You are now logged in as alice."
+
+
+def test_an_irc_sasl_login_reads_one_welcome(net: MemoryNetwork) -> None:
+    registered(net)
+    client = irc_pre(net)
+    client.send("AUTHENTICATE PLAIN")
+    client.send("AUTHENTICATE " + b64(f"\0alice\0{PW}".encode()))
+    client.send("CAP END")
+    welcomes = [x for x in client.lines() if "welcome" in x.lower()]
+    assert welcomes == [f":{S} 001 alice :Welcome to the ircish IRC Network alice!~alice@localhost"]
+
+
 # -- SASL -----------------------------------------------------------------------------------
 
 

@@ -416,8 +416,27 @@ def test_netcat_users_read_chanserv_in_sentences(net: MemoryNetwork) -> None:
     login(net, eve, "eve")
     eve.send("/join #rust")
     drain(eve)
-    assert cs(net, eve, "REGISTER #rust") == ["-ChanServ- Channel #rust is already registered"]
+    assert cs(net, eve, "REGISTER #rust") == ["-ChanServ- Room #rust is already registered"]
     assert cs(net, eve, "OP #rust") == ["-ChanServ- You have no operator access to #rust"]
+    # netcat reads "room" everywhere (help, syntax, errors); IRC clients keep "channel".
+    said = cs(net, eve, "HELP") + cs(net, eve, "INFO") + cs(net, eve, "INFO #nowhere")
+    assert "-ChanServ- ChanServ lets you register and manage rooms. Commands:" in said
+    assert "-ChanServ- REGISTER #room: register a room you are an operator of; you found it" in said
+    assert "-ChanServ- Syntax: INFO #room" in said
+    assert "-ChanServ- Room #nowhere is not registered" in said
+    assert not [x for x in said if "channel" in x.lower()]
+    irc = net.irc("ivy")
+    assert notice("ivy", "Syntax: INFO #channel") in cs(net, irc, "INFO")
+    assert notice("ivy", "Channel #nowhere is not registered") in cs(net, irc, "INFO #nowhere")
+
+
+def test_chanserv_answers_echo_braces_as_typed(net: MemoryNetwork) -> None:
+    """A value with template braces in it (a nick may have them) is shown, never expanded."""
+    alice = founded(net)
+    assert cs(net, alice, "OP #rust {room}") == [notice("alice", "No such nick: {room}")]
+    assert cs(net, alice, "{Room}x") == [
+        notice("alice", "Unknown command {Room}x; HELP lists the commands")
+    ]
 
 
 def test_with_history_on_chanserv_mode_changes_are_history_too() -> None:
@@ -473,6 +492,6 @@ def test_cs_command_and_netcat_alias_reach_chanserv(net: MemoryNetwork) -> None:
     eve = net.plain("eve")
     eve.send("/cs INFO #rust")
     assert eve.lines()[:2] == [
-        "-ChanServ- Channel #rust is registered",
+        "-ChanServ- Room #rust is registered",
         "-ChanServ- Founder: alice",
     ]

@@ -12,7 +12,7 @@ from tests.helpers import MemoryClient, MemoryNetwork
 
 SERVER = "ircish.local"
 GREETING = (
-    f"*** Welcome to {SERVER}! Type a nickname and press Enter (or /nick NAME). "
+    f"*** This is {SERVER}. Type a nickname and press Enter (or /nick NAME). "
     "/help lists the commands."
 )
 NOT_REGISTERED_PLAIN = "! Pick a nickname first: type it, or /nick NAME"
@@ -51,7 +51,7 @@ def test_plain_first_line_is_the_nickname(net: MemoryNetwork, bytewise: bool) ->
     assert send(client, "alice", bytewise) == [
         "*** Welcome to ircish, alice! Type /help for the commands.",
         "*** 1 user online",
-        "*** Welcome to ircish. Be kind; have fun.",
+        "*** Be kind; have fun.",
         "*** alice joined #lobby",
         # The default room is the server's: nobody is its operator by being first.
         "*** Users in #lobby: alice",
@@ -400,7 +400,7 @@ def test_plain_user_without_the_server_password_gets_another_try() -> None:
     net = MemoryNetwork(config(password="sekrit"))
     client = net.connect("plain")
     assert client.lines() == [
-        "*** Welcome to ircish.local! This server needs a password: type /pass PASSWORD, "
+        "*** This is ircish.local; it needs a password: type /pass PASSWORD, "
         "then a nickname. /help lists the commands."
     ]
     assert send(client, "alice", False) == [

@@ -297,3 +297,35 @@ def test_an_irc_client_gets_696_for_a_key_mode_without_a_key() -> None:
     yy.lines()
     yy.send("MODE #m2 +k")
     assert yy.lines() == [f":{SERVER} 696 yy #m2 k * :needs a key, e.g. +k secret"]
+
+
+# -- a /who that lists nobody ---------------------------------------------------------
+
+
+def test_a_who_that_finds_nobody_says_so_in_a_sentence(net: MemoryNetwork) -> None:
+    alice = net.plain("alice")
+    bob = net.plain("bob")
+    bob.send("/join #hidden")
+    bob.send("/mode #hidden +s")
+    drain(alice)
+    for line, shown in [
+        (
+            "/who #nowhere",
+            "*** Nobody to show in #nowhere: there is no such room, or nobody in it you can see",
+        ),
+        # A secret room reads exactly like one that does not exist.
+        (
+            "/who #hidden",
+            "*** Nobody to show in #hidden: there is no such room, or nobody in it you can see",
+        ),
+        ("/who zed", "*** Nobody online matches zed"),
+        ("/who z*", "*** Nobody online matches z*"),
+    ]:
+        alice.send(line)
+        assert alice.lines() == [shown]
+    alice.send("/who bob")
+    assert alice.lines()[-1] == "*** End of /who"
+    # IRC clients keep the numeric, with a text that says the same.
+    irc = net.irc("ivy")
+    irc.send("WHO #nowhere")
+    assert irc.lines() == [f":{SERVER} 315 ivy #nowhere :End of /WHO list (nobody to show)"]

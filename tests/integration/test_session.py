@@ -11,7 +11,7 @@ from tests.helpers import MemoryClient, MemoryNetwork
 
 SERVER = "ircish.local"
 GREETING = (
-    f"*** Welcome to {SERVER}! Type a nickname and press Enter (or /nick NAME). "
+    f"*** This is {SERVER}. Type a nickname and press Enter (or /nick NAME). "
     "/help lists the commands."
 )
 PLAIN_TOO_LONG = "! Line too long (the limit is {} bytes); it was not sent"
@@ -568,7 +568,7 @@ def test_irc_client_slower_than_detection_still_gets_irc(net: MemoryNetwork) -> 
     client = net.connect("auto")
     net.now += net.config.limits.detect_timeout + 0.1
     client.session.check_timeouts(net.now)
-    assert client.lines()[0].startswith("*** Welcome to ircish.local!")
+    assert client.lines()[0].startswith("*** This is ircish.local.")
     client.send("NICK slowpoke")
     assert client.lines() == []
     client.send("USER slow 0 * :Slow Client")

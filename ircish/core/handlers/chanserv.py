@@ -2,7 +2,9 @@
 
 The commands and their wording follow ergo's ChanServ (``irc/chanserv.go``):
 REGISTER, UNREGISTER, INFO, OP, DEOP, VOICE, DEVOICE, AMODE, HELP. Every
-answer is a notice from ChanServ to the user (``ServiceReply``); status
+answer is a notice from ChanServ to the user (``ServiceReply``), written once
+as a template whose ``{room}``/``{Room}`` is IRC's "channel" for IRC clients and
+"room" for people on netcat (the values filled in are never read as templates); status
 changes are MODE lines from ChanServ that the whole room sees. What a
 registered room keeps, and how, is ``ircish.core.registered``.
 
@@ -39,27 +41,42 @@ NOT_LOGGED_IN = "You are not logged in to an account (log in with /login or /msg
 
 #: Command -> (syntax, what it does), in the order HELP lists them.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "REGISTER": ("REGISTER #channel", "register a channel you are an operator of; you found it"),
-    "UNREGISTER": ("UNREGISTER #channel", "forget a channel's registration (founder only)"),
-    "INFO": ("INFO #channel", "show who founded a registered channel, and when"),
-    "OP": ("OP #channel [nick]", "give +o to yourself, or to nick"),
-    "DEOP": ("DEOP #channel [nick]", "take +o from yourself, or from nick"),
-    "VOICE": ("VOICE #channel [nick]", "give +v to yourself, or to nick"),
-    "DEVOICE": ("DEVOICE #channel [nick]", "take +v from yourself, or from nick"),
+    "REGISTER": ("REGISTER #{room}", "register a {room} you are an operator of; you found it"),
+    "UNREGISTER": ("UNREGISTER #{room}", "forget a {room}'s registration (founder only)"),
+    "INFO": ("INFO #{room}", "show who founded a registered {room}, and when"),
+    "OP": ("OP #{room} [nick]", "give +o to yourself, or to nick"),
+    "DEOP": ("DEOP #{room} [nick]", "take +o from yourself, or from nick"),
+    "VOICE": ("VOICE #{room} [nick]", "give +v to yourself, or to nick"),
+    "DEVOICE": ("DEVOICE #{room} [nick]", "take +v from yourself, or from nick"),
     "AMODE": (
-        "AMODE #channel [+o|-o|+v|-v account]",
+        "AMODE #{room} [+o|-o|+v|-v account]",
         "list the access list, or give an account +o/+v on every join (founder only)",
     ),
     "HELP": ("HELP [command]", "this list, or one command's syntax"),
 }
 
 
+#: What a room is called in an answer: IRC's word, and the one people on netcat read.
+IRC_NOUN, HUMAN_NOUN = "channel", "room"
+
+
 class ServiceError(Exception):
-    """A ChanServ command failed; the text is what the user is told."""
+    """A ChanServ command failed: a ``_say`` template and its values, what the user is told."""
+
+    def __init__(self, template: str, **values: object) -> None:
+        super().__init__(template)
+        self.template = template
+        self.values = values
 
 
-def _say(chat: Chat, client: Client, text: str) -> None:
-    chat.reply(client, ServiceReply(SERVICE, text))
+def _say(chat: Chat, client: Client, template: str, **values: object) -> None:
+    """Tell ``client`` ``template`` (``{room}``, ``{Room}`` and ``values`` filled in)."""
+
+    def word(noun: str) -> str:
+        return template.format(room=noun, Room=noun.capitalize(), **values)
+
+    text, human = word(IRC_NOUN), word(HUMAN_NOUN)
+    chat.reply(client, ServiceReply(SERVICE, text, human if human != text else ""))
 
 
 def handle_chanserv(chat: Chat, client: Client, words: list[str]) -> None:
@@ -72,31 +89,36 @@ def handle_chanserv(chat: Chat, client: Client, words: list[str]) -> None:
         _help(chat, client, args)
         return
     if verb not in COMMANDS:
-        _say(chat, client, f"Unknown command {words[0][:MAX_ECHO]}; HELP lists the commands")
+        _say(
+            chat,
+            client,
+            "Unknown command {verb}; HELP lists the commands",
+            verb=words[0][:MAX_ECHO],
+        )
         return
     if chat.storage is None:
         _say(chat, client, UNAVAILABLE)
         return
     if not args or not is_room_name(args[0]):
-        _say(chat, client, f"Syntax: {COMMANDS[verb][0]}")
+        _say(chat, client, "Syntax: " + COMMANDS[verb][0])
         return
     # Echoed back in answers: keep a junk argument from making an overlong line.
     args[0] = args[0][:MAX_ECHO]
     try:
         HANDLERS[verb](chat, client, args)
     except ServiceError as exc:
-        _say(chat, client, str(exc))
+        _say(chat, client, exc.template, **exc.values)
 
 
 def _help(chat: Chat, client: Client, args: list[str]) -> None:
     if args and args[0].upper() in COMMANDS:
         syntax, text = COMMANDS[args[0].upper()]
-        _say(chat, client, f"Syntax: {syntax}")
+        _say(chat, client, "Syntax: " + syntax)
         _say(chat, client, text[0].upper() + text[1:])
         return
-    _say(chat, client, "ChanServ lets you register and manage channels. Commands:")
+    _say(chat, client, "ChanServ lets you register and manage {room}s. Commands:")
     for syntax, text in COMMANDS.values():
-        _say(chat, client, f"{syntax}: {text}")
+        _say(chat, client, syntax + ": " + text)
 
 
 # -- checks ---------------------------------------------------------------------
@@ -111,20 +133,22 @@ def _account(user: User) -> str:
 def _record(chat: Chat, name: str) -> RoomRecord:
     rec = registered.record(chat, fold(name))
     if rec is None:
-        raise ServiceError(f"Channel {name} is not registered")
+        raise ServiceError("{Room} {name} is not registered", name=name)
     return rec
 
 
 def _live(chat: Chat, name: str) -> Room:
     room = chat.rooms.get(name)
     if room is None:
-        raise ServiceError(f"No such channel: {name} (nobody is in it)")
+        raise ServiceError("No such {room}: {name} (nobody is in it)", name=name)
     return room
 
 
 def _founder(rec: RoomRecord, account: str) -> None:
     if fold(account) != fold(rec.founder):
-        raise ServiceError(f"Only the founder of {rec.name} ({rec.founder}) can do this")
+        raise ServiceError(
+            "Only the founder of {name} ({founder}) can do this", name=rec.name, founder=rec.founder
+        )
 
 
 # -- commands -------------------------------------------------------------------
@@ -136,17 +160,25 @@ def _register(chat: Chat, client: Client, args: list[str]) -> None:
     account = _account(user)
     room = _live(chat, args[0])
     if room.folded in chat.registered_rooms:
-        raise ServiceError(f"Channel {room.name} is already registered")
+        raise ServiceError("{Room} {name} is already registered", name=room.name)
     if not room.is_op(user):
-        raise ServiceError(f"You must be an operator of {room.name} to register it")
+        raise ServiceError("You must be an operator of {name} to register it", name=room.name)
     limit = chat.config.limits.max_registered_rooms
     if registered.founded_by(chat, account) >= limit:
         raise ServiceError(
-            f"{account} already founded {limit} registered channels, the most one account "
-            "may have; unregister one first"
+            "{account} already founded {limit} registered {room}s, the most one account "
+            "may have; unregister one first",
+            account=account,
+            limit=limit,
         )
     registered.register(chat, room, account)
-    _say(chat, client, f"Channel {room.name} successfully registered; {account} is its founder")
+    _say(
+        chat,
+        client,
+        "{Room} {name} successfully registered; {account} is its founder",
+        name=room.name,
+        account=account,
+    )
 
 
 def _unregister(chat: Chat, client: Client, args: list[str]) -> None:
@@ -155,21 +187,27 @@ def _unregister(chat: Chat, client: Client, args: list[str]) -> None:
     rec = _record(chat, args[0])
     _founder(rec, account)
     registered.unregister(chat, fold(rec.name))
-    _say(chat, client, f"Channel {rec.name} is now unregistered")
+    _say(chat, client, "{Room} {name} is now unregistered", name=rec.name)
 
 
 def _info(chat: Chat, client: Client, args: list[str]) -> None:
     """INFO #channel"""
     rec = _record(chat, args[0])
     when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(rec.created))
-    _say(chat, client, f"Channel {rec.name} is registered")
-    _say(chat, client, f"Founder: {rec.founder}")
-    _say(chat, client, f"Registered: {when}")
-    _say(chat, client, f"Access list: {len(rec.access)} accounts (AMODE {rec.name} lists them)")
+    _say(chat, client, "{Room} {name} is registered", name=rec.name)
+    _say(chat, client, "Founder: {founder}", founder=rec.founder)
+    _say(chat, client, "Registered: {when}", when=when)
+    _say(
+        chat,
+        client,
+        "Access list: {count} accounts (AMODE {name} lists them)",
+        count=len(rec.access),
+        name=rec.name,
+    )
 
 
 def _status(chat: Chat, client: Client, args: list[str], sign: str, letter: str) -> None:
-    """OP/DEOP/VOICE/DEVOICE #channel [nick]"""
+    """OP/DEOP/VOICE/DEVOICE #{room} [nick]"""
     user = client.user
     account = _account(user)
     rec = _record(chat, args[0])
@@ -179,45 +217,72 @@ def _status(chat: Chat, client: Client, args: list[str], sign: str, letter: str)
     if len(args) > 1:
         found = chat.users.get(args[1])
         if found is None:
-            raise ServiceError(f"No such nick: {args[1][:MAX_ECHO]}")
+            raise ServiceError("No such nick: {nick}", nick=args[1][:MAX_ECHO])
         target = found
     if target is not user:
         if mine != "o":
-            raise ServiceError(f"You need operator access to {room.name} to do this to others")
+            raise ServiceError(
+                "You need operator access to {name} to do this to others", name=room.name
+            )
     elif not mine or (sign == "+" and letter == "o" and mine != "o"):
         raise ServiceError(
-            f"You have no {'operator ' if letter == 'o' else ''}access to {room.name}"
+            "You have no {kind}access to {name}",
+            kind="operator " if letter == "o" else "",
+            name=room.name,
         )
     if target not in room.members:
-        raise ServiceError(f"{target.nick} is not in {room.name}")
+        raise ServiceError("{nick} is not in {name}", nick=target.nick, name=room.name)
     has = letter in room.members[target]
     if has == (sign == "+"):
-        raise ServiceError(f"{target.nick} {'already has' if has else 'does not have'} +{letter}")
+        raise ServiceError(
+            "{nick} {has} +{letter}",
+            nick=target.nick,
+            has="already has" if has else "does not have",
+            letter=letter,
+        )
     registered.set_status(chat, room, [(sign, letter, target)])
-    _say(chat, client, f"{'Gave' if sign == '+' else 'Took'} {sign}{letter} {target.nick}")
+    _say(
+        chat,
+        client,
+        "{did} {sign}{letter} {nick}",
+        did="Gave" if sign == "+" else "Took",
+        sign=sign,
+        letter=letter,
+        nick=target.nick,
+    )
 
 
 def _amode(chat: Chat, client: Client, args: list[str]) -> None:
-    """AMODE #channel [+o|-o|+v|-v account]"""
+    """AMODE #{room} [+o|-o|+v|-v account]"""
     rec = _record(chat, args[0])
     if len(args) == 1:
-        _say(chat, client, f"Channel {rec.name} has {len(rec.access) + 1} persistent modes set")
-        _say(chat, client, f"Account {rec.founder} receives mode +o (founder)")
+        _say(
+            chat,
+            client,
+            "{Room} {name} has {count} persistent modes set",
+            name=rec.name,
+            count=len(rec.access) + 1,
+        )
+        _say(chat, client, "Account {name} receives mode +o (founder)", name=rec.founder)
         for name, letter in sorted(rec.access.items()):
-            _say(chat, client, f"Account {name} receives mode +{letter}")
+            _say(chat, client, "Account {name} receives mode +{letter}", name=name, letter=letter)
         return
     change = args[1]
     if len(args) != 3 or change not in ("+o", "-o", "+v", "-v"):
-        raise ServiceError(f"Syntax: {COMMANDS['AMODE'][0]}")
+        raise ServiceError("Syntax: " + COMMANDS["AMODE"][0])
     _founder(rec, _account(client.user))
     sign, letter = change[0], change[1]
     target = fold(args[2])
     if target == fold(rec.founder):
-        raise ServiceError(f"{rec.founder} is the founder of {rec.name} and always gets +o")
+        raise ServiceError(
+            "{founder} is the founder of {name} and always gets +o",
+            founder=rec.founder,
+            name=rec.name,
+        )
     if sign == "+":
         assert chat.storage is not None
         if chat.storage.account(target) is None:
-            raise ServiceError(f"Account {args[2][:MAX_ECHO]} does not exist")
+            raise ServiceError("Account {name} does not exist", name=args[2][:MAX_ECHO])
         if rec.access.get(target) == letter:
             raise ServiceError("No changes were made")
         rec.access[target] = letter
@@ -226,7 +291,13 @@ def _amode(chat: Chat, client: Client, args: list[str]) -> None:
             raise ServiceError("No changes were made")
         del rec.access[target]
     registered.update(chat, rec)
-    _say(chat, client, f"Successfully set persistent mode {change} on {args[2]}")
+    _say(
+        chat,
+        client,
+        "Successfully set persistent mode {change} on {name}",
+        change=change,
+        name=args[2],
+    )
     # As ergo: the change applies to the account's members in the room now.
     room = chat.rooms.get(rec.name)
     if room is not None:

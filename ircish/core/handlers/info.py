@@ -149,6 +149,7 @@ def handle_who(chat: Chat, client: Client, cmd: Command) -> None:
     user = client.user
     mask = cmd.params[0] if cmd.params and cmd.params[0] else "*"
     whox = Whox.parse(cmd.params[1]) if len(cmd.params) > 1 else None
+    shown = 0
     if is_room_name(mask):
         room = chat.rooms.get(mask)
         if room is not None and ("s" not in room.modes or user in room.members):
@@ -157,17 +158,18 @@ def handle_who(chat: Chat, client: Client, cmd: Command) -> None:
                 # Outsiders see only visible members (Modern IRC: not +i, or a shared room).
                 if joined or "i" not in member.modes:
                     _who_line(chat, client, member, room, whox)
+                    shown += 1
     else:
         exact = chat.users.get(mask)
         if exact is not None:
             _who_line(chat, client, exact, _visible_room(user, exact), whox)
+            shown = 1
         else:
             # "0" is RFC 1459's "everyone"; a mask with ! or @ matches whole masks.
             pattern = "*" if mask == "0" else mask
             full = "!" in pattern or "@" in pattern
             if full:
                 pattern = canonical_mask(pattern)
-            shown = 0
             for other in chat.users:
                 if shown >= MAX_WHO_RESULTS:
                     break
@@ -180,7 +182,7 @@ def handle_who(chat: Chat, client: Client, cmd: Command) -> None:
                 if mask_matches(pattern, other.mask if full else other.nick):
                     _who_line(chat, client, other, _visible_room(user, other), whox)
                     shown += 1
-    chat.numeric(client, n.RPL_ENDOFWHO, mask, "End of /WHO list")
+    chat.numeric(client, n.RPL_ENDOFWHO, mask, "End of /WHO list" if shown else n.ENDOFWHO_NOBODY)
 
 
 def handle_whois(chat: Chat, client: Client, cmd: Command) -> None:
