@@ -5,7 +5,10 @@ what they want themselves (``ircish.core.handlers.history``), so they get
 nothing here. Everyone else is caught up by the server:
 
 - on join, the last ``[history] replay_lines`` messages of the room, after
-  the topic and the names (IRC clients only with ``[history] replay_irc``);
+  the topic and the names (IRC clients only with ``[history] replay_irc``),
+  but none from before the nickname last left the room (a part, kick or
+  quit, a server restart's included): what someone saw before they left
+  is not shown to them twice when they come back;
 - after logging in, the private messages that arrived for the account while
   none of its clients was there.
 
@@ -21,7 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ircish.core import history
-from ircish.core.events import Event, History, Multiline, Privmsg
+from ircish.core.events import Event, History, Kick, Multiline, Part, Privmsg, Quit
 from ircish.core.names import fold
 
 if TYPE_CHECKING:
@@ -137,8 +140,26 @@ def after_join(chat: Chat, client: Client, room: Room) -> None:
         return
     if client.dialect.name != "plain" and not config.replay_irc:
         return
+    nick = client.user.folded
+
+    def left(item: StoredEvent) -> bool:
+        """Whether ``item`` is this nickname leaving the room."""
+        event = item.event
+        if isinstance(event, Kick):
+            return fold(event.target) == nick
+        return isinstance(event, (Part, Quit)) and fold(event.nick) == nick
+
     # The join itself is still in the command's outbox, not in storage: it cannot show up.
-    items = read(storage, "", room.folded, config.replay_lines)
+    items = read(
+        storage,
+        "",
+        room.folded,
+        config.replay_lines,
+        keep=lambda item: is_message(item) or left(item),
+    )
+    departures = [i for i, item in enumerate(items) if left(item)]
+    if departures:
+        items = items[departures[-1] + 1 :]
     if items:
         chat.reply(client, History(room.name, tuple(items)))
 

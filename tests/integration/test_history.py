@@ -104,6 +104,37 @@ def test_replay_has_no_joins_parts_or_the_join_itself_and_is_bounded() -> None:
     assert lines[-3:] == [*replayed, "*** Now talking in #lobby"]
 
 
+def test_a_returning_nick_is_replayed_only_what_came_after_it_left() -> None:
+    net = MemoryNetwork(WITH_OPERATOR, storage=True)
+    bob = net.plain("bob")
+    carol = net.plain("carol")
+    bob.send("seen by carol")
+    carol.send("/part")
+    bob.send("said while carol was away")
+    carol.send("/join #lobby")
+    replayed = [x.split("] ", 1)[1] for x in carol.lines() if x.startswith("[#lobby ")]
+    assert replayed == ["<bob> said while carol was away"]
+    # A quit (a server restart's too) counts as leaving, and so does a kick.
+    carol.send("/quit bye")
+    bob.send("after the quit")
+    again = net.connect("plain")
+    again.send("carol")
+    assert [x.split("] ", 1)[1] for x in again.lines() if x.startswith("[#lobby ")] == [
+        "<bob> after the quit"
+    ]
+    bob.send("/oper admin pw")
+    bob.send("/kick carol out")
+    bob.send("after the kick")
+    again.send("/join #lobby")
+    assert [x.split("] ", 1)[1] for x in again.lines() if x.startswith("[#lobby ")] == [
+        "<bob> after the kick"
+    ]
+    # Someone who was never in the room gets the last messages, as before.
+    dave = net.connect("plain")
+    dave.send("dave")
+    assert len([x for x in dave.lines() if x.startswith("[#lobby ")]) == 4  # all of them
+
+
 def test_irc_client_gets_original_lines_in_a_chathistory_batch() -> None:
     net = MemoryNetwork(storage=True)
     _, ids = talk(net)
