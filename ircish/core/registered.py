@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from ircish.core.events import ModeChange
 from ircish.core.names import fold
-from ircish.core.rooms import ListEntry, Room
+from ircish.core.rooms import MAX_PARAM_MODES, ListEntry, Room
 from ircish.core.storage import ListEntry as StoredEntry
 from ircish.core.storage import RoomRecord
 
@@ -99,7 +99,11 @@ def forget_account(chat: Chat, account: str) -> None:
     for rec in chat.storage.rooms():
         if fold(rec.founder) == key:
             unregister(chat, fold(rec.name))
-        elif rec.access.pop(key, None) is not None:
+            continue
+        offered = fold(rec.transfer_to) == key
+        if offered:
+            rec.transfer_to = ""
+        if rec.access.pop(key, None) is not None or offered:
             update(chat, rec)
 
 
@@ -176,6 +180,21 @@ def apply_access(chat: Chat, room: Room, user: User) -> None:
     letter = access_of(chat, room.folded, user)
     if letter:
         set_status(chat, room, [("+", letter, user)])
+
+
+def lift_bans(chat: Chat, room: Room) -> int:
+    """ChanServ removes every ban of a live room (the room sees MODE -b lines); how many."""
+    masks = list(room.lists["b"])
+    room.lists["b"].clear()
+    # At most MODES bans a line, as any MODE line.
+    for start in range(0, len(masks), MAX_PARAM_MODES):
+        chunk = tuple(masks[start : start + MAX_PARAM_MODES])
+        chat.emit(
+            ModeChange(service_mask(chat), SERVICE, room.name, "-" + "b" * len(chunk), chunk),
+            room.audience,
+        )
+    save(chat, room)
+    return len(masks)
 
 
 def set_status(chat: Chat, room: Room, changes: list[StatusChange]) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from ircish.config import Config
 from ircish.core import replay
+from ircish.core.rooms import MAX_PARAM_MODES
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
 
@@ -51,7 +52,7 @@ def _isupport_tokens(config: Config, history: bool = True) -> tuple[str, ...]:
         f"KICKLEN={lim.max_topic_length}",
         f"MAXLIST=beI:{lim.max_list_entries}",
         "MAXTARGETS=4",
-        "MODES=4",
+        f"MODES={MAX_PARAM_MODES}",
         f"MONITOR={lim.max_monitor}",
         *msgreftypes,
         f"NAMELEN={MAX_REALNAME}",

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 PREFIXES = (("o", "@"), ("v", "+"))
 #: Status letters in rank order, lowest first.
 STATUS_RANK = "vo"
+#: Modes with a parameter per MODE line (ISUPPORT ``MODES``): honoured from a client,
+#: and the most the server puts in one line of its own.
+MAX_PARAM_MODES = 4
 
 
 class ListEntry:

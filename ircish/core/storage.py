@@ -92,6 +92,8 @@ class RoomRecord:
     lists: dict[str, list[ListEntry]] = field(default_factory=dict)
     #: Folded account name -> status letter applied on join ("o" or "v").
     access: dict[str, str] = field(default_factory=dict)
+    #: The account the founder offered the room to (ChanServ TRANSFER), until it accepts.
+    transfer_to: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -464,11 +464,13 @@ def test_a_deleted_account_loses_its_rooms_and_its_access(net: MemoryNetwork) ->
     cs(net, bob, "REGISTER #go")
     cs(net, bob, "AMODE #go +o alice")
     cs(net, alice, "AMODE #rust +o bob")
+    cs(net, alice, "TRANSFER #rust bob")
     registered.forget_account(net.chat, "Bob")
     assert net.chat.registered_rooms == {"#rust"}
     assert net.storage is not None
     rec = net.storage.room("#rust")
-    assert rec is not None and rec.access == {}
+    # Whoever registers "bob" next can neither accept the offer nor inherit its access.
+    assert rec is not None and rec.access == {} and rec.transfer_to == ""
     assert net.storage.room("#go") is None
 
 
@@ -495,3 +497,80 @@ def test_cs_command_and_netcat_alias_reach_chanserv(net: MemoryNetwork) -> None:
         "-ChanServ- Room #rust is registered",
         "-ChanServ- Founder: alice",
     ]
+
+
+# -- TRANSFER and CLEAR -----------------------------------------------------------
+
+
+def test_transfer_takes_effect_when_the_new_founder_accepts(net: MemoryNetwork) -> None:
+    alice = founded(net)
+    bob = net.irc("bob")
+    login(net, bob, "bob")
+    assert cs(net, bob, "TRANSFER #rust bob") == [
+        notice("bob", "Only the founder of #rust (alice) can do this")
+    ]
+    assert cs(net, alice, "TRANSFER #rust nobody") == [
+        notice("alice", "Account nobody does not exist")
+    ]
+    assert cs(net, bob, "TRANSFER ACCEPT #rust") == [notice("bob", "#rust was not offered to bob")]
+    assert cs(net, alice, "TRANSFER #rust Bob") == [
+        notice(
+            "alice",
+            "#rust is offered to bob; it becomes founder when it sends: "
+            "/msg ChanServ TRANSFER ACCEPT #rust",
+        )
+    ]
+    record = registered.record(net.chat, "#rust")
+    assert record is not None and record.founder == "alice", "nothing changes before accepting"
+    assert cs(net, bob, "TRANSFER ACCEPT #rust") == [
+        notice("bob", "You are now the founder of #rust")
+    ]
+    record = registered.record(net.chat, "#rust")
+    assert record is not None
+    assert (record.founder, record.transfer_to) == ("bob", "")
+    assert record.access == {"alice": "o"}, "the former founder keeps operator access"
+    # The new founder can do what only the founder may; the old one no longer.
+    assert cs(net, alice, "UNREGISTER #rust") == [
+        notice("alice", "Only the founder of #rust (bob) can do this")
+    ]
+    assert cs(net, bob, "AMODE #rust -o alice") == [
+        notice("bob", "Successfully set persistent mode -o on alice")
+    ]
+
+
+def test_clear_empties_the_access_list_or_lifts_every_ban(net: MemoryNetwork) -> None:
+    alice = founded(net)
+    watcher = net.irc("watcher")
+    watcher.send("JOIN #rust")
+    drain(watcher)
+    for account in ("bob", "carol"):
+        assert net.storage is not None
+        net.storage.save_account(account, Account(account, "argon2-not-used", ""))
+        cs(net, alice, f"AMODE #rust +v {account}")
+    masks = [f"spam{i}!*@*" for i in range(6)]
+    alice.send("MODE #rust +bbbb " + " ".join(masks[:4]))
+    alice.send("MODE #rust +bb " + " ".join(masks[4:]))
+    drain(alice)
+    drain(watcher)
+    assert cs(net, watcher, "CLEAR #rust BANS") == [
+        notice(
+            "watcher",
+            "You are not logged in to an account (log in with /login or /msg NickServ IDENTIFY)",
+        )
+    ]
+    assert cs(net, alice, "CLEAR #rust everything") == [
+        notice("alice", "Syntax: CLEAR #channel ACCESS|BANS")
+    ]
+    assert cs(net, alice, "CLEAR #rust ACCESS") == [
+        notice("alice", "Cleared 2 access entries of #rust")
+    ]
+    lines = cs(net, alice, "CLEAR #rust bans")
+    assert lines[-1] == notice("alice", "Lifted 6 bans in #rust")
+    # Everyone in the room sees ChanServ lift them, at most MODES (4) a line.
+    assert watcher.lines() == [
+        f"{CS} MODE #rust -bbbb " + " ".join(masks[:4]),
+        f"{CS} MODE #rust -bb " + " ".join(masks[4:]),
+    ]
+    record = registered.record(net.chat, "#rust")
+    assert record is not None
+    assert record.access == {} and not record.lists.get("b")

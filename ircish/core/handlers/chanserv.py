@@ -1,7 +1,8 @@
 """ChanServ: registering rooms and managing who gets status in them.
 
 The commands and their wording follow ergo's ChanServ (``irc/chanserv.go``):
-REGISTER, UNREGISTER, INFO, OP, DEOP, VOICE, DEVOICE, AMODE, HELP. Every
+REGISTER, UNREGISTER, INFO, OP, DEOP, VOICE, DEVOICE, AMODE, TRANSFER, CLEAR,
+HELP. Every
 answer is a notice from ChanServ to the user (``ServiceReply``), written once
 as a template whose ``{room}``/``{Room}`` is IRC's "channel" for IRC clients and
 "room" for people on netcat (the values filled in are never read as templates); status
@@ -10,7 +11,9 @@ registered room keeps, and how, is ``ircish.core.registered``.
 
 Who may do what:
 - REGISTER: a room operator logged in to an account, who becomes its founder.
-- UNREGISTER and AMODE changes: the founder only.
+- UNREGISTER, AMODE changes, TRANSFER and CLEAR: the founder only; a TRANSFER
+  takes effect when the account it offers the room to accepts it (as ergo asks,
+  so that no one is made founder by mistake or against their will).
 - OP/VOICE (yourself): founder or an ``o`` access entry for OP, any entry for VOICE;
   DEOP/DEVOICE (yourself): any access entry. On another member: founder or ``o``.
 - INFO and the AMODE list: anyone.
@@ -51,6 +54,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "AMODE": (
         "AMODE #{room} [+o|-o|+v|-v account]",
         "list the access list, or give an account +o/+v on every join (founder only)",
+    ),
+    "TRANSFER": (
+        "TRANSFER #{room} account | TRANSFER ACCEPT #{room}",
+        "offer a {room} you founded to another account, which becomes founder on accepting",
+    ),
+    "CLEAR": (
+        "CLEAR #{room} ACCESS|BANS",
+        "empty the access list, or lift every ban (founder only)",
     ),
     "HELP": ("HELP [command]", "this list, or one command's syntax"),
 }
@@ -99,6 +110,8 @@ def handle_chanserv(chat: Chat, client: Client, words: list[str]) -> None:
     if chat.storage is None:
         _say(chat, client, UNAVAILABLE)
         return
+    if verb == "TRANSFER" and len(args) == 2 and args[0].upper() == "ACCEPT":
+        args = [args[1], "ACCEPT"]  # ergo's order: TRANSFER ACCEPT #room
     if not args or not is_room_name(args[0]):
         _say(chat, client, "Syntax: " + COMMANDS[verb][0])
         return
@@ -305,6 +318,73 @@ def _amode(chat: Chat, client: Client, args: list[str]) -> None:
         registered.set_status(chat, room, [(sign, letter, m) for m in members])
 
 
+def _transfer(chat: Chat, client: Client, args: list[str]) -> None:
+    """TRANSFER #{room} account | TRANSFER ACCEPT #{room}"""
+    account = _account(client.user)
+    rec = _record(chat, args[0])
+    if len(args) != 2:
+        raise ServiceError("Syntax: " + COMMANDS["TRANSFER"][0])
+    if args[1] == "ACCEPT":
+        if not rec.transfer_to or fold(rec.transfer_to) != fold(account):
+            raise ServiceError(
+                "{name} was not offered to {account}", name=rec.name, account=account
+            )
+        limit = chat.config.limits.max_registered_rooms
+        if registered.founded_by(chat, account) >= limit:
+            raise ServiceError(
+                "{account} already founded {limit} registered {room}s; unregister one first",
+                account=account,
+                limit=limit,
+            )
+        previous = rec.founder
+        rec.founder, rec.transfer_to = account, ""
+        # The founder always gets +o; the former founder keeps operator access.
+        rec.access.pop(fold(account), None)
+        rec.access[fold(previous)] = "o"
+        registered.update(chat, rec)
+        _say(chat, client, "You are now the founder of {name}", name=rec.name)
+        return
+    _founder(rec, account)
+    assert chat.storage is not None
+    offered = chat.storage.account(fold(args[1]))
+    if offered is None:
+        raise ServiceError("Account {name} does not exist", name=args[1][:MAX_ECHO])
+    if fold(offered.name) == fold(account):
+        raise ServiceError("You are the founder of {name} already", name=rec.name)
+    rec.transfer_to = offered.name
+    registered.update(chat, rec)
+    _say(
+        chat,
+        client,
+        "{name} is offered to {account}; it becomes founder when it sends: "
+        "/msg ChanServ TRANSFER ACCEPT {name}",
+        name=rec.name,
+        account=offered.name,
+    )
+
+
+def _clear(chat: Chat, client: Client, args: list[str]) -> None:
+    """CLEAR #{room} ACCESS|BANS"""
+    rec = _record(chat, args[0])
+    what = args[1].upper() if len(args) == 2 else ""
+    if what not in ("ACCESS", "BANS"):
+        raise ServiceError("Syntax: " + COMMANDS["CLEAR"][0])
+    _founder(rec, _account(client.user))
+    if what == "ACCESS":
+        count = len(rec.access)
+        rec.access.clear()
+        registered.update(chat, rec)
+        _say(chat, client, "Cleared {count} access entries of {name}", count=count, name=rec.name)
+        return
+    room = chat.rooms.get(rec.name)
+    if room is not None:
+        count = registered.lift_bans(chat, room)
+    else:
+        count = len(rec.lists.pop("b", []))
+        registered.update(chat, rec)
+    _say(chat, client, "Lifted {count} bans in {name}", count=count, name=rec.name)
+
+
 HANDLERS: dict[str, Callable[[Chat, Client, list[str]], None]] = {
     "REGISTER": _register,
     "UNREGISTER": _unregister,
@@ -314,4 +394,6 @@ HANDLERS: dict[str, Callable[[Chat, Client, list[str]], None]] = {
     "VOICE": lambda chat, client, args: _status(chat, client, args, "+", "v"),
     "DEVOICE": lambda chat, client, args: _status(chat, client, args, "-", "v"),
     "AMODE": _amode,
+    "TRANSFER": _transfer,
+    "CLEAR": _clear,
 }

@@ -8,6 +8,7 @@ from ircish.core import state
 from ircish.core.command import Command
 from ircish.core.handlers.rooms import find_member
 from ircish.core.names import is_room_name
+from ircish.core.rooms import MAX_PARAM_MODES
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
 from ircish.protocol.words import canonical_mask
@@ -27,8 +28,6 @@ _FLAG_MODES = frozenset("imnst")
 _MEMBER_MODES = frozenset("ov")
 #: User modes a user may set on themselves; +o only comes from OPER.
 _SELF_MODES = frozenset("iwB")
-#: Modes with a parameter honoured per MODE command (ISUPPORT ``MODES=4``); later ones are ignored.
-MAX_PARAM_MODES = 4
 
 
 def handle_mode(chat: Chat, client: Client, cmd: Command) -> None:
