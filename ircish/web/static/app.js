@@ -38,6 +38,7 @@ const RECONNECT_MAX_DELAY = 30000;
 const TYPING_SEND_EVERY = 3000;
 const TYPING_SHOWN_FOR = 6000;
 const MARKREAD_DELAY = 1000;
+const TARGETS_SINCE = 7 * 24 * 3600 * 1000;
 // The part of a PRIVMSG line a message may use, in UTF-8 bytes (512 less the relay's prefix).
 const MESSAGE_BYTES = 400;
 const FOLDED = new Set(["join", "part", "quit", "nick", "kick"]);
@@ -206,7 +207,7 @@ function error(text, buf) {
 // -- the view --------------------------------------------------------------------------
 
 function timeText(date) {
-  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 }
 
 function nickNode(nick) {
@@ -237,8 +238,34 @@ function renderFold(node) {
   time.dateTime = first.time.toISOString();
   node.appendChild(time);
   const body = el("span", "body");
-  body.textContent = node.events.map(foldedText).join(" · ");
+  body.textContent = foldSummary(node.events);
+  body.title = node.events.map(foldedText).join("\n");
   node.appendChild(body);
+}
+
+function nickList(nicks) {
+  return nicks.length < 2 ? nicks.join("") : `${nicks.slice(0, -1).join(", ")} and ${nicks.at(-1)}`;
+}
+
+/** Joins, parts and quits in a row as who ended up where: "alice and bob joined · carol quit". */
+function foldSummary(events) {
+  const last = new Map();
+  const others = [];
+  for (const e of events) {
+    if (e.kind === "join" || e.kind === "part" || e.kind === "quit") {
+      last.delete(e.nick);
+      last.set(e.nick, e.kind);
+    } else {
+      others.push(foldedText(e));
+    }
+  }
+  const words = { join: "joined", part: "left", quit: "quit" };
+  const parts = [];
+  for (const kind of ["join", "part", "quit"]) {
+    const nicks = [...last].filter(([, k]) => k === kind).map(([n]) => n);
+    if (nicks.length) parts.push(`${nickList(nicks)} ${words[kind]}`);
+  }
+  return [...parts, ...others].join(" · ");
 }
 
 function renderLine(l) {
@@ -252,7 +279,7 @@ function renderLine(l) {
   row.appendChild(time);
   const body = el("span", "body");
   if (l.kind === "msg") {
-    body.append(nickNode(l.nick), " ");
+    body.append(el("span", "bracket", "<"), nickNode(l.nick), el("span", "bracket", ">"), " ");
   } else if (l.kind === "action") {
     body.append("* ", nickNode(l.nick), " ");
   } else if (l.kind === "notice") {
@@ -659,10 +686,11 @@ function welcome(msg) {
     send("JOIN", [names.join(",")]);
   }
   for (const buf of state.buffers.values()) if (buf.kind === "query") catchUp(buf);
-  if (state.caps.has("draft/chathistory") && state.lastSeen) {
-    // Private conversations that started while we were away.
+  if (state.caps.has("draft/chathistory")) {
+    // Private conversations of the last week (or since we were last here) with new lines.
+    const since = state.lastSeen || new Date(Date.now() - TARGETS_SINCE);
     const now = new Date(Date.now() + 1000).toISOString();
-    send("CHATHISTORY", ["TARGETS", `timestamp=${state.lastSeen.toISOString()}`, `timestamp=${now}`, "50"]);
+    send("CHATHISTORY", ["TARGETS", `timestamp=${since.toISOString()}`, `timestamp=${now}`, "50"]);
   }
 }
 

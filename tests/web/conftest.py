@@ -1,0 +1,49 @@
+"""Fixtures of the browser tests: one server and two browsers per test module."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.web.browser_support import Page, WebServer, chromium
+
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Every test in this directory drives a real browser (``-m 'not browser'`` leaves them out).
+    for item in items:
+        if HERE in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="module")
+def web_server() -> Iterator[WebServer]:
+    server = WebServer()
+    yield server
+    server.stop()
+    shutil.rmtree(server.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def make_page(web_server: WebServer) -> Iterator[Callable[[], Page]]:
+    """Open browsers (each its own profile), closed when the module is done."""
+    pages: list[Page] = []
+    profiles: list[Path] = []
+
+    def start() -> Page:
+        profile = Path(tempfile.mkdtemp(prefix="ircish-chromium-"))
+        profiles.append(profile)
+        page = Page(chromium(profile), web_server)
+        pages.append(page)
+        return page
+
+    yield start
+    for page in pages:
+        page.driver.quit()
+    for profile in profiles:
+        shutil.rmtree(profile, ignore_errors=True)

@@ -1,0 +1,281 @@
+"""The bundled web client in a real headless Chromium, against the real server.
+
+Two browser users (alice, bob), a netcat user (carol) and a raw IRC client
+(dave) share #lobby on one port. The tests run in order on one server and
+one browser each (starting browsers is what costs time), and each asserts
+what its people see on their page or their socket.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from ircish.protocol.slash import COMMANDS
+from ircish.client.commands import CLIENT_COMMANDS, LANGUAGE
+from tests.helpers import LineClient
+from tests.web.browser_support import Page, WebServer
+
+
+@pytest.fixture(scope="module")
+def alice(make_page: Callable[[], Page]) -> Page:
+    page = make_page()
+    page.join_deep_link("alice", "#lobby")
+    return page
+
+
+@pytest.fixture(scope="module")
+def bob(make_page: Callable[[], Page], alice: Page) -> Page:
+    page = make_page()
+    page.join_deep_link("bob", "#lobby")
+    alice.wait(lambda: "bob" in alice.members(), "alice does not see bob in #lobby")
+    return page
+
+
+@pytest.fixture(scope="module")
+def carol(web_server: WebServer, bob: Page) -> Iterator[LineClient]:
+    """A netcat user (the server's default room is #lobby)."""
+    c = web_server.plain("carol")
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def dave(web_server: WebServer, carol: LineClient) -> Iterator[LineClient]:
+    """An IRC client that speaks raw IRC."""
+    c = web_server.irc("dave")
+    c.send("JOIN #lobby")
+    c.expect(r" 366 dave #lobby ")
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def everyone(alice: Page, bob: Page, carol: LineClient, dave: LineClient) -> None:
+    alice.wait(lambda: {"carol", "dave"} <= set(alice.members()), "alice misses carol or dave")
+
+
+def test_deep_link_joins_and_focuses_the_input(alice: Page) -> None:
+    assert alice.current() == "#lobby"
+    focused = alice.driver.execute_script("return document.activeElement.id")
+    assert focused == "input"
+    assert "alice" in alice.members()
+    assert alice.driver.title == "ircish"
+
+
+@pytest.mark.usefixtures("everyone")
+def test_messages_reach_browsers_netcat_and_irc(
+    alice: Page, bob: Page, carol: LineClient, dave: LineClient
+) -> None:
+    alice.type("good morning from the browser")
+    assert "<alice> good morning from the browser" in bob.wait_line("good morning")
+    carol.expect(r"<alice> good morning from the browser")
+    dave.expect(r":alice!\S+ PRIVMSG #lobby :good morning from the browser$")
+    # alice's own line is shown once (echo-message), as the others see it.
+    alice.wait_line("<alice> good morning from the browser")
+    assert sum("good morning from the browser" in line for line in alice.lines()) == 1
+
+    carol.send("hello from netcat")
+    dave.send("PRIVMSG #lobby :hello from irc")
+    for page in (alice, bob):
+        page.wait_line("<carol> hello from netcat")
+        page.wait_line("<dave> hello from irc")
+
+    bob.type("/me waves")
+    alice.wait_line("* bob waves")
+    carol.expect(r"\* bob waves")
+    dave.expect(":bob!\\S+ PRIVMSG #lobby :\x01ACTION waves\x01")
+
+
+@pytest.mark.usefixtures("everyone")
+def test_private_messages(alice: Page, bob: Page, carol: LineClient) -> None:
+    alice.type("/msg bob psst, bob")
+    bob.wait(lambda: "alice" in bob.buffer_names(), "bob has no buffer for alice")
+    assert bob.unread("alice") == "1"
+    badge = bob.buffer_item("alice").find_element(By.CSS_SELECTOR, ".unread")
+    assert "highlighted" in str(badge.get_attribute("class"))
+    bob.switch("alice")
+    bob.wait_line("<alice> psst, bob")
+    assert bob.unread("alice") == ""
+    bob.type("hi alice, privately")
+    alice.wait(lambda: "bob" in alice.buffer_names(), "alice has no buffer for bob")
+    alice.switch("bob")
+    alice.wait_line("<alice> psst, bob")
+    alice.wait_line("<bob> hi alice, privately")
+
+    carol.send("/msg alice a word from netcat")
+    alice.wait(lambda: "carol" in alice.buffer_names(), "alice has no buffer for carol")
+    alice.switch("carol")
+    alice.wait_line("<carol> a word from netcat")
+    alice.type("got it, carol")
+    carol.expect(r"alice.*got it, carol")
+    alice.switch("#lobby")
+    bob.switch("#lobby")
+
+
+@pytest.mark.usefixtures("everyone")
+def test_unread_and_highlight_counts_of_a_room_not_in_view(
+    alice: Page, bob: Page, dave: LineClient
+) -> None:
+    bob.type("/join #side")
+    bob.wait(lambda: bob.current() == "#side", "bob did not switch to #side")
+    bob.switch("#lobby")
+    dave.send("JOIN #side")
+    dave.expect(r" 366 dave #side ")
+    dave.send("PRIVMSG #side :one")
+    dave.send("PRIVMSG #side :two")
+    bob.wait(lambda: bob.unread("#side") == "2", "bob's #side does not say 2 unread")
+    badge = bob.buffer_item("#side").find_element(By.CSS_SELECTOR, ".unread")
+    assert "highlighted" not in str(badge.get_attribute("class"))
+    dave.send("PRIVMSG #side :bob: are you there?")
+    bob.wait(lambda: bob.unread("#side") == "3", "bob's #side does not say 3 unread")
+    badge = bob.buffer_item("#side").find_element(By.CSS_SELECTOR, ".unread")
+    assert "highlighted" in str(badge.get_attribute("class"))
+    bob.switch("#side")
+    highlighted = bob.driver.find_elements(By.CSS_SELECTOR, "#messages .line.highlight")
+    assert [e.text for e in highlighted][-1].endswith("<dave> bob: are you there?")
+    assert bob.unread("#side") == ""
+    bob.switch("#lobby")
+
+
+def assert_no_injection(page: Page) -> None:
+    """Nothing others wrote became an element, a script, a handler or a dialog."""
+    made = page.driver.execute_script(
+        "return document.querySelectorAll("
+        "'#messages img, #messages script, #messages iframe, #messages b, #topic img, "
+        "#topic b, #members img, [onerror], [onclick], [onmouseover]').length"
+    )
+    assert made == 0
+    hrefs = page.driver.execute_script(
+        "return [...document.querySelectorAll('a')].map(a => a.getAttribute('href'))"
+    )
+    assert all(re.match(r"https?://", str(h)) for h in hrefs), hrefs
+    assert page.driver.execute_script("return window.pwned") is None
+    with pytest.raises(NoAlertPresentException):
+        page.driver.switch_to.alert.text  # noqa: B018
+    assert not [e for e in page.console_errors() if "Content Security Policy" in e]
+
+
+@pytest.mark.usefixtures("everyone")
+def test_html_and_script_from_others_stay_text(
+    alice: Page, bob: Page, carol: LineClient, dave: LineClient
+) -> None:
+    payloads = [
+        '<img src=x onerror="window.pwned=1;alert(1)">',
+        "<script>window.pwned=2;alert(2)</script>",
+        "javascript:alert(3)",
+        '<a href="javascript:window.pwned=4">click</a>',
+        "<b onclick=alert(5)>bold?</b>",
+        'https://example.org/x"onmouseover="window.pwned=6',
+    ]
+    for text in payloads:
+        dave.send(f"PRIVMSG #lobby :{text}")
+    carol.send("<iframe src=javascript:alert(7)></iframe>")
+    dave.send("TOPIC #lobby :<img src=x onerror=alert(8)> topic")
+    for page in (alice, bob):
+        for text in payloads:
+            page.wait_line(text)
+        page.wait_line("<iframe src=javascript:alert(7)></iframe>")
+        page.wait(
+            lambda p=page: "<img src=x onerror=alert(8)>" in p.driver.find_element(By.ID, "topic").text,
+            "the topic is not shown as text",
+        )
+        assert_no_injection(page)
+    # The one real URL became a link, and only up to where a URL may go.
+    links = alice.driver.find_elements(By.CSS_SELECTOR, "#messages a")
+    assert [a.get_attribute("href") for a in links] == ["https://example.org/x"]
+    assert links[0].get_attribute("rel") == "noopener noreferrer"
+
+
+@pytest.mark.usefixtures("everyone")
+def test_formatting_is_rendered_or_dropped(alice: Page, dave: LineClient) -> None:
+    dave.send("PRIVMSG #lobby :\x02bold\x02 \x0304,01red\x03 plain \x1b[31mansi \x16rev\x0f end")
+    row = alice.wait_line("bold red plain")
+    assert row.endswith("<dave> bold red plain [31mansi rev end")
+    bold = alice.driver.find_elements(By.CSS_SELECTOR, "#messages .f-bold")
+    assert [b.text for b in bold][-1] == "bold"
+    red = alice.driver.find_elements(By.CSS_SELECTOR, "#messages .f-fg4.f-bg1")
+    assert [r.text for r in red][-1] == "red"
+
+
+@pytest.mark.usefixtures("everyone")
+def test_slash_commands_tab_completion_and_input_history(alice: Page) -> None:
+    alice.type("/jion #x")
+    alice.wait_line("Unknown command /jion (did you mean /join?). Type /help for the list of commands.")
+    alice.type("/msg")
+    alice.wait_line("Usage: /msg NICK|#room TEXT")
+    box = alice.input()
+    box.send_keys("da", Keys.TAB)
+    assert box.get_attribute("value") == "dave: "
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.DELETE)
+    box.send_keys(Keys.ARROW_UP)
+    assert box.get_attribute("value") == "/msg"
+    box.send_keys(Keys.ARROW_UP)
+    assert box.get_attribute("value") == "/jion #x"
+    box.send_keys(Keys.ARROW_DOWN, Keys.ARROW_DOWN)
+    assert box.get_attribute("value") == ""
+    alice.type("/topic")
+    alice.wait_line("#lobby")
+
+
+def test_the_slash_table_is_the_terminal_clients(alice: Page) -> None:
+    """commands.js says what ircish/protocol/slash.py and client/commands.py say."""
+    rows: Any = alice.driver.execute_async_script(
+        "const done = arguments[0];"
+        "import('/commands.js').then(m => done(Object.entries(m.COMMANDS).map("
+        "([name, c]) => [name, c.usage, c.summary, c.aliases, m.summary(name)])));"
+    )
+    assert rows, "commands.js has no commands"
+    tables = {**COMMANDS, **CLIENT_COMMANDS}
+    for name, usage, summary, aliases, shown in rows:
+        python = tables[name]
+        assert (usage, summary, tuple(aliases)) == (python.usage, python.summary, python.aliases)
+        assert shown == LANGUAGE.summary(name)
+    # In the Python table's order, so /help lists them the same way.
+    order = [name for name in LANGUAGE.commands if name in {r[0] for r in rows}]
+    assert [r[0] for r in rows] == order
+
+
+@pytest.mark.usefixtures("everyone")
+def test_history_is_shown_after_a_reload(alice: Page, carol: LineClient) -> None:
+    carol.send("said before the reload")
+    alice.wait_line("<carol> said before the reload")
+    alice.driver.refresh()
+    alice.wait(lambda: alice.current() == "#lobby", "alice is not back in #lobby")
+    alice.wait_line("<carol> said before the reload")
+    alice.wait_line("<alice> good morning from the browser")
+    alice.wait(lambda: "carol" in alice.members(), "alice's member list is empty")
+
+
+@pytest.mark.usefixtures("everyone")
+def test_reconnect_after_a_server_restart_fetches_what_was_missed(
+    web_server: WebServer, alice: Page, bob: Page
+) -> None:
+    web_server.stop()
+    for page in (alice, bob):
+        page.wait_line("Disconnected from the server; reconnecting")
+    # A failed retry doubles the delay: once the page says 2 s or more, there is time
+    # to say something before it is back, which it must then fetch from history.
+    alice.wait(
+        lambda: re.search(r"reconnecting in ([2-9]|\d\d) s", alice.driver.find_element(By.ID, "status").text),
+        "alice did not retry",
+        timeout=15,
+    )
+    web_server.start()
+    erin = web_server.plain("erin")
+    erin.send("said while alice was away")
+    erin.expect(r"<erin> said while alice was away")
+    for page in (alice, bob):
+        page.wait(lambda p=page: p.current() == "#lobby" and "erin" in p.members(), "not rejoined", 20)
+        page.wait_line("<erin> said while alice was away")
+    bob.type("back again")
+    erin.expect(r"<bob> back again")
+    alice.wait_line("<bob> back again")
+    erin.close()
