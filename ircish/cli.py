@@ -28,6 +28,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", help="address to listen on (overrides the config)")
     parser.add_argument("--port", type=int, help="port to listen on (overrides the config)")
     parser.add_argument(
+        "--web-port",
+        type=int,
+        metavar="PORT",
+        help="port of the second listener, the built-in one for browsers (8080; 0: any free one)",
+    )
+    parser.add_argument(
         "--log-level",
         choices=["debug", "info", "warning", "error"],
         help="log verbosity (overrides the config)",
@@ -71,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.hash_password:
         return hash_password_command()
     try:
-        config = load_config(args.config).with_overrides(args.host, args.port, args.log_level)
+        config = load_config(args.config).with_overrides(
+            args.host, args.port, args.log_level, args.web_port
+        )
     except ConfigError as exc:
         print(f"ircish-server: configuration error: {exc}", file=sys.stderr)
         return 2
@@ -92,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.config is not None:
         server.enable_reload(
             str(args.config),
-            lambda: load_config(args.config).with_overrides(args.host, args.port, args.log_level),
+            lambda: load_config(args.config).with_overrides(
+                args.host, args.port, args.log_level, args.web_port
+            ),
         )
     # Stop cleanly on a signal that arrives between "listening on" and the loop's start
     # (serve_forever installs the same handlers again for its own run).

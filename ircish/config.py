@@ -39,8 +39,9 @@ class ListenerConfig:
 
     host: str = "127.0.0.1"
     port: int = field(default=6667, metadata=_range(0, 65535))
-    #: "auto" tells netcat users from IRC clients by the first line.
-    dialect: Literal["auto", "plain", "irc"] = "auto"
+    #: "auto" tells netcat users, IRC clients and browsers (HTTP, WebSocket) apart by the
+    #: first bytes; "http" is browsers only (behind a reverse proxy).
+    dialect: Literal["auto", "plain", "irc", "http"] = "auto"
     #: PEM certificate chain and private key: both set makes this a TLS listener.
     tls_cert: str = ""
     tls_key: str = ""
@@ -336,6 +337,20 @@ class ClusterConfig:
 MAX_NODE_NAME = 100
 
 
+#: The built-in listeners: IRC's usual port, and one that browsers accept (they refuse
+#: 6665-6669), so the web client works with no file at all. Both are "auto".
+DEFAULT_LISTENERS = (ListenerConfig(), ListenerConfig(port=8080))
+
+
+@dataclass(frozen=True, slots=True)
+class WebConfig:
+    """The browser side: WebSocket origins (the page itself is served by every HTTP listener)."""
+
+    #: Origins (``https://chat.example.org``) whose pages may open a WebSocket besides the
+    #: page's own (Origin host:port equal to the Host header); "*" allows any.
+    allowed_origins: tuple[str, ...] = field(default=(), metadata={"min_items": 0})
+
+
 @dataclass(frozen=True, slots=True)
 class OperatorConfig:
     """One server operator: who may become one with ``OPER <name> <password>``."""
@@ -352,7 +367,7 @@ class Config:
     """The whole, validated configuration."""
 
     server: ServerConfig = field(default_factory=ServerConfig)
-    listeners: tuple[ListenerConfig, ...] = (ListenerConfig(),)
+    listeners: tuple[ListenerConfig, ...] = DEFAULT_LISTENERS
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
@@ -361,13 +376,22 @@ class Config:
     tls: TlsConfig = field(default_factory=TlsConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     #: ``[[operators]]``: none by default, so nobody can OPER.
     operators: tuple[OperatorConfig, ...] = field(default=(), metadata={"min_items": 0})
 
     def with_overrides(
-        self, host: str | None = None, port: int | None = None, log_level: str | None = None
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        log_level: str | None = None,
+        web_port: int | None = None,
     ) -> Config:
-        """Apply command-line overrides (to the first listener) and revalidate."""
+        """Apply command-line overrides and revalidate.
+
+        ``host`` and ``port`` change the first listener, ``web_port`` the second
+        (the built-in web listener); ``ConfigError`` if there is no second.
+        """
         cfg = self
         if host is not None or port is not None:
             first = self.listeners[0]
@@ -378,6 +402,15 @@ class Config:
             )
             _check_dataclass(first, "listeners[0]")
             cfg = replace(cfg, listeners=(first, *self.listeners[1:]))
+        if web_port is not None:
+            if len(cfg.listeners) < 2:
+                raise ConfigError(
+                    "--web-port: there is no second [[listeners]] entry to move "
+                    "(the file has one listener; set its port there)"
+                )
+            second = replace(cfg.listeners[1], port=web_port)
+            _check_dataclass(second, "listeners[1]")
+            cfg = replace(cfg, listeners=(cfg.listeners[0], second, *cfg.listeners[2:]))
         if log_level is not None:
             cfg = replace(cfg, logging=replace(cfg.logging, level=log_level))  # type: ignore[arg-type]
             _check_dataclass(cfg.logging, "logging")
@@ -407,7 +440,8 @@ def _convert(value: Any, tp: Any, key: str, min_items: int = 1) -> Any:
     if origin is tuple:
         (item_tp, _ellipsis) = typing.get_args(tp)
         if not isinstance(value, list):
-            raise ConfigError(f"{key}: expected an array of tables, got {value!r}")
+            what = "an array of tables" if is_dataclass(item_tp) else "an array"
+            raise ConfigError(f"{key}: expected {what}, got {value!r}")
         if len(value) < min_items:
             raise ConfigError(f"{key}: expected at least one entry")
         return tuple(_convert(v, item_tp, f"{key}[{i}]") for i, v in enumerate(value))
@@ -488,6 +522,31 @@ def _validate_semantics(cfg: Config) -> None:
         )
     _validate_operators(cfg.operators)
     _validate_tls(cfg)
+    for i, origin in enumerate(cfg.web.allowed_origins):
+        if origin != "*" and parse_origin(origin) is None:
+            raise ConfigError(
+                f"web.allowed_origins[{i}]: expected an origin like https://chat.example.org "
+                f"or http://host:8080 (scheme, host, optional port, no path) or '*', got {origin!r}"
+            )
+
+
+def parse_origin(origin: str) -> tuple[str, str, int] | None:
+    """An origin (``scheme://host[:port]``) as (scheme, host, port), lowercased; None if not one.
+
+    The port is the scheme's default when not given, so ``https://a`` and
+    ``https://a:443`` compare equal.
+    """
+    try:
+        parts = urllib.parse.urlsplit(origin)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        return None
+    return scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80)
 
 
 def _validate_cluster(cluster: ClusterConfig) -> None:

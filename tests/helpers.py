@@ -264,10 +264,16 @@ class RunningServer:
         if config.storage == StorageConfig():
             # Tests keep nothing on disk unless they ask for a file.
             config = replace(config, storage=StorageConfig(path=":memory:"))
-        listener = replace(config.listeners[0], host="127.0.0.1", port=0)
-        self.config = replace(config, listeners=(listener, *config.listeners[1:]))
+        # Every listener on a free port: no test may depend on 6667 or 8080 being free.
+        listeners = tuple(
+            replace(lc, host="127.0.0.1", port=0) if i == 0 else replace(lc, port=0)
+            for i, lc in enumerate(config.listeners)
+        )
+        self.config = replace(config, listeners=listeners)
         self.server = Server(self.config)
-        (self.host, self.port), *_ = self.server.bind()
+        (self.host, self.port), *others = self.server.bind()
+        #: Where each listener after the first is (the built-in web listener first).
+        self.addresses: list[tuple[str, int]] = others
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

@@ -11,13 +11,20 @@ ends it.
 
 Reading can be paused per connection (``pause_reading``): the loop then stops
 asking the selector about its readability, while output is still flushed.
+
+A connection may have a ``gateway`` between its bytes and the session
+(``ircish.net.web``): while an "auto" listener's connection might be a
+browser, and for HTTP and WebSocket. It gets what the peer sent instead of
+the session (``feed``) and turns the session's queued lines into its own
+wire format on flush (``encode``); its own bytes (HTTP responses, control
+frames) are queued with ``send_raw`` in order with the session's lines.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from ircish.net.outqueue import OutputQueue
 
@@ -32,8 +39,42 @@ RECV_SIZE = 65536
 CLOSE_GRACE = 5.0
 
 
+class Gateway(Protocol):
+    """What stands between a connection's bytes and its session (``ircish.net.web``)."""
+
+    def receive(self, data: bytes) -> None:
+        """Bytes from the peer (after TLS)."""
+        ...
+
+    def encode(self, out: OutputQueue) -> None:
+        """Turn the session's lines in ``out`` (``bytes`` chunks) into wire bytes.
+
+        Chunks that are ``memoryview``s are wire bytes already (``send_raw``,
+        or the rest of a partial send) and stay as they are.
+        """
+        ...
+
+
+class ClosedSink:
+    """Where a closed connection's client writes: nowhere."""
+
+    __slots__ = ()
+
+    def write(self, data: bytes) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+CLOSED_SINK = ClosedSink()
+
+
 class Connection:
     """One client socket: reads feed the session, writes are queued."""
+
+    #: Whether the peer's bytes arrive over TLS (``TlsConnection``).
+    secure: ClassVar[bool] = False
 
     __slots__ = (
         "_chunks",
@@ -42,12 +83,14 @@ class Connection:
         "closing",
         "events",
         "fd",
+        "gateway",
         "ip",
         "out",
         "overflowed",
         "reading",
         "server",
         "session",
+        "sessions",
         "sock",
         "writing",
     )
@@ -74,6 +117,10 @@ class Connection:
         #: The selector events currently registered; 0 when not registered.
         self.events = 0
         self.session: Session | None = None
+        #: Sessions this connection has had (a WebSocket's replaces the one made at accept).
+        self.sessions = 1
+        #: HTTP, WebSocket, or not decided yet; None: the session gets the bytes as they are.
+        self.gateway: Gateway | None = None
 
     def __repr__(self) -> str:
         return f"<Connection {self.ip}:{self.addr[1]} fd={self.fd}>"
@@ -151,15 +198,35 @@ class Connection:
         self.received(data)
 
     def received(self, data: bytes) -> None:
-        """Bytes from the peer: the session's (a TLS connection decrypts them first)."""
+        """Bytes from the socket (a TLS connection decrypts them first, then ``feed``)."""
+        self.feed(data)
+
+    def feed(self, data: bytes) -> None:
+        """Plaintext from the peer: the gateway's if there is one, else the session's."""
+        gateway = self.gateway
+        if gateway is not None:
+            gateway.receive(data)
+            return
         assert self.session is not None
         self.session.receive_data(data)
+
+    def send_raw(self, data: bytes) -> None:
+        """Queue wire bytes of the gateway's own, after the lines queued so far."""
+        if self.closed or self.overflowed:
+            return
+        if not self._chunks:
+            self.server.dirty.add(self)
+        if not self.out.append(memoryview(data)):
+            self.overflowed = True
+            self.server.doomed.append(self)
 
     def flush(self) -> None:
         """Send what is queued; keep the rest and watch for writability."""
         if self.closed:
             return
         out = self.out
+        if self.gateway is not None and out.chunks:
+            self.gateway.encode(out)
         if out.chunks:
             try:
                 self.server.metrics.bytes_sent += out.send(self.sock)

@@ -83,7 +83,10 @@ class Request:
 
 @dataclass(frozen=True, slots=True)
 class Response:
-    """What a handler answers; the server adds Content-Length (and Connection: close)."""
+    """What a handler answers; the server adds Content-Length (and Connection: close).
+
+    ``content_type`` "" sends none (a 304).
+    """
 
     status: int
     body: bytes = b""
@@ -192,33 +195,129 @@ def _refuse(sock: socket.socket) -> None:
     sock.close()
 
 
-class HttpConnection:
-    """One accepted socket and its h11 state machine."""
+class Closed:
+    """``HttpProtocol.next_request``: the peer closed its side and is owed nothing."""
 
-    __slots__ = (
-        "body_bytes",
-        "closed",
-        "deadline",
-        "h11",
-        "lingering",
-        "out",
-        "request",
-        "server",
-        "sock",
-    )
+
+CLOSED = Closed()
+
+
+class HttpProtocol:
+    """One HTTP/1.1 server connection without its socket: bytes in, requests out.
+
+    ``receive_data`` takes what the peer sent (``b""``: its end of input);
+    ``next_request`` gives a complete ``Request``, an error ``Response`` to
+    send before closing, ``CLOSED``, or None (more data needed, or a response
+    is owed first); ``respond`` frames a response into bytes and gets ready
+    for the next request (or sets ``lingering``: it was the last). A request
+    asking for another protocol (a WebSocket upgrade) is a ``Request`` too;
+    ``switch`` answers it with 101 and gives the bytes already received
+    after it. Used by ``HttpConnection`` and by the chat listeners' web side
+    (``ircish.net.web``), which own the sockets.
+    """
+
+    __slots__ = ("body_bytes", "h11", "limits", "lingering", "request")
+
+    def __init__(self, limits: HttpLimits) -> None:
+        self.limits = limits
+        self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_header_bytes)
+        self.request: Request | None = None
+        self.body_bytes = 0
+        #: The last response is framed: nothing more is read, the connection closes.
+        self.lingering = False
+
+    def receive_data(self, data: bytes) -> None:
+        self.h11.receive_data(data)
+
+    @property
+    def has_pending(self) -> bool:
+        """Whether bytes of a next (pipelined) request are already here."""
+        return bool(self.h11.trailing_data[0])
+
+    def next_request(self) -> Request | Response | Closed | None:
+        """Take events from h11 until a request is complete (see the class docstring)."""
+        conn = self.h11
+        limits = self.limits
+        while True:
+            try:
+                event = conn.next_event()
+            except h11.RemoteProtocolError as exc:
+                return Response.error(exc.error_status_hint)
+            if event is h11.NEED_DATA or event is h11.PAUSED:
+                return None
+            if isinstance(event, h11.Request):
+                # h11 bounds only an incomplete head; one that came whole in one read is
+                # measured here, so the bound does not depend on how the bytes arrived.
+                size = len(event.target) + sum(len(k) + len(v) + 4 for k, v in event.headers)
+                if size > limits.max_header_bytes:
+                    return Response.error(431)
+                self.request = Request(
+                    event.method.decode("ascii", "replace"),
+                    event.target.decode("ascii", "replace"),
+                    tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in event.headers),
+                )
+                self.body_bytes = 0
+            elif isinstance(event, h11.Data):
+                self.body_bytes += len(event.data)
+                if self.body_bytes > limits.max_body_bytes:
+                    return Response.error(413)
+            elif isinstance(event, h11.EndOfMessage):
+                assert self.request is not None
+                return self.request
+            else:  # ConnectionClosed
+                return CLOSED
+
+    def respond(self, response: Response, *, close: bool = False) -> bytes | None:
+        """``response`` framed; None if nothing can be said any more (close at once)."""
+        conn = self.h11
+        state = conn.our_state
+        if state is not h11.IDLE and state is not h11.SEND_RESPONSE:
+            # h11 has seen us fail mid-response.
+            return None
+        headers = [("Content-Length", str(len(response.body))), *response.headers]
+        if response.content_type:
+            headers.insert(0, ("Content-Type", response.content_type))
+        if close:
+            headers.append(("Connection", "close"))
+        head = self.request is not None and self.request.method == "HEAD"
+        try:
+            reason = HTTPStatus(response.status).phrase.encode("ascii")
+            event = h11.Response(status_code=response.status, headers=headers, reason=reason)
+            data = conn.send(event)
+            if response.body and not head:
+                data += conn.send(h11.Data(data=response.body))
+            data += conn.send(h11.EndOfMessage())
+        except h11.LocalProtocolError:
+            log.exception("http response could not be framed")
+            return None
+        self.request = None
+        if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
+            conn.start_next_cycle()
+        else:
+            # MUST_CLOSE, ERROR or the peer's half-close: this was the last response.
+            self.lingering = True
+        return data
+
+    def switch(self, headers: list[tuple[str, str]]) -> tuple[bytes, bytes]:
+        """Answer the upgrade request with 101 and ``headers``; (those bytes, bytes after it)."""
+        data = self.h11.send(h11.InformationalResponse(status_code=101, headers=headers))
+        self.request = None
+        return data, self.h11.trailing_data[0]
+
+
+class HttpConnection:
+    """One accepted socket and its ``HttpProtocol``."""
+
+    __slots__ = ("closed", "deadline", "out", "proto", "server", "sock")
 
     def __init__(self, server: HttpServer, sock: socket.socket) -> None:
         self.server = server
         self.sock = sock
         limits = server.limits
-        self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_header_bytes)
+        self.proto = HttpProtocol(limits)
         #: Bytes of the queued response not yet taken by the kernel.
         self.out = bytearray()
-        self.request: Request | None = None
-        self.body_bytes = 0
         self.closed = False
-        #: The last response is queued; then the sending side is shut and input discarded.
-        self.lingering = False
         self.deadline = server.clock() + limits.timeout
         server.loop.add_reader(sock, self._ready)
         server.loop.call_later(limits.timeout, self._check_deadline)
@@ -240,7 +339,7 @@ class HttpConnection:
             if not self.out and not self.closed:
                 self._drained()
             return
-        if self.lingering:
+        if self.proto.lingering:
             self._discard()
             return
         self._receive()
@@ -276,44 +375,19 @@ class HttpConnection:
             self.close()
             return
         # b"" is the end of the peer's input, which h11 wants to know as well.
-        self.h11.receive_data(data)
+        self.proto.receive_data(data)
 
     def _process(self) -> None:
-        """Take events from h11 until it needs data or one response is queued."""
-        conn = self.h11
-        while True:
-            try:
-                event = conn.next_event()
-            except h11.RemoteProtocolError as exc:
-                self._respond(Response.error(exc.error_status_hint), close=True)
-                return
-            if event is h11.NEED_DATA or event is h11.PAUSED:
-                return
-            if isinstance(event, h11.Request):
-                # h11 bounds only an incomplete head; one that came whole in one read is
-                # measured here, so the bound does not depend on how the bytes arrived.
-                size = len(event.target) + sum(len(k) + len(v) + 4 for k, v in event.headers)
-                if size > self.server.limits.max_header_bytes:
-                    self._respond(Response.error(431), close=True)
-                    return
-                self.request = Request(
-                    event.method.decode("ascii", "replace"),
-                    event.target.decode("ascii", "replace"),
-                    tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in event.headers),
-                )
-                self.body_bytes = 0
-            elif isinstance(event, h11.Data):
-                self.body_bytes += len(event.data)
-                if self.body_bytes > self.server.limits.max_body_bytes:
-                    self._respond(Response.error(413), close=True)
-                    return
-            elif isinstance(event, h11.EndOfMessage):
-                assert self.request is not None
-                self._respond(self._handle(self.request))
-                return
-            else:  # ConnectionClosed: the peer is done and owed nothing.
-                self.close()
-                return
+        """Handle the next complete request, if there is one: one response at a time."""
+        item = self.proto.next_request()
+        if item is None:
+            return
+        if isinstance(item, Closed):
+            self.close()
+        elif isinstance(item, Response):
+            self._respond(item, close=True)
+        else:
+            self._respond(self._handle(item))
 
     def _handle(self, request: Request) -> Response:
         try:
@@ -326,39 +400,13 @@ class HttpConnection:
 
     def _respond(self, response: Response, *, close: bool = False) -> None:
         """Queue ``response``; then the next request, or closing (``close``, or h11 says so)."""
-        conn = self.h11
-        state = conn.our_state
-        if state is not h11.IDLE and state is not h11.SEND_RESPONSE:
-            # Nothing can be said any more (h11 has seen us fail mid-response).
-            self.close()
-            return
-        headers = [
-            ("Content-Type", response.content_type),
-            ("Content-Length", str(len(response.body))),
-            *response.headers,
-        ]
-        if close:
-            headers.append(("Connection", "close"))
-        head = self.request is not None and self.request.method == "HEAD"
-        try:
-            reason = HTTPStatus(response.status).phrase.encode("ascii")
-            event = h11.Response(status_code=response.status, headers=headers, reason=reason)
-            data = conn.send(event)
-            if response.body and not head:
-                data += conn.send(h11.Data(data=response.body))
-            data += conn.send(h11.EndOfMessage())
-        except h11.LocalProtocolError:
-            log.exception("http response could not be framed")
+        data = self.proto.respond(response, close=close)
+        if data is None:
             self.close()
             return
         self.out += data
-        self.request = None
-        if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
-            conn.start_next_cycle()
+        if not self.proto.lingering:
             self.deadline = self.server.clock() + self.server.limits.timeout
-        else:
-            # MUST_CLOSE, ERROR or the peer's half-close: this was the last response.
-            self.lingering = True
 
     def _send(self) -> None:
         try:
@@ -373,7 +421,7 @@ class HttpConnection:
     def _drained(self) -> None:
         """A response has left: read again, and either linger or go on to the next request."""
         self.server.loop.set_reader_interest(self.sock, read=True, write=False)
-        if self.lingering:
+        if self.proto.lingering:
             try:
                 self.sock.shutdown(socket.SHUT_WR)
             except OSError:
@@ -382,7 +430,7 @@ class HttpConnection:
             # What the peer still sends is discarded for a short while only.
             self.deadline = min(self.deadline, self.server.clock() + LINGER)
             self.server.loop.call_later(LINGER, self._check_deadline)
-        elif self.h11.trailing_data[0]:
+        elif self.proto.has_pending:
             # A pipelined request is already here; the selector will not say so again.
             self.server.loop.call_later(0.0, self._ready)
 

@@ -55,10 +55,11 @@ from ircish.core.chat import Chat
 from ircish.core.handlers import oper
 from ircish.dialects import Dialects
 from ircish.logs import setup_logging
-from ircish.net.connection import Connection
+from ircish.net.connection import CLOSED_SINK, Connection
 from ircish.net.metrics_http import MetricsEndpoint
 from ircish.net.redis import RedisConnection, check_redis
 from ircish.net.tls import TlsConnection, load_context
+from ircish.net.web import Web
 from ircish.net.workers import WorkerPool
 from ircish.session import Session
 from ircish.storage.sqlite import open_storage
@@ -103,19 +104,93 @@ def _is_loopback(ip: str) -> bool:
     return ipaddress.ip_address(ip).is_loopback
 
 
-class _ClosedSink:
-    """Where a closed connection's client writes: nowhere."""
-
-    __slots__ = ()
-
-    def write(self, data: bytes) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-_CLOSED_SINK = _ClosedSink()
+#: Ports browsers refuse to connect to (the Fetch standard's "bad ports").
+BROWSER_BAD_PORTS = frozenset(
+    {
+        1,
+        7,
+        9,
+        11,
+        13,
+        15,
+        17,
+        19,
+        20,
+        21,
+        22,
+        23,
+        25,
+        37,
+        42,
+        43,
+        53,
+        69,
+        77,
+        79,
+        87,
+        95,
+        101,
+        102,
+        103,
+        104,
+        109,
+        110,
+        111,
+        113,
+        115,
+        117,
+        119,
+        123,
+        135,
+        137,
+        139,
+        143,
+        161,
+        179,
+        389,
+        427,
+        465,
+        512,
+        513,
+        514,
+        515,
+        526,
+        530,
+        531,
+        532,
+        540,
+        548,
+        554,
+        556,
+        563,
+        587,
+        601,
+        636,
+        989,
+        990,
+        993,
+        995,
+        1719,
+        1720,
+        1723,
+        2049,
+        3659,
+        4045,
+        4190,
+        5060,
+        5061,
+        6000,
+        6566,
+        6665,
+        6666,
+        6667,
+        6668,
+        6669,
+        6679,
+        6697,
+        10080,
+    }
+)
 
 
 class Listener:
@@ -156,6 +231,8 @@ class Server:
         self.chat = chat or Chat(config)
         #: The chat's counters (``ircish.metrics``), added to by the loop and connections too.
         self.metrics = self.chat.metrics
+        #: Browsers on the chat listeners: the web client's files, WebSockets (``net/web.py``).
+        self.web = Web(self)
         #: The HTTP listener of ``[metrics] listen`` once bound (``bind``); None: off.
         self.metrics_endpoint: MetricsEndpoint | None = None
         self.dialects = Dialects.from_config(config)
@@ -335,6 +412,7 @@ class Server:
                 lc.dialect,
                 ", TLS" if lc.tls else "",
             )
+        self._announce_web_client()
         sts = self.config.tls.sts_port
         if sts and not any(lc.tls and lc.port == sts for lc in self.config.listeners):
             log.warning("tls.sts_port %d is not a TLS listener here (a proxy's, hopefully)", sts)
@@ -343,6 +421,29 @@ class Server:
         if self.config.cluster.enabled:
             self._open_redis()
         return [lst.address for lst in self.listeners]
+
+    def web_client_url(self) -> str | None:
+        """The URL of the web client on the first listener browsers accept; None if none."""
+        for listener in self.listeners:
+            host, port = listener.address
+            if listener.config.dialect not in ("auto", "http") or port in BROWSER_BAD_PORTS:
+                continue
+            if host in ("0.0.0.0", "::", ""):
+                host = "127.0.0.1" if host == "0.0.0.0" else "::1"
+            if ":" in host:
+                host = f"[{host}]"
+            return f"{'https' if listener.context is not None else 'http'}://{host}:{port}/"
+        return None
+
+    def _announce_web_client(self) -> None:
+        url = self.web_client_url()
+        if url is not None:
+            log.info("web client: %s", url)
+        elif self.listeners:
+            log.warning(
+                "no listener serves browsers: they refuse IRC's ports (6665-6669, 6697); "
+                "add a [[listeners]] entry on another port, e.g. 8080, for the web client"
+            )
 
     @property
     def node_name(self) -> str:
@@ -467,10 +568,13 @@ class Server:
     def schedule_session(self, conn: Connection, deadline: float | None) -> None:
         if deadline is None:
             return
-        self.call_later(deadline - self.chat.clock(), lambda: self._session_timer(conn))
+        # The session's number, not the session: a timer must not keep a closed one alive.
+        number = conn.sessions
+        self.call_later(deadline - self.chat.clock(), lambda: self._session_timer(conn, number))
 
-    def _session_timer(self, conn: Connection) -> None:
-        if conn.closed or conn.session is None:
+    def _session_timer(self, conn: Connection, number: int) -> None:
+        # Only for the session it was set for: a connection that became a WebSocket has another.
+        if conn.closed or conn.session is None or conn.sessions != number:
             return
         self.schedule_session(conn, conn.session.check_timeouts(self.chat.clock()))
 
@@ -577,17 +681,24 @@ class Server:
         # Debug level: one line per connection would dominate a connection storm's
         # cost; registrations and quits are logged at info with the nickname.
         log.debug("connection from %s:%d", ip, addr[1])
+        dialect = listener.config.dialect
+        if dialect == "http":
+            # Browsers only: a session comes with a WebSocket, if one is asked for.
+            self.web.serve(conn)
+            return
         now = self.chat.clock()
         conn.session = Session(
             self.chat,
             self.dialects,
             conn,
             ip,
-            listener.config.dialect,
+            dialect,
             now=now,
             transport=conn,
-            secure=listener.context is not None,
+            secure=conn.secure,
         )
+        if dialect == "auto":
+            self.web.sniff(conn)
         self.schedule_session(conn, conn.session.check_timeouts(now))
 
     def _connect_wait(self, ip: str, rate: int, window: float) -> str:
@@ -671,7 +782,9 @@ class Server:
             # whose full passes over thousands of dead connections stalled the loop.
             conn.session = None
             session.transport = None
-            session.client.sink = _CLOSED_SINK
+            session.client.sink = CLOSED_SINK
+        # The gateway refers to the connection too.
+        conn.gateway = None
 
     # -- the loop ---------------------------------------------------------------
 

@@ -61,6 +61,8 @@ def load_context(listener: ListenerConfig, tls: TlsConfig, where: str) -> ssl.SS
 class TlsConnection(Connection):
     """A client socket speaking TLS; the session sees only plaintext."""
 
+    secure = True
+
     __slots__ = ("encrypted", "handshaken", "incoming", "outgoing", "tls")
 
     def __init__(
@@ -112,8 +114,7 @@ class TlsConnection(Connection):
                 break
             plain.append(chunk)
         if plain:
-            assert self.session is not None
-            self.session.receive_data(b"".join(plain))
+            self.feed(b"".join(plain))
         if ended:
             self.lost(ended)
         elif self.outgoing.pending:
@@ -143,6 +144,8 @@ class TlsConnection(Connection):
             return
         out = self.out
         if self.handshaken:
+            if self.gateway is not None and out.chunks:
+                self.gateway.encode(out)
             if out.chunks:
                 data = b"".join(out.chunks)
                 out.clear()

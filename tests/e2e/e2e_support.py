@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ircish.config import DEFAULT_LISTENERS, ConfigError, load_config
 from ircish.protocol.message import Message, MessageParseError
 from tests.helpers import DEFAULT_TIMEOUT, LineClient, RunningServer
 
@@ -130,6 +131,19 @@ def cli_env() -> dict[str, str]:
     return env
 
 
+def _web_listener_on_8080(args: tuple[str, ...], cwd: Path) -> bool:
+    """Whether the configuration ``args`` name (or the defaults) listens on 8080 second."""
+    path = None
+    if "--config" in args:
+        path = Path(args[args.index("--config") + 1])
+        path = path if path.is_absolute() else cwd / path
+    try:
+        listeners = load_config(path).listeners
+    except ConfigError:
+        return False  # the test is about the error: no override to get in its way
+    return len(listeners) > 1 and listeners[1].port == DEFAULT_LISTENERS[1].port
+
+
 class ServerProcess:
     """``python -m ircish`` running in a subprocess; stderr (the log) is collected."""
 
@@ -138,9 +152,11 @@ class ServerProcess:
         #: unless given (a restart test passes the same one twice).
         self.cwd = cwd or Path(tempfile.mkdtemp(prefix="ircish-server-"))
         # A port found free can be taken before the server binds it: try a few.
+        # The built-in web listener (8080) moves to a free port as well, when there is one.
+        web = ("--web-port", "0") if _web_listener_on_8080(args, self.cwd) else ()
         for _attempt in range(5):
             self.port = free_port()
-            self._start(*args, "--port", str(self.port))
+            self._start(*args, "--port", str(self.port), *web)
             if self._wait_listening(start_timeout):
                 return
             self.stop_now()
