@@ -134,9 +134,10 @@ class Page:
             except StaleElementReferenceException:
                 return None
 
-        result: T = WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(
+        result = WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(
             check, message=message
         )
+        assert result is not None  # until() returns only a truthy value
         return result
 
     # -- what the user sees ------------------------------------------------------------
@@ -166,19 +167,33 @@ class Page:
         )
         return [str(x) for x in result]
 
-    def buffer_item(self, name: str) -> WebElement:
-        for item in self.driver.find_elements(By.CSS_SELECTOR, "#buffers .buffer"):
-            if item.get_attribute("data-name") == name:
-                return item
-        raise AssertionError(f"no buffer {name!r} in {self.buffer_names()!r}")
+    def badge(self, name: str) -> tuple[str, bool]:
+        """A buffer's unread count ("" when none), and whether it counts mentions of you."""
+        result = self.driver.execute_script(
+            "const item = [...document.querySelectorAll('#buffers .buffer')]"
+            ".find(e => e.dataset.name === arguments[0]);"
+            "if (!item) return null;"
+            "const badge = item.querySelector('.unread');"
+            "if (!badge) return ['', false];"
+            "return [badge.textContent, badge.classList.contains('highlighted')];",
+            name,
+        )
+        assert result is not None, f"no buffer {name!r} in {self.buffer_names()!r}"
+        return str(result[0]), bool(result[1])
 
     def unread(self, name: str) -> str:
-        """The unread badge of a buffer ("" when none)."""
-        badges = self.buffer_item(name).find_elements(By.CSS_SELECTOR, ".unread")
-        return badges[0].text if badges else ""
+        return self.badge(name)[0]
 
     def current(self) -> str:
+        """The name of the buffer in view."""
         return str(self.driver.find_element(By.ID, "buffer-name").text)
+
+    def topic(self) -> str:
+        return str(self.driver.find_element(By.ID, "topic").text)
+
+    def status(self) -> str:
+        """The connection's state, under the buffer list."""
+        return str(self.driver.find_element(By.ID, "status").text)
 
     def members(self) -> list[str]:
         result = self.driver.execute_script(
@@ -186,6 +201,10 @@ class Page:
             ".map(e => e.textContent)"
         )
         return [str(x) for x in result]
+
+    def wait_member(self, nick: str, timeout: float = WAIT) -> None:
+        """Wait until ``nick`` is in the member list of the room in view."""
+        self.wait(lambda: nick in self.members(), f"no {nick} in {self.members()!r}", timeout)
 
     def input(self) -> WebElement:
         return self.driver.find_element(By.ID, "input")
@@ -195,9 +214,9 @@ class Page:
     def join_deep_link(self, nick: str, rooms: str = "#lobby") -> None:
         """Open ``/?nick=NICK&join=ROOMS`` and wait until the first room is in view."""
         self.open(f"?nick={nick}&join={rooms.replace('#', '%23')}")
-        first = rooms.split(",")[0]
+        first = rooms.split(",", maxsplit=1)[0]
         self.wait(lambda: self.current() == first, f"{nick} is not in {first}")
-        self.wait(lambda: nick in self.members(), f"{nick} is not in the member list")
+        self.wait_member(nick)
 
     def type(self, text: str) -> None:
         """Type a line into the input and press Enter."""
@@ -206,13 +225,28 @@ class Page:
         box.send_keys(Keys.ENTER)
 
     def switch(self, name: str) -> None:
-        self.buffer_item(name).find_element(By.TAG_NAME, "button").click()
-        self.wait(lambda: self.current() == name, f"did not switch to {name}")
+        """Click a buffer in the list (the list is redrawn as things change: retry)."""
+
+        def click() -> bool:
+            if self.current() == shown:
+                return True
+            for item in self.driver.find_elements(By.CSS_SELECTOR, "#buffers .buffer"):
+                if item.get_attribute("data-name") == name:
+                    item.find_element(By.TAG_NAME, "button").click()
+                    break
+            return self.current() == shown
+
+        shown = name or str(
+            self.driver.execute_script(
+                "return document.querySelector('#buffers .buffer-server').textContent"
+            )
+        )
+        self.wait(click, f"could not switch to {name!r} from {self.current()!r}")
 
     def console_errors(self) -> list[str]:
         """What the page logged at error level (a JavaScript exception, a refused script)."""
         return [
             str(entry["message"])
-            for entry in self.driver.get_log("browser")
+            for entry in self.driver.get_log("browser")  # type: ignore[no-untyped-call]
             if entry["level"] == "SEVERE"
         ]

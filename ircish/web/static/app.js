@@ -1017,11 +1017,13 @@ const HANDLERS = {
   "331": (msg) => {
     const buf = buffer(msg.params[1], "room");
     buf.topic = "";
+    info(`${msg.params[1]}: ${msg.params[2] || "No topic is set"}`, buf);
     if (currentBuffer() === buf) showBuffer();
   },
   "332": (msg) => {
     const buf = buffer(msg.params[1], "room");
     buf.topic = msg.params[2] || "";
+    info(`Topic of ${msg.params[1]}: ${buf.topic}`, buf);
     if (currentBuffer() === buf) showBuffer();
   },
   "333": () => {},
