@@ -54,6 +54,8 @@ const el = (tag, className, text) => {
 const state = {
   ws: null,
   nick: "",
+  // The account to log in to: the nickname asked for (a taken one is changed while registering).
+  login: "",
   password: "",
   mode: "login",
   autojoin: [],
@@ -652,7 +654,7 @@ function capAck(params) {
 }
 
 function saslPlain() {
-  const bytes = new TextEncoder().encode(`${state.nick}\0${state.nick}\0${state.password}`);
+  const bytes = new TextEncoder().encode(`${state.login}\0${state.login}\0${state.password}`);
   let binary = "";
   bytes.forEach((b) => {
     binary += String.fromCharCode(b);
@@ -676,7 +678,7 @@ function welcome(msg) {
       sendFor(state.buffers.get(SERVER), "PRIVMSG", ["NickServ", `REGISTER ${state.password}`]);
     }
   } else if (state.password && !state.caps.has("sasl")) {
-    send("PRIVMSG", ["NickServ", `IDENTIFY ${state.password}`]);
+    send("PRIVMSG", ["NickServ", `IDENTIFY ${state.login} ${state.password}`]);
   }
   const rooms = [...state.buffers.values()].filter((b) => b.kind === "room" && b.wanted);
   const names = [...new Set([...rooms.map((b) => b.name), ...state.autojoin])];
@@ -1067,6 +1069,7 @@ const HANDLERS = {
   "908": () => {},
   "433": (msg) => nickRefused(msg),
   "432": (msg) => nickRefused(msg),
+  "004": () => {},
   "318": () => {},
   "315": () => {},
   "369": () => {},
@@ -1125,8 +1128,12 @@ function numeric(msg) {
   const text = msg.params[msg.params.length - 1] || "";
   const shown = about.length ? `${about.join(" ")}: ${text}` : text;
   if (code >= 400 && code < 600) error(shown, replyBuffer(msg));
-  else info(msg.params.length > 1 ? shown : text, replyBuffer(msg));
+  else if (TEXT_ONLY.has(msg.verb)) info(text, replyBuffer(msg));
+  else info(msg.params.slice(1).join(" "), replyBuffer(msg));
 }
+
+// Numerics whose numbers are repeated in their text ("1 1 :Current local users 1, max 1").
+const TEXT_ONLY = new Set(["265", "266"]);
 
 function handle(msg) {
   const batch = batchOf(msg);
@@ -1356,6 +1363,7 @@ function showConnectError(text) {
 
 function start(nick, rooms, password, mode) {
   state.nick = nick;
+  state.login = nick;
   state.password = password;
   state.mode = mode;
   state.autojoin = rooms;
