@@ -247,14 +247,25 @@ def test_the_slash_table_is_the_terminal_clients(alice: Page) -> None:
 
 
 @pytest.mark.usefixtures("everyone")
-def test_history_is_shown_after_a_reload(alice: Page, carol: LineClient) -> None:
-    carol.send("said before the reload")
-    alice.wait_line("<carol> said before the reload")
+def test_history_is_shown_after_a_reload_and_older_lines_on_scrolling_up(
+    alice: Page, carol: LineClient
+) -> None:
+    # More lines than a room shows on joining (50), so the oldest need a scroll up.
+    for n in range(60):
+        carol.send(f"filler line {n}")
+    alice.wait_line("<carol> filler line 59")
     alice.driver.refresh()
     alice.wait(lambda: alice.current() == "#lobby", "alice is not back in #lobby")
-    alice.wait_line("<carol> said before the reload")
-    alice.wait_line("<alice> good morning from the browser")
+    alice.wait_line("<carol> filler line 59")
     alice.wait_member("carol")
+    assert not [line for line in alice.lines() if "good morning from the browser" in line]
+    alice.driver.execute_script("document.getElementById('messages').scrollTop = 0")
+    alice.wait_line("<alice> good morning from the browser")
+    # Once, and in order: the older page went above what was there.
+    lines = alice.lines()
+    assert sum("filler line 59" in line for line in lines) == 1
+    first = next(i for i, line in enumerate(lines) if "good morning from the browser" in line)
+    assert first < next(i for i, line in enumerate(lines) if "filler line 0" in line)
 
 
 @pytest.mark.usefixtures("everyone")

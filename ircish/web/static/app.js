@@ -1055,6 +1055,8 @@ const HANDLERS = {
   },
   "900": (msg) => {
     state.account = msg.params[2];
+    // Registered (or logged in): a reconnection logs in to it.
+    state.mode = "login";
     info(msg.params[3] || `You are now logged in as ${state.account}`, state.buffers.get(SERVER));
   },
   "901": (msg) => {
