@@ -90,3 +90,14 @@ def test_typing_is_shown_to_the_others(first: Page, second: Page) -> None:
     first.input().send_keys("ing\n")
     second.wait_line("<ann> I am writing something")
     second.wait(lambda: second.driver.find_element(By.ID, "typing").text == "", "still typing")
+
+
+def test_a_nickname_that_cannot_be_goes_back_to_the_form(first: Page) -> None:
+    first.open("?nick=9lives&join=%23lobby")
+    error = first.wait(
+        lambda: first.driver.find_element(By.ID, "connect-error").text, "no error on the form"
+    )
+    assert "9lives" in error or "nickname" in error.lower()
+    assert first.driver.find_element(By.ID, "connect").is_displayed()
+    assert first.driver.find_element(By.ID, "f-nick").get_attribute("value") == "9lives"
+    assert first.driver.find_element(By.ID, "f-join").get_attribute("value") == "#lobby"

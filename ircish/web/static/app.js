@@ -39,6 +39,8 @@ const TYPING_SEND_EVERY = 3000;
 const TYPING_SHOWN_FOR = 6000;
 const MARKREAD_DELAY = 1000;
 const TARGETS_SINCE = 7 * 24 * 3600 * 1000;
+// How many "_" a taken nickname may get while connecting.
+const NICK_RETRIES = 3;
 // The part of a PRIVMSG line a message may use, in UTF-8 bytes (512 less the relay's prefix).
 const MESSAGE_BYTES = 400;
 const FOLDED = new Set(["join", "part", "quit", "nick", "kick"]);
@@ -607,6 +609,7 @@ function lostConnection() {
     }
     buf.typing.forEach((t) => clearTimeout(t));
     buf.typing.clear();
+    buf.loading = false;
   }
   showBufferList();
   if (state.quitting) {
@@ -1094,10 +1097,29 @@ function nickRefused(msg) {
     error(text, replyBuffer(msg));
     return;
   }
-  // Still registering (the nick is taken, or this is a reload): try another.
+  // Still registering. A taken nickname (or our own, just before a reload let it go)
+  // gets a "_" or two; one that cannot be a nickname goes back to the form.
   error(text, state.buffers.get(SERVER));
-  state.nick = `${state.nick.slice(0, 28)}_`;
-  send("NICK", [state.nick]);
+  if (msg.verb === "433" && state.nick.length < state.login.length + NICK_RETRIES) {
+    state.nick = `${state.nick}_`;
+    send("NICK", [state.nick]);
+  } else {
+    backToForm(text);
+  }
+}
+
+/** Stop connecting and show the form again, saying why. */
+function backToForm(text) {
+  state.quitting = true;
+  if (state.ws) state.ws.close();
+  state.ws = null;
+  state.buffers.clear();
+  $("chat").hidden = true;
+  $("connect").hidden = false;
+  $("f-nick").value = state.login;
+  $("f-join").value = state.autojoin.join(",");
+  showConnectError(text);
+  $("f-nick").focus();
 }
 
 function left(msg, room, kind, nick) {
@@ -1364,6 +1386,10 @@ function showConnectError(text) {
 }
 
 function start(nick, rooms, password, mode) {
+  showConnectError("");
+  state.quitting = false;
+  state.reconnectDelay = 1000;
+  state.lastSeen = null;
   state.nick = nick;
   state.login = nick;
   state.password = password;
@@ -1409,6 +1435,11 @@ function init() {
       send("QUIT", [slash.QUIT_MESSAGE]);
     }
   });
+  $("connect-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const mode = document.querySelector("input[name=mode]:checked").value;
+    start($("f-nick").value.trim(), roomList($("f-join").value), $("f-password").value, mode);
+  });
   const nick = (query.get("nick") || "").trim();
   const rooms = roomList(query.get("join") || "");
   if (nick) {
@@ -1418,11 +1449,6 @@ function init() {
   $("connect").hidden = false;
   if (query.has("join")) $("f-join").value = rooms.join(",");
   $("f-nick").focus();
-  $("connect-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const mode = document.querySelector("input[name=mode]:checked").value;
-    start($("f-nick").value.trim(), roomList($("f-join").value), $("f-password").value, mode);
-  });
 }
 
 init();
