@@ -226,6 +226,26 @@ def test_slash_commands_tab_completion_and_input_history(alice: Page) -> None:
     assert box.get_attribute("value") == ""
     alice.type("/topic")
     alice.wait_line("#lobby: No topic is set")
+    # The answer to a command shows where it was typed (labeled-response).
+    alice.type("/whois dave")
+    alice.wait_line("dave is ~dave@localhost (dave)")
+    alice.wait_line("dave is in #lobby")
+
+
+def away_members(page: Page) -> list[str]:
+    result = page.driver.execute_script(
+        "return [...document.querySelectorAll('#members .member.away .nick')]"
+        ".map(e => e.textContent)"
+    )
+    return [str(x) for x in result]
+
+
+@pytest.mark.usefixtures("everyone")
+def test_away_members_are_dimmed(alice: Page, dave: LineClient) -> None:
+    dave.send("AWAY :lunch")
+    alice.wait(lambda: away_members(alice) == ["dave"], "dave is not shown away")
+    dave.send("AWAY")
+    alice.wait(lambda: away_members(alice) == [], "dave is still shown away")
 
 
 def test_the_slash_table_is_the_terminal_clients(alice: Page) -> None:
