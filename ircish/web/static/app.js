@@ -200,12 +200,22 @@ function line(kind, fields) {
   return { kind, time: new Date(), msgid: "", nick: "", text: "", counts: false, ...fields };
 }
 
+/** A line of the page's own (no server time): never before what the buffer shows already,
+ * even when this computer's clock is behind the server's. */
+function localLine(buf, kind, fields) {
+  const last = buf.lines[buf.lines.length - 1];
+  const now = new Date();
+  return line(kind, { time: last && last.time > now ? last.time : now, ...fields });
+}
+
 function info(text, buf) {
-  addLines(buf || currentBuffer(), [line("info", { text })], false);
+  const target = buf || currentBuffer();
+  addLines(target, [localLine(target, "info", { text })], false);
 }
 
 function error(text, buf) {
-  addLines(buf || currentBuffer(), [line("error", { text })], false);
+  const target = buf || currentBuffer();
+  addLines(target, [localLine(target, "error", { text })], false);
 }
 
 // -- the view --------------------------------------------------------------------------
@@ -474,7 +484,7 @@ function say(target, text, verb = "PRIVMSG") {
     }
     if (!state.caps.has("echo-message")) {
       const kind = verb === "NOTICE" ? "notice" : isAction ? "action" : "msg";
-      addLines(buf, [line(kind, { nick: state.nick, text: piece, self: true })], true);
+      addLines(buf, [localLine(buf, kind, { nick: state.nick, text: piece, self: true })], true);
     }
   }
   state.lastTypingSent = 0;
@@ -685,11 +695,10 @@ function welcome(msg) {
   }
   const rooms = [...state.buffers.values()].filter((b) => b.kind === "room" && b.wanted);
   const names = [...new Set([...rooms.map((b) => b.name), ...state.autojoin])];
+  // The first room of a link or the form comes into view; a reconnection leaves the view be.
+  state.focusOnJoin = state.autojoin.length > 0;
   state.autojoin = [];
-  if (names.length) {
-    state.focusOnJoin = true;
-    send("JOIN", [names.join(",")]);
-  }
+  if (names.length) send("JOIN", [names.join(",")]);
   for (const buf of state.buffers.values()) if (buf.kind === "query") catchUp(buf);
   if (state.caps.has("draft/chathistory")) {
     // Private conversations of the last week (or since we were last here) with new lines.
@@ -835,8 +844,10 @@ const HANDLERS = {
     else if (sub === "ACK") capAck(msg.params);
     else if (sub === "NAK" && !state.registered) endRegistration();
     else if (sub === "NEW") {
-      state.offered.clear();
-      capLs(["*", "LS", msg.params[2]]);
+      // cap-notify (implied by CAP LS 302): ask for the new ones we want.
+      const added = (msg.params[2] || "").split(" ").map((c) => c.split("=")[0]);
+      const wanted = added.filter((c) => WANTED_CAPS.includes(c) && !state.caps.has(c));
+      if (wanted.length) send("CAP", ["REQ", wanted.join(" ")]);
     } else if (sub === "DEL") {
       for (const name of (msg.params[2] || "").split(" ")) state.caps.delete(name);
     }
