@@ -161,6 +161,9 @@ class DefaultServer(ServerSpec):
 
     def command(self, port: int, workdir: Path) -> list[str]:
         cmd = [sys.executable, "-m", "ircish", "--port", str(port)]
+        if "[[listeners]]" not in self.config:
+            # The built-in web listener too, on a free port: 8080 may be someone else's.
+            cmd += ["--web-port", "0"]
         if self.config:
             path = workdir / "ircish.toml"
             path.write_text(self.config)

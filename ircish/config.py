@@ -11,6 +11,8 @@ the tests.
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import tomllib
 import typing
 import urllib.parse
@@ -349,6 +351,21 @@ class WebConfig:
     #: Origins (``https://chat.example.org``) whose pages may open a WebSocket besides the
     #: page's own (Origin host:port equal to the Host header); "*" allows any.
     allowed_origins: tuple[str, ...] = field(default=(), metadata={"min_items": 0})
+    #: Addresses or networks (``127.0.0.1``, ``10.0.0.0/8``) of reverse proxies whose
+    #: ``X-Forwarded-For`` names a WebSocket user's address; none by default.
+    trusted_proxies: tuple[str, ...] = field(default=(), metadata={"min_items": 0})
+
+    @property
+    def proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """``trusted_proxies`` parsed (validated when the file was loaded)."""
+        return _networks(self.trusted_proxies)
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(
+    entries: tuple[str, ...],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,17 +408,21 @@ class Config:
 
         ``host`` and ``port`` change the first listener, ``web_port`` the second
         (the built-in web listener); ``ConfigError`` if there is no second.
+        With the built-in listeners, ``host`` moves the web listener as well,
+        so ``--host 0.0.0.0`` opens the web client to other machines too.
         """
         cfg = self
+        if host is not None and self.listeners == DEFAULT_LISTENERS:
+            cfg = replace(cfg, listeners=(self.listeners[0], replace(self.listeners[1], host=host)))
         if host is not None or port is not None:
-            first = self.listeners[0]
+            first = cfg.listeners[0]
             first = replace(
                 first,
                 host=first.host if host is None else host,
                 port=first.port if port is None else port,
             )
             _check_dataclass(first, "listeners[0]")
-            cfg = replace(cfg, listeners=(first, *self.listeners[1:]))
+            cfg = replace(cfg, listeners=(first, *cfg.listeners[1:]))
         if web_port is not None:
             if len(cfg.listeners) < 2:
                 raise ConfigError(
@@ -528,6 +549,14 @@ def _validate_semantics(cfg: Config) -> None:
                 f"web.allowed_origins[{i}]: expected an origin like https://chat.example.org "
                 f"or http://host:8080 (scheme, host, optional port, no path) or '*', got {origin!r}"
             )
+    for i, entry in enumerate(cfg.web.trusted_proxies):
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"web.trusted_proxies[{i}]: expected an address or network "
+                f"(127.0.0.1, ::1, 10.0.0.0/8), got {entry!r}"
+            ) from None
 
 
 def parse_origin(origin: str) -> tuple[str, str, int] | None:

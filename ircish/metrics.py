@@ -65,6 +65,8 @@ class Counters:
         "messages",
         "registrations",
         "sendq_drops",
+        "web_responses",
+        "websockets",
     )
 
     def __init__(self) -> None:
@@ -72,6 +74,10 @@ class Counters:
         self.connections_accepted = 0
         #: Reason (``REFUSED_REASONS``) -> sockets closed at once after accepting.
         self.connections_refused: Counter[str] = Counter(dict.fromkeys(REFUSED_REASONS, 0))
+        #: HTTP status code -> responses on the chat listeners (the web client, handshakes).
+        self.web_responses: Counter[str] = Counter()
+        #: WebSocket handshakes accepted (each then a connection with a session of its own).
+        self.websockets = 0
         #: Users who completed registration (a nickname of their own).
         self.registrations = 0
         #: PRIVMSG and NOTICE events (one per target), multiline batches included.

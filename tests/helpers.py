@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from ircish.config import Config, ListenerConfig, StorageConfig
 from ircish.core.chat import Chat
@@ -308,6 +308,29 @@ class RunningServer:
         c.expect(rf"^:\S+ 001 {re.escape(nick)} ")
         c.expect(r"^:\S+ (376|422) ")
         return c
+
+
+T = TypeVar("T")
+
+
+def in_loop(srv: RunningServer, fn: Callable[[], T]) -> T:
+    """Run ``fn`` in the loop thread and return its result (or raise its error)."""
+    done = threading.Event()
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:
+            box["error"] = exc
+        finally:
+            done.set()
+
+    srv.server.call_soon(run)
+    assert done.wait(DEFAULT_TIMEOUT), "the loop did not run the callback"
+    if "error" in box:
+        raise box["error"]
+    return box["value"]  # type: ignore[no-any-return]
 
 
 def listener_config(**kw: Any) -> tuple[ListenerConfig, ...]:

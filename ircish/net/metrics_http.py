@@ -113,6 +113,13 @@ class ServerCollector(Collector):
             "where",
             m.internal_errors,
         )
+        yield by_label(
+            "web_responses",
+            "HTTP responses on the chat listeners (the web client's files, handshakes), by status.",
+            "status",
+            m.web_responses,
+        )
+        yield counter("websockets", "WebSocket handshakes accepted.", m.websockets)
         commands = CounterMetricFamily(
             "ircish_commands", "Commands handled, by verb.", labels=["command"]
         )

@@ -429,6 +429,7 @@ class Server:
             if listener.config.dialect not in ("auto", "http") or port in BROWSER_BAD_PORTS:
                 continue
             if host in ("0.0.0.0", "::", ""):
+                # Every address of this machine: this one works here, others elsewhere.
                 host = "127.0.0.1" if host == "0.0.0.0" else "::1"
             if ":" in host:
                 host = f"[{host}]"
@@ -438,7 +439,17 @@ class Server:
     def _announce_web_client(self) -> None:
         url = self.web_client_url()
         if url is not None:
-            log.info("web client: %s", url)
+            everywhere = any(
+                lst.address[0] in ("0.0.0.0", "::") and url.endswith(f":{lst.address[1]}/")
+                for lst in self.listeners
+            )
+            log.info(
+                "web client: %s%s",
+                url,
+                " (from other machines: this machine's name or address instead)"
+                if everywhere
+                else "",
+            )
         elif self.listeners:
             log.warning(
                 "no listener serves browsers: they refuse IRC's ports (6665-6669, 6697); "
@@ -613,8 +624,8 @@ class Server:
     def _resume(self, listener: Listener) -> None:
         self._watch_listener(listener)
 
-    def _refuse(self, sock: socket.socket, ip: str, why: str, reason: str) -> None:
-        """Tell the peer ``why`` and close; ``reason`` labels the refusal in the metrics."""
+    def _note_refusal(self, ip: str, why: str, reason: str) -> None:
+        """Log (rate-limited) and count a refused connection; ``reason`` labels the metric."""
         # A storm of refusals must not become a storm of log lines.
         now = time.monotonic()
         if now >= self._refusal_logged + REFUSAL_LOG_INTERVAL:
@@ -632,38 +643,78 @@ class Server:
         else:
             self._refusals_unlogged += 1
         self.metrics.connections_refused[reason] += 1
+
+    def _refuse(
+        self, sock: socket.socket, ip: str, why: str, reason: str, *, http: bool = False
+    ) -> None:
+        """Tell the peer ``why`` (in HTTP on an http listener) and close."""
+        self._note_refusal(ip, why, reason)
+        message = f"ERROR :{why}\r\n".encode()
+        if http:
+            body = f"{why}\n".encode()
+            message = (
+                b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+            )
         try:
-            sock.send(f"ERROR :{why}\r\n".encode())
+            sock.send(message)
         except OSError:
             pass
         sock.close()
+
+    def _address_refusal(self, ip: str, *, arriving: bool = True) -> tuple[str, str] | None:
+        """Why ``ip`` may not connect now and the metric's label; None: it may (and is counted).
+
+        D-lines first, then (for a connection ``arriving`` now) the server's
+        bound, then the per-address bounds. Also asked for the address a trusted
+        proxy names (``readdress``).
+        """
+        limits = self.config.limits
+        why = self.chat.bans.refuse_ip(ip)
+        if why:
+            return why, "dline"
+        if arriving and len(self.connections) >= limits.max_connections:
+            return "Server is full, try again later", "server_full"
+        counted = limits.limit_loopback or not _is_loopback(ip)
+        if counted and self.per_ip[_throttle_key(ip)] >= limits.max_connections_per_ip:
+            return "Too many connections from your address", "per_ip"
+        if counted and limits.connect_rate:
+            wait = self._connect_wait(ip, limits.connect_rate, limits.connect_window)
+            if wait:
+                return (
+                    f"Too many new connections from your address; try again in {wait}",
+                    "connect_rate",
+                )
+        return None
+
+    def readdress(self, conn: Connection, ip: str) -> tuple[str, str] | None:
+        """Count ``conn`` as coming from ``ip`` from now on (the client of a trusted proxy).
+
+        The same checks as for a new connection from ``ip`` (D-lines,
+        per-address bounds); a refusal (why, label) changes nothing, and the
+        caller tells the peer and closes.
+        """
+        refusal = self._address_refusal(ip, arriving=False)
+        if refusal is not None:
+            self._note_refusal(ip, *refusal)
+            return refusal
+        old = _throttle_key(conn.ip)
+        self.per_ip[old] -= 1
+        if self.per_ip[old] <= 0:
+            del self.per_ip[old]
+        self.per_ip[_throttle_key(ip)] += 1
+        conn.ip = ip
+        return None
 
     def _admit(self, listener: Listener, sock: socket.socket, addr: tuple[str, int]) -> None:
         limits = self.config.limits
         ip = addr[0]
         sock.setblocking(False)
-        why = self.chat.bans.refuse_ip(ip)
-        if why:
-            self._refuse(sock, ip, why, "dline")
+        refusal = self._address_refusal(ip)
+        if refusal is not None:
+            self._refuse(sock, ip, *refusal, http=listener.config.dialect == "http")
             return
-        if len(self.connections) >= limits.max_connections:
-            self._refuse(sock, ip, "Server is full, try again later", "server_full")
-            return
-        counted = limits.limit_loopback or not _is_loopback(ip)
         key = _throttle_key(ip)
-        if counted and self.per_ip[key] >= limits.max_connections_per_ip:
-            self._refuse(sock, ip, "Too many connections from your address", "per_ip")
-            return
-        if counted and limits.connect_rate:
-            wait = self._connect_wait(ip, limits.connect_rate, limits.connect_window)
-            if wait:
-                self._refuse(
-                    sock,
-                    ip,
-                    f"Too many new connections from your address; try again in {wait}",
-                    "connect_rate",
-                )
-                return
         if sock.family in (socket.AF_INET, socket.AF_INET6):
             # Chat lines are small and latency matters: no Nagle delay.
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import logging
 import re
 from typing import TYPE_CHECKING
@@ -72,6 +73,8 @@ _METHODS = (b"GET ", b"HEAD ", b"POST ", b"PUT ", b"DELETE ", b"OPTIONS ", b"PAT
 _REQUEST_LINE = re.compile(
     rb"(?:GET|HEAD|POST|PUT|DELETE|OPTIONS|PATCH) [!-~]+ HTTP/1\.[01]\r?", re.ASCII
 )
+#: Any request line (HTTP's token characters for the method): an http listener's first test.
+_ANY_REQUEST_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [!-~]+ HTTP/[0-9]\.[0-9]\r?")
 #: Requests of browsers are small; these bounds keep anyone else from costing the chat.
 LIMITS = HttpLimits(timeout=10.0, max_header_bytes=8192, max_body_bytes=8192)
 #: Pipelined requests handled per read; the rest wait for the next pass.
@@ -84,6 +87,8 @@ SUBPROTOCOLS = (TEXT, BINARY)
 #: Close codes (RFC 6455 section 7.4.1).
 CLOSE_NORMAL = 1000
 CLOSE_TOO_BIG = 1009
+#: What the user's quit says when wsproto refuses the peer's frames (its own texts are long).
+_CLOSE_REASONS = {1002: "WebSocket protocol error", 1007: "Invalid UTF-8 in a text frame"}
 
 
 def looks_like_http(held: bytes) -> bool | None:
@@ -162,12 +167,15 @@ def _drop_session(conn: Connection) -> None:
 class HttpSide:
     """HTTP requests on a chat connection: the web client's files, or a WebSocket upgrade."""
 
-    __slots__ = ("conn", "deadline", "proto", "web")
+    __slots__ = ("conn", "deadline", "first", "proto", "web")
 
     def __init__(self, web: Web, conn: Connection) -> None:
         self.web = web
         self.conn = conn
         self.proto = HttpProtocol(LIMITS)
+        #: The start of the first request line, until it is whole and checked (None: done).
+        #: h11 waits for a whole head; an IRC client on an http-only port would wait with it.
+        self.first: bytes | None = b""
         server = web.server
         self.deadline = server.chat.clock() + LIMITS.timeout
         server.call_later(LIMITS.timeout, self._check_deadline)
@@ -185,6 +193,16 @@ class HttpSide:
     def receive(self, data: bytes) -> None:
         if self.proto.lingering or self.conn.closing:
             return  # the last response is queued; what follows is discarded
+        if self.first is not None:
+            data = self.first + data
+            end = data.find(b"\n")
+            if end < 0 and len(data) < MAX_SNIFF:
+                self.first = data
+                return
+            self.first = None
+            if end < 0 or not _ANY_REQUEST_LINE.fullmatch(data[:end]):
+                self._send(Response.error(400), close=True)
+                return
         self.proto.receive_data(data)
         self._process()
 
@@ -221,6 +239,7 @@ class HttpSide:
 
     def _send(self, response: Response, *, close: bool = False) -> None:
         conn = self.conn
+        conn.server.metrics.web_responses[str(response.status)] += 1
         data = self.proto.respond(response, close=close)
         if data is None:
             conn.lost("HTTP error")
@@ -246,7 +265,19 @@ class HttpSide:
         ]
         if chosen:
             headers.append(("Sec-WebSocket-Protocol", chosen))
+        forwarded = self._forwarded_for(request)
+        if forwarded is not None:
+            refused = self.web.server.readdress(self.conn, forwarded)
+            if refused is not None:
+                why, reason = refused
+                status = 403 if reason == "dline" else 429
+                body = f"{status} {why}\n".encode()
+                self._send(Response(status, body, headers=security_headers(request)), close=True)
+                return
         data, rest = self.proto.switch(headers)
+        metrics = self.conn.server.metrics
+        metrics.web_responses["101"] += 1
+        metrics.websockets += 1
         self.conn.send_raw(data)
         start_websocket(self.web, self.conn, rest, binary=chosen == BINARY)
 
@@ -271,8 +302,37 @@ class HttpSide:
             return Response.error(403, *extra)
         return None
 
+    def _forwarded_for(self, request: Request) -> str | None:
+        """The address a trusted proxy says the client has (``X-Forwarded-For``); None: none.
+
+        Read from the right, past the trusted proxies themselves, so a client
+        cannot put an address of its choice in front of what the proxy added.
+        """
+        networks = self.web.server.config.web.proxy_networks
+        if not networks or not _within(self.conn.ip, networks):
+            return None
+        value = header(request, "x-forwarded-for")
+        if not value:
+            return None
+        for hop in reversed(value.split(",")):
+            try:
+                address = ipaddress.ip_address(hop.strip())
+            except ValueError:
+                return None  # not what a proxy writes: keep the proxy's own address
+            if not any(address in network for network in networks):
+                return str(address)
+        return None
+
     def encode(self, out: OutputQueue) -> None:
         pass
+
+
+def _within(ip: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
 
 
 def _tokens(request: Request, name: str) -> set[str]:
@@ -379,7 +439,12 @@ class WebSocketSide:
             elif isinstance(event, Ping):
                 self._send_control(ws.send(event.response()))
             elif isinstance(event, CloseConnection):
-                self._peer_closed(event)
+                if ws.state is ConnectionState.OPEN:
+                    # Not the peer's close frame: wsproto could not parse what came (1007:
+                    # a text frame that is not UTF-8; 1002: a protocol error).
+                    self.close(event.code, _CLOSE_REASONS.get(event.code, "WebSocket error"))
+                else:
+                    self._peer_closed(event)
                 return
             # A Pong needs nothing: any frame already counted as activity at the socket.
 
@@ -442,11 +507,10 @@ class WebSocketSide:
 
     def encode(self, out: OutputQueue) -> None:
         chunks = out.chunks
-        ws = self.ws
         framed: list[Chunk] = []
         pending: list[bytes] = []
         size = 0
-        sendable = not self.closed and ws.state is ConnectionState.OPEN
+        sendable = not self.closed and self.ws.state is ConnectionState.OPEN
         for chunk in chunks:
             if type(chunk) is memoryview:
                 if pending:
@@ -454,27 +518,51 @@ class WebSocketSide:
                     pending = []
                 framed.append(chunk)
                 size += len(chunk)
-                continue
-            if not sendable:
-                continue
-            for line in bytes(chunk).split(b"\r\n"):
-                if not line:
-                    continue
-                event = (
-                    BytesMessage(data=line)
-                    if self.binary
-                    else TextMessage(data=line.decode("utf-8", "replace"))
-                )
-                frame = ws.send(event)
-                pending.append(frame)
-                size += len(frame)
+            elif sendable:
+                frames = self._frames(chunk)
+                pending.append(frames)
+                size += len(frames)
         if self.conn.closing and sendable:
             # The session ended the connection (QUIT, a kill, a timeout): say so in WebSocket too.
             self.closed = True
-            frame = ws.send(CloseConnection(code=CLOSE_NORMAL))
+            frame = self.ws.send(CloseConnection(code=CLOSE_NORMAL))
             pending.append(frame)
             size += len(frame)
         if pending:
             framed.append(memoryview(b"".join(pending)))
         chunks[:] = framed
         out.size = size
+
+    def _frames(self, chunk: bytes) -> bytes:
+        """The frames of the lines in ``chunk``, one each, framed once for every WebSocket.
+
+        A broadcast queues the same ``bytes`` object for each recipient, and a
+        server's frames are not masked, so they are the same for every
+        WebSocket with the same kind of frames: the first one to flush frames
+        the chunk and the others find it in ``_FRAMED``.
+        """
+        key = (chunk, self.binary)
+        found = _FRAMED.get(key)
+        if found is not None:
+            return found
+        ws = self.ws
+        if self.binary:
+            found = b"".join(
+                ws.send(BytesMessage(data=line)) for line in chunk.split(b"\r\n") if line
+            )
+        else:
+            text = chunk.decode("utf-8", "replace")
+            found = b"".join(ws.send(TextMessage(data=line)) for line in text.split("\r\n") if line)
+        global _framed_bytes
+        if _framed_bytes > MAX_FRAMED_BYTES:
+            _FRAMED.clear()
+            _framed_bytes = 0
+        _FRAMED[key] = found
+        _framed_bytes += len(found) + len(chunk)
+        return found
+
+
+#: Frames by (chunk, binary): see ``WebSocketSide._frames``; cleared past ``MAX_FRAMED_BYTES``.
+_FRAMED: dict[tuple[bytes, bool], bytes] = {}
+_framed_bytes = 0
+MAX_FRAMED_BYTES = 4 << 20

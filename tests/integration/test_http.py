@@ -9,35 +9,15 @@ keep-alive carries on after both.
 from __future__ import annotations
 
 import http.client
-import threading
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
 
 import pytest
 
 from ircish.net.http import HttpLimits, HttpServer, Request, Response
 from tests.e2e.e2e_support import person
-from tests.helpers import DEFAULT_TIMEOUT, LineClient, RunningServer
-
-T = TypeVar("T")
+from tests.helpers import DEFAULT_TIMEOUT, LineClient, RunningServer, in_loop
 
 BIG = bytes(range(256)) * (16 * 1024)  # 4 MiB: more than loopback sockets buffer
-
-
-def in_loop(srv: RunningServer, fn: Callable[[], T]) -> T:
-    """Run ``fn`` on the loop thread and return its result."""
-    done = threading.Event()
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = fn()
-        finally:
-            done.set()
-
-    srv.server.call_soon(run)
-    assert done.wait(DEFAULT_TIMEOUT), "the loop did not run the callback"
-    return box["value"]  # type: ignore[no-any-return]
 
 
 def handler(request: Request) -> Response:

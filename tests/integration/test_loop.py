@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import Any, TypeVar
 
 import pytest
 
@@ -27,30 +26,9 @@ from ircish.net.connection import Connection
 from ircish.net.outqueue import OutputQueue, Sendable
 from ircish.net.server import Server
 from ircish.session import Session
-from tests.helpers import LineClient, RunningServer
+from tests.helpers import LineClient, RunningServer, in_loop
 
-T = TypeVar("T")
 TIMEOUT = 5.0
-
-
-def in_loop(srv: RunningServer, fn: Callable[[], T]) -> T:
-    """Run ``fn`` in the loop thread and return its result (or raise its error)."""
-    done = threading.Event()
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as exc:
-            box["error"] = exc
-        finally:
-            done.set()
-
-    srv.server.call_soon(run)
-    assert done.wait(TIMEOUT), "the loop did not run the callback"
-    if "error" in box:
-        raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]
 
 
 def wait_until(check: Callable[[], bool], what: str) -> None:

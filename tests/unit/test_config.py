@@ -403,6 +403,19 @@ def test_with_overrides_changes_the_first_listener_only() -> None:
     assert base.listeners[0].port == 6667, "the original is frozen and unchanged"
 
 
+def test_host_moves_the_built_in_web_listener_too() -> None:
+    cfg = Config().with_overrides(host="0.0.0.0", port=7000)
+    assert cfg.listeners == (
+        ListenerConfig(host="0.0.0.0", port=7000),
+        ListenerConfig(host="0.0.0.0", port=8080),
+    )
+    assert Config().with_overrides(web_port=0).listeners[1] == ListenerConfig(port=0)
+    with pytest.raises(ConfigError, match=r"^--web-port: there is no second"):
+        config_from_dict({"listeners": [{}]}).with_overrides(web_port=0)
+    with pytest.raises(ConfigError, match=r"^listeners\[1\]\.port: expected a value between"):
+        Config().with_overrides(web_port=70000)
+
+
 def test_with_overrides_one_at_a_time() -> None:
     cfg = Config()
     assert cfg.with_overrides(port=7000).listeners[0] == ListenerConfig(port=7000)
