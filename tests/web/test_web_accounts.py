@@ -101,3 +101,16 @@ def test_a_nickname_that_cannot_be_goes_back_to_the_form(first: Page) -> None:
     assert first.driver.find_element(By.ID, "connect").is_displayed()
     assert first.driver.find_element(By.ID, "f-nick").get_attribute("value") == "9lives"
     assert first.driver.find_element(By.ID, "f-join").get_attribute("value") == "#lobby"
+
+
+def test_a_wrong_password_goes_back_to_the_form(first: Page) -> None:
+    first.open()
+    first.driver.find_element(By.ID, "f-nick").send_keys("ann")
+    first.driver.find_element(By.ID, "f-password").send_keys("not-the-password")
+    first.driver.find_element(By.ID, "f-connect").click()
+    error = first.wait(
+        lambda: first.driver.find_element(By.ID, "connect-error").text, "no error on the form"
+    )
+    assert "SASL authentication failed" in error
+    assert first.driver.find_element(By.ID, "connect").is_displayed()
+    assert not first.driver.find_element(By.ID, "chat").is_displayed()

@@ -1078,8 +1078,8 @@ const HANDLERS = {
     info(msg.params[msg.params.length - 1], state.buffers.get(SERVER));
   },
   "903": () => endRegistration(),
-  "904": (msg) => sasl_failed(msg),
-  "905": (msg) => sasl_failed(msg),
+  "904": saslFailed,
+  "905": saslFailed,
   "906": () => {},
   "907": () => {},
   "908": () => {},
@@ -1093,13 +1093,10 @@ const HANDLERS = {
   "422": () => {},
 };
 
-function sasl_failed(msg) {
-  const text = msg.params[msg.params.length - 1];
-  error(`${text}; connected without logging in`, state.buffers.get(SERVER));
-  if (!state.registered) {
-    showConnectError(text);
-    endRegistration();
-  }
+function saslFailed(msg) {
+  // A wrong password while connecting: back to the form to try again, rather than
+  // chatting without the account that was asked for.
+  backToForm(msg.params[msg.params.length - 1]);
 }
 
 function nickRefused(msg) {
