@@ -248,6 +248,34 @@ def test_away_members_are_dimmed(alice: Page, dave: LineClient) -> None:
     alice.wait(lambda: away_members(alice) == [], "dave is still shown away")
 
 
+def sidebar_shown(page: Page) -> bool:
+    """Whether the buffer list is on screen (on a phone it slides in and out)."""
+    right = page.driver.execute_script(
+        "return document.getElementById('sidebar').getBoundingClientRect().right"
+    )
+    return float(right) > 0
+
+
+@pytest.mark.usefixtures("everyone")
+def test_on_a_phone_the_lists_slide_in(alice: Page) -> None:
+    size = alice.driver.get_window_size()
+    alice.driver.set_window_size(420, 800)
+    try:
+        alice.wait(lambda: not sidebar_shown(alice), "the buffer list still takes room")
+        alice.driver.find_element(By.ID, "toggle-sidebar").click()
+        alice.wait(lambda: sidebar_shown(alice), "the buffer list did not slide in")
+        alice.switch("bob")
+        alice.wait(lambda: not sidebar_shown(alice), "choosing a buffer did not close the list")
+        alice.driver.find_element(By.ID, "toggle-sidebar").click()
+        alice.wait(lambda: sidebar_shown(alice), "the buffer list did not slide in")
+        alice.switch("#lobby")
+        alice.driver.find_element(By.ID, "toggle-members").click()
+        alice.wait(lambda: "dave" in alice.driver.find_element(By.ID, "members").text, "")
+    finally:
+        alice.driver.set_window_size(size["width"], size["height"])
+    alice.wait(lambda: sidebar_shown(alice), "the desktop layout did not come back")
+
+
 def test_the_slash_table_is_the_terminal_clients(alice: Page) -> None:
     """commands.js says what ircish/protocol/slash.py and client/commands.py say."""
     rows: Any = alice.driver.execute_async_script(

@@ -1427,6 +1427,12 @@ function init() {
   $("messages").addEventListener("scroll", maybeLoadOlder);
   $("toggle-sidebar").addEventListener("click", () => document.body.classList.toggle("show-sidebar"));
   $("toggle-members").addEventListener("click", () => document.body.classList.toggle("show-members"));
+  // On a phone the lists cover the messages: a tap on what shows of them puts the lists away.
+  for (const id of ["messages", "input-form", "typing"]) {
+    $(id).addEventListener("pointerdown", () =>
+      document.body.classList.remove("show-sidebar", "show-members"),
+    );
+  }
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible" && state.buffers.size) {
       const buf = currentBuffer();
