@@ -133,6 +133,11 @@ def test_unread_and_highlight_counts_of_a_room_not_in_view(
     dave.send("PRIVMSG #side :bob: are you there?")
     bob.wait(lambda: bob.badge("#side") == ("3", True), "bob's #side does not say 3, for him")
     bob.switch("#side")
+    # "New messages" above the first of the three.
+    after_divider = bob.driver.execute_script(
+        "return document.querySelector('#messages .divider.new').nextElementSibling.textContent"
+    )
+    assert str(after_divider).endswith("<dave> one")
     highlighted = bob.driver.find_elements(By.CSS_SELECTOR, "#messages .line.highlight")
     assert [e.text for e in highlighted][-1].endswith("<dave> bob: are you there?")
     assert bob.unread("#side") == ""

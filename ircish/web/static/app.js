@@ -137,6 +137,9 @@ function currentBuffer() {
 
 function switchTo(buf) {
   state.current = buf.name === SERVER ? SERVER : fold(buf.name);
+  // "New messages" goes above the first of the lines that were unread.
+  const counted = buf.lines.filter((l) => l.counts && !l.self);
+  buf.divider = buf.unread ? counted[Math.max(0, counted.length - buf.unread)] : null;
   buf.unread = 0;
   buf.highlights = 0;
   document.body.classList.remove("show-sidebar");
@@ -225,7 +228,11 @@ function timeText(date) {
 }
 
 function nickNode(nick) {
-  return el("span", `nick ${nickClass(nick)}`, nick);
+  const node = el("span", `nick ${nickClass(nick)}`, nick);
+  node.addEventListener("click", () => {
+    if (!isMe(nick)) switchTo(buffer(nick, "query"));
+  });
+  return node;
 }
 
 function foldedText(l) {
@@ -308,9 +315,27 @@ function renderLine(l) {
   return row;
 }
 
+// What the view has shown so far: the day of its last line, and the line "New messages" goes above.
+const shown = { day: "", divider: null };
+
+function divider(className, text) {
+  const node = el("div", `divider ${className}`);
+  node.append(el("span", "", text));
+  return node;
+}
+
 function appendLine(l) {
   const view = $("messages");
   const atBottom = view.scrollHeight - view.scrollTop - view.clientHeight < 40;
+  const day = l.time.toDateString();
+  if (day !== shown.day) {
+    // Times are hours and minutes: a line from another day says which day first.
+    if (shown.day || day !== new Date().toDateString()) {
+      view.appendChild(divider("day", l.time.toLocaleDateString([], { dateStyle: "full" })));
+    }
+    shown.day = day;
+  }
+  if (l === shown.divider) view.appendChild(divider("new", "New messages"));
   const lastNode = view.lastElementChild;
   if (FOLDED.has(l.kind) && lastNode && lastNode.events) {
     lastNode.events.push(l);
@@ -330,6 +355,8 @@ function showLines(buf, keepScroll) {
   const view = $("messages");
   const fromBottom = view.scrollHeight - view.scrollTop;
   view.replaceChildren();
+  shown.day = "";
+  shown.divider = buf.divider || null;
   buf.lines.forEach(appendLine);
   if (keepScroll) view.scrollTop = view.scrollHeight - fromBottom;
   else view.scrollTop = view.scrollHeight;
@@ -404,8 +431,8 @@ function showMembers() {
     }
     item.append(el("span", "prefix", m.prefix ? m.prefix[0] : ""), nickNode(nick));
     item.addEventListener("click", () => {
-      switchTo(buffer(nick, "query"));
       document.body.classList.remove("show-members");
+      if (!isMe(nick)) switchTo(buffer(nick, "query"));
     });
     list.append(item);
   }
