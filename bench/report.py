@@ -436,6 +436,17 @@ class Report:
                 f"{held:,.0f} held, {fmt(kib)} KiB each",
                 held >= 10000 and kib <= 6 and held >= tried,
             )
+        if self.runs("churn", "ircish-defaults") and self.runs("churn", "ngircd"):
+            costs = {
+                name: median(r["cpu_per_reg_ms"] for r in self.runs("churn", name))
+                for name in ("ircish-defaults", "ngircd")
+            }
+            r = ratio(costs["ircish-defaults"], costs["ngircd"])
+            check(
+                "churn at default settings: CPU/registration ≤ 2x ngircd (issue 14)",
+                f"{fmt(costs['ircish-defaults'], 3)} vs {fmt(costs['ngircd'], 3)} ms = {fmt(r)}x",
+                None if math.isnan(r) else r <= 2,
+            )
         losses = [v(s, "ircish", "loss_below") for s in self.ladders if self.runs(s, "ircish")]
         churn = self.runs("churn", "ircish")
         failed = sum(r["failed"] for r in churn)

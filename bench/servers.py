@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,6 +50,10 @@ class ServerSpec:
     source: Path = REPO
     #: ircish with storage and history on, in a fresh SQLite file in the scratch directory.
     history: bool = False
+    #: ircish as the README starts it: no config file, only ``--port``, every built-in
+    #: default (flood control, history in ``ircish.db``, INFO log lines), in an empty
+    #: directory of its own.
+    defaults: bool = False
 
     def env(self) -> dict[str, str]:
         """The environment a server process starts with."""
@@ -99,6 +104,8 @@ class ServerSpec:
         return "?"
 
     def command(self, port: int, workdir: Path) -> list[str]:
+        if self.defaults:
+            return [sys.executable, "-m", "ircish", "--port", str(port)]
         if self.name.startswith("ircish"):
             config = _history_config(workdir, port) if self.history else PEERS / "ircish.toml"
             return [
@@ -141,6 +148,11 @@ SERVERS: dict[str, ServerSpec] = {
             "ircish-history",
             "ircish storing every event in SQLite (WAL, synchronous=normal)",
             history=True,
+        ),
+        ServerSpec(
+            "ircish-defaults",
+            "ircish with no config file: every built-in default, as the README starts it",
+            defaults=True,
         ),
         ServerSpec("threaded", "classic thread per client, blocking send to each member"),
         ServerSpec(
@@ -228,13 +240,17 @@ class RunningServer:
         self.log_path = workdir / f"{spec.name}.log"
         env = spec.env()
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        cwd = workdir
+        if spec.defaults:
+            # Its ircish.db is created in the working directory: a fresh one every start.
+            cwd = Path(tempfile.mkdtemp(prefix=f"{spec.name}-{self.port}-", dir=workdir))
         self.proc = subprocess.Popen(
             spec.command(self.port, workdir),
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
             preexec_fn=_preexec(cpus),  # noqa: PLW1509 - no threads here at spawn time
-            cwd=workdir,
+            cwd=cwd,
             env=env,
         )
         self.pid = self.proc.pid

@@ -101,6 +101,9 @@ class LimitsConfig:
     connect_rate: int = field(default=32, metadata=_range(0, 1000000))
     connect_window: float = field(default=600.0, metadata=_range(1, 86400))
     sendq_bytes: int = field(default=1 << 20, metadata=_range(1024, 1 << 30))
+    #: Seconds a busy loop may hold a pass's output to gather more into each write
+    #: (``net/server.py``); an idle loop never waits. 0 flushes after every pass.
+    write_coalesce: float = field(default=0.0005, metadata=_range(0, 0.01))
     registration_timeout: float = field(default=60.0, metadata=_range(1, 3600))
     #: 0 turns the idle timeout off (the default for plain users).
     idle_timeout: float = field(default=0.0, metadata=_range(0, 86400 * 7))

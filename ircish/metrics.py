@@ -54,6 +54,7 @@ class Counters:
     __slots__ = (
         "bytes_received",
         "bytes_sent",
+        "coalesced_passes",
         "commands",
         "connections_accepted",
         "connections_refused",
@@ -92,6 +93,9 @@ class Counters:
         self.flood_disconnects = 0
         #: Connections ended because their queued output passed ``limits.sendq_bytes``.
         self.sendq_drops = 0
+        #: Times a pass held its output to handle input that was ready at once
+        #: (``limits.write_coalesce``).
+        self.coalesced_passes = 0
         #: Error numeric code, or IRCv3 ``FAIL`` code -> replies sent.
         self.error_replies: Counter[str] = Counter()
         #: Place (``INTERNAL_ERROR_PLACES``) -> exceptions caught there.

@@ -50,6 +50,10 @@ _MAX_VERB = 20
 
 #: Lines one connection may have handled in one loop pass; the rest wait for the next.
 LINES_PER_PASS = 64
+#: Every session's ``waiting`` while nothing waits: an empty deque costs 600 bytes, and
+#: this one can hold nothing (maxlen 0), so sharing it is safe. ``_defer`` sets a deque
+#: of the session's own.
+_NOTHING_WAITING: deque[Frame] = deque(maxlen=0)
 
 
 class Transport(Protocol):
@@ -126,7 +130,7 @@ class Session:
         self.flood: FloodGate | None = None
         self.flood_on = chat.config.limits.flood_burst > 0
         #: Lines framed but not yet handled (flood control, the per-pass bound).
-        self.waiting: deque[Frame] = deque()
+        self.waiting: deque[Frame] = _NOTHING_WAITING
         self.paused = False
         self.dialects = dialects
         self.accepted = now
@@ -344,7 +348,7 @@ class Session:
     def check_timeouts(self, now: float) -> float | None:
         """Enforce deadlines; return the next time to call again, or None when closed."""
         if self.waiting:
-            waiting, self.waiting = list(self.waiting), deque()
+            waiting, self.waiting = list(self.waiting), _NOTHING_WAITING
             self._run(waiting)
         deadline = self._deadline(now)
         if self.waiting and self.flood is not None and deadline is not None:

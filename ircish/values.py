@@ -20,3 +20,9 @@ T = TypeVar("T")
 def value(cls: type[T]) -> type[T]:
     """Make ``cls`` a slotted dataclass, hashable and equal by its fields, read-only to mypy."""
     return dataclass(slots=True, unsafe_hash=True)(cls)
+
+
+#: The empty set of names (modes, caps, monitored nicks) that users and connections start
+#: with and share: CPython has no empty-frozenset singleton, and each ``frozenset()`` costs
+#: 216 bytes, per connection and per user.
+NO_NAMES: frozenset[str] = frozenset()

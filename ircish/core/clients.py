@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Hashable
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Protocol
+
+from ircish.values import NO_NAMES
 
 if TYPE_CHECKING:
     from ircish.core.dialect import Dialect
@@ -65,14 +68,15 @@ class Client:
         self.cap_negotiating = False
         self.cap_version = 0
         self.password_ok = False
-        self.caps: frozenset[str] = frozenset()
+        self.caps: frozenset[str] = NO_NAMES
         #: A netcat user's room for lines without a slash command.
         self.current_room: Room | None = None
         #: A netcat user sees their own messages (``/set echo``); IRC has echo-message.
         self.echo_own = False
         self.last_active = now
-        #: Folded nicknames this connection MONITORs.
-        self.monitoring: set[str] = set()
+        #: Folded nicknames this connection MONITORs: a set of its own from the first one
+        #: (``handlers.monitor.watch``), as few connections monitor anyone.
+        self.monitoring: AbstractSet[str] = NO_NAMES
         #: An open ``draft/multiline`` batch from this client (see handlers/messaging).
         self.batch: object | None = None
         self.dialect = dialect

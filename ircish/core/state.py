@@ -36,6 +36,7 @@ from ircish.core.events import (
 from ircish.core.names import fold
 from ircish.core.rooms import ListEntry
 from ircish.protocol import numerics as n
+from ircish.values import NO_NAMES
 
 if TYPE_CHECKING:
     from ircish.core.chat import Chat
@@ -85,7 +86,7 @@ def detach(chat: Chat, client: Client) -> None:
             watchers.discard(client)
             if not watchers:
                 del chat.monitors[folded]
-    client.monitoring.clear()
+    client.monitoring = NO_NAMES
 
 
 def register(chat: Chat, user: User) -> None:
@@ -380,10 +381,7 @@ def change_user_modes(chat: Chat, user: User, changes: list[tuple[str, str]]) ->
         adding = sign == "+"
         if adding == (letter in user.modes):
             continue
-        if adding:
-            user.modes.add(letter)
-        else:
-            user.modes.discard(letter)
+        user.modes = user.modes | {letter} if adding else user.modes - {letter}
         delta = 1 if adding else -1
         if letter == "i" and user.registered:
             chat.invisible += delta

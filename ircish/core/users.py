@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ircish.core.confusables import skeleton
 from ircish.core.names import fold
+from ircish.values import NO_NAMES
 
 if TYPE_CHECKING:
     from ircish.core.clients import Client
@@ -71,8 +72,10 @@ class User:
         self.real_mask = "*"
         self.account = ""
         self.registered = False
-        #: User mode letters: "i" invisible, "o" operator, "w" wallops, "B" bot.
-        self.modes: set[str] = set()
+        #: User mode letters: "i" invisible, "o" operator, "w" wallops, "B" bot. Frozen and
+        #: replaced on change (``state.change_user_modes``): most users never have one, and
+        #: an empty set would cost 216 bytes each.
+        self.modes: frozenset[str] = NO_NAMES
         self.away: str | None = None
         #: Folded room name -> room, in joining order.
         self.rooms: dict[str, Room] = {}
@@ -85,7 +88,9 @@ class User:
     def set_nick(self, nick: str) -> None:
         self.nick = nick
         self.folded = fold(nick)
-        self.skeleton = skeleton(nick)
+        key = skeleton(nick)
+        # Most nicknames' skeleton is their folded form: one string for both.
+        self.skeleton = self.folded if key == self.folded else key
         self.update_mask()
 
     def update_mask(self) -> None:
@@ -123,7 +128,9 @@ class UserRegistry:
 
     def __init__(self) -> None:
         self._by_nick: dict[str, User] = {}
-        self._by_skeleton: dict[str, list[User]] = {}
+        #: Skeleton -> its holder, or a list of them when there are several (rare: a
+        #: list per user would cost 90 bytes each).
+        self._by_skeleton: dict[str, User | list[User]] = {}
         self._by_uid: dict[str, User] = {}
 
     def __len__(self) -> int:
@@ -145,7 +152,9 @@ class UserRegistry:
 
     def lookalike(self, nick: str, by: User | None = None) -> User | None:
         """Someone other than ``by`` whose nickname looks like ``nick`` (same skeleton)."""
-        holders = self._by_skeleton.get(skeleton(nick), ())
+        holders = self._by_skeleton.get(skeleton(nick))
+        if holders is None or isinstance(holders, User):
+            return holders if holders is not by else None
         return next((other for other in holders if other is not by), None)
 
     def add(self, user: User) -> None:
@@ -164,15 +173,21 @@ class UserRegistry:
         self._by_uid.pop(user.uid, None)
 
     def _claim_skeleton(self, user: User) -> None:
-        holders = self._by_skeleton.setdefault(user.skeleton, [])
-        if user not in holders:
+        holders = self._by_skeleton.setdefault(user.skeleton, user)
+        if holders is user:
+            return
+        if isinstance(holders, User):
+            self._by_skeleton[user.skeleton] = [holders, user]
+        elif user not in holders:
             holders.append(user)
 
     def _forget_names(self, user: User) -> None:
         if self._by_nick.get(user.folded) is user:
             del self._by_nick[user.folded]
         holders = self._by_skeleton.get(user.skeleton)
-        if holders is not None and user in holders:
+        if holders is user:
+            del self._by_skeleton[user.skeleton]
+        elif isinstance(holders, list) and user in holders:
             holders.remove(user)
-            if not holders:
-                del self._by_skeleton[user.skeleton]
+            if len(holders) == 1:
+                self._by_skeleton[user.skeleton] = holders[0]

@@ -176,12 +176,19 @@ class IrcDialect:
         self.config = config
         self.server = config.server.name
         self._prefix = ":" + self.server
+        #: One key object per combination of rendering caps, shared by the clients that
+        #: have it (at most 2 ** len(_RENDER_CAPS) entries; most networks see a handful).
+        self._keys: dict[frozenset[str], tuple[str, frozenset[str]]] = {}
 
     def max_line_bytes(self, chat: Chat) -> int:
         return MAX_TAGS + MAX_BODY
 
     def render_key(self, client: Client) -> object:
-        return ("irc", client.caps & _RENDER_CAPS)
+        caps = client.caps & _RENDER_CAPS
+        key = self._keys.get(caps)
+        if key is None:
+            key = self._keys[caps] = ("irc", caps)
+        return key
 
     def joins_default_room(self, chat: Chat) -> bool:
         return self.config.server.auto_join_irc

@@ -90,8 +90,8 @@ class Connection:
         "reading",
         "server",
         "session",
-        "sessions",
         "sock",
+        "timer_at",
         "writing",
     )
 
@@ -117,8 +117,8 @@ class Connection:
         #: The selector events currently registered; 0 when not registered.
         self.events = 0
         self.session: Session | None = None
-        #: Sessions this connection has had (a WebSocket's replaces the one made at accept).
-        self.sessions = 1
+        #: When (monotonic) the loop next runs the session's ``check_timeouts``; 0: never.
+        self.timer_at = 0.0
         #: HTTP, WebSocket, or not decided yet; None: the session gets the bytes as they are.
         self.gateway: Gateway | None = None
 

@@ -101,6 +101,11 @@ class ServerCollector(Collector):
         yield counter(
             "sendq_drops", "Connections closed because their send queue overflowed.", m.sendq_drops
         )
+        yield counter(
+            "coalesced_passes",
+            "Times the loop held a pass's output to handle more input first (write_coalesce).",
+            m.coalesced_passes,
+        )
         yield by_label(
             "error_replies",
             "Error replies sent: numeric code, or IRCv3 FAIL code.",

@@ -16,7 +16,11 @@ socket is ready, the earliest timer is due or a callback was scheduled, then
    scheduled meanwhile, even by one of them, waits for the next pass);
 4. ends connections whose send queue overflowed;
 5. flushes every connection that got output during the pass, one system call
-   each.
+   each. With ``[limits] write_coalesce`` (a fraction of a millisecond), a
+   pass whose input keeps coming handles what is ready at once (steps 1-4
+   again, with a zero-timeout ``select``) until nothing is or that time is
+   up, and only then flushes: under load a connection gets several messages
+   per system call, and an idle loop adds no delay.
 
 Each connection is registered for the events it wants: EVENT_READ unless its
 reading is paused, EVENT_WRITE only while it has a backlog, and not at all
@@ -247,7 +251,9 @@ class Server:
         self.dirty: set[Connection] = set()
         #: Connections whose send queue overflowed this pass.
         self.doomed: list[Connection] = []
-        self._timers: list[tuple[float, int, Callable[[], None]]] = []
+        #: A heap of (monotonic time, sequence, what to run): a callback, or a connection
+        #: whose session checks its timeouts then (``schedule_session``).
+        self._timers: list[tuple[float, int, Callable[[], None] | Connection]] = []
         self._timer_seq = itertools.count()
         #: Callbacks from ``call_soon``, oldest first; appended from any thread.
         self._ready: deque[Callable[[], None]] = deque()
@@ -577,25 +583,36 @@ class Server:
         )
 
     def schedule_session(self, conn: Connection, deadline: float | None) -> None:
+        """Have ``conn``'s session check its timeouts at ``deadline`` (on the chat's clock).
+
+        A connection has at most one live entry (``timer_at``): an earlier wake-up already
+        due asks the session for its next deadline anyway, and the heap holds the
+        connection itself rather than a closure, which every idle connection would keep.
+        """
         if deadline is None:
             return
-        # The session's number, not the session: a timer must not keep a closed one alive.
-        number = conn.sessions
-        self.call_later(deadline - self.chat.clock(), lambda: self._session_timer(conn, number))
-
-    def _session_timer(self, conn: Connection, number: int) -> None:
-        # Only for the session it was set for: a connection that became a WebSocket has another.
-        if conn.closed or conn.session is None or conn.sessions != number:
+        when = time.monotonic() + max(0.0, deadline - self.chat.clock())
+        if 0.0 < conn.timer_at <= when:
             return
+        conn.timer_at = when
+        heapq.heappush(self._timers, (when, next(self._timer_seq), conn))
+
+    def _session_timer(self, conn: Connection, when: float) -> None:
+        if when != conn.timer_at or conn.closed or conn.session is None:
+            return  # superseded by an earlier wake-up, or the connection is gone
+        conn.timer_at = 0.0
         self.schedule_session(conn, conn.session.check_timeouts(self.chat.clock()))
 
     def _run_timers(self) -> None:
         now = time.monotonic()
         timers = self._timers
         while timers and timers[0][0] <= now:
-            _, _, callback = heapq.heappop(timers)
+            when, _, callback = heapq.heappop(timers)
             try:
-                callback()
+                if isinstance(callback, Connection):
+                    self._session_timer(callback, when)
+                else:
+                    callback()
             except Exception:
                 log.exception("timer callback failed")
                 self.metrics.internal_errors["loop"] += 1
@@ -857,6 +874,23 @@ class Server:
             events = self.selector.select(wait)
         finally:
             self._selecting = False
+        self._handle(events)
+        coalesce = self.config.limits.write_coalesce
+        if coalesce and self.dirty:
+            # Output waits while more input is ready at once, for at most ``coalesce``:
+            # each connection then gets a busy room's messages in one write rather than
+            # one per message. An idle loop (nothing ready) flushes at once.
+            until = time.monotonic() + coalesce
+            while not self._postponed and not self._ready and time.monotonic() < until:
+                more = self.selector.select(0)
+                if not more:
+                    break
+                self.metrics.coalesced_passes += 1
+                self._handle(more)
+        self._flush_dirty()
+
+    def _handle(self, events: list[tuple[selectors.SelectorKey, int]]) -> None:
+        """Steps 1-4 of a pass (accept and read, timers, callbacks, overflow kills)."""
         monotonic = time.monotonic
         self._pass_deadline = deadline = monotonic() + PASS_BUDGET
         first = True
@@ -896,7 +930,6 @@ class Server:
         self._run_timers()
         self._run_ready()
         self._reap_overflowed()
-        self._flush_dirty()
 
     def _guarded(self, conn: Connection, action: Callable[[], None]) -> None:
         try:

@@ -27,8 +27,8 @@ other:
   otherwise), binary frames carry bytes as IRC does; a message longer than
   an IRC line with tags closes with 1009. The session writes its lines into
   the connection's queue as on any connection; ``encode`` turns them into
-  one frame each when the connection is flushed, so a broadcast costs each
-  WebSocket recipient one framing per pass, not per write.
+  one frame each when the connection is flushed, and a chunk that a
+  broadcast queued for many WebSockets is framed once for all of them.
 
 The subprotocols of the IRCv3 WebSocket specification are chosen in the
 client's order of preference: ``text.ircv3.net`` (text frames) or
@@ -159,6 +159,8 @@ def _drop_session(conn: Connection) -> None:
     if session is None:
         return
     conn.session = None
+    # Its timer entry goes stale: a WebSocket's session will get an entry of its own.
+    conn.timer_at = 0.0
     session.transport = None
     session.client.sink = CLOSED_SINK
     session.connection_lost("HTTP")
@@ -397,7 +399,7 @@ def start_websocket(web: Web, conn: Connection, rest: bytes, *, binary: bool) ->
         chat, server.dialects, conn, conn.ip, "irc", now=now, transport=conn, secure=conn.secure
     )
     conn.session = session
-    conn.sessions += 1
+    # The connection's timer entry (if any) asks whichever session it has then.
     server.schedule_session(conn, session.check_timeouts(now))
     log.debug(
         "websocket from %s:%d (%s frames)", conn.ip, conn.addr[1], "binary" if binary else "text"

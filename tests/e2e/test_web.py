@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import random
 import re
 import socket
 import struct
@@ -505,6 +506,24 @@ def test_binary_frames_carry_bytes_as_irc_does(srv: RunningServer) -> None:
         raw.close()
 
 
+def test_a_websocket_has_the_timeouts_of_any_irc_client(
+    make_server: Callable[..., RunningServer],
+) -> None:
+    """Even when the session made at accept timed out before the handshake was done."""
+    limits = replace(Config().limits, detect_timeout=0.05, registration_timeout=1.0)
+    srv = make_server(replace(Config(), limits=limits))
+    raw = RawWs(web_port(srv), pause=0.3)
+    try:
+        started = time.monotonic()
+        assert raw.wait_for(lambda m: m.startswith("ERROR ")) == (
+            "ERROR :Closing Link: localhost (Registration timed out)"
+        )
+        assert raw.wait_close().code == 1000
+        assert time.monotonic() - started < DEFAULT_TIMEOUT
+    finally:
+        raw.close()
+
+
 def test_ping_gets_pong(srv: RunningServer) -> None:
     ws = ws_connect(web_port(srv))
     try:
@@ -682,6 +701,8 @@ def test_https_and_wss_over_a_tls_listener(
         ws.send("JOIN #lobby")
         ws.send("PRIVMSG #lobby :over wss")
         nc.expect(r"<secure> over wss$")
+        ws.send("WHOIS secure")
+        ws_expect(ws, r" 671 secure secure :is using a secure connection$")
     finally:
         ws.close()
 
@@ -722,6 +743,44 @@ def test_the_url_is_for_a_listener_browsers_accept(
     assert 8080 not in BROWSER_BAD_PORTS
 
 
+def test_hostile_bytes_never_cost_more_than_their_connection(
+    srv: RunningServer, clients: list[LineClient]
+) -> None:
+    """Random frames after a handshake, random heads after a request line: each connection
+    gets an error or a close, never an internal error, and the chat goes on."""
+    rng = random.Random(12)
+    port = web_port(srv)
+    for _ in range(60):
+        raw = RawWs(port, subprotocols=[rng.choice(["text.ircv3.net", "binary.ircv3.net"])])
+        try:
+            for _ in range(rng.randint(1, 6)):
+                payload = rng.randbytes(rng.choice([0, 1, 5, 125, 126, 300]))
+                if rng.random() < 0.3:
+                    raw.send_raw(payload)  # not even a frame
+                else:
+                    opcode = rng.choice([0x0, 0x1, 0x2, 0x3, 0x8, 0x9, 0xA, 0xF])
+                    raw.send_raw(frame(opcode, payload, fin=rng.random() < 0.7))
+        except OSError:
+            pass  # the server closed first: what a bad peer deserves
+        finally:
+            raw.close()
+        with socket.create_connection(("127.0.0.1", port), timeout=DEFAULT_TIMEOUT) as s:
+            try:
+                s.sendall(b"GET / HTTP/1.1\r\n" + rng.randbytes(rng.randint(1, 400)))
+            except OSError:
+                pass
+    nc = person(srv, "after", clients)
+    ws = ws_irc(port, "survivor")
+    try:
+        ws.send("JOIN #lobby")
+        ws.send("PRIVMSG #lobby :still fine")
+        nc.expect(r"<survivor> still fine$")
+    finally:
+        ws.close()
+    errors = in_loop(srv, lambda: dict(srv.chat.metrics.internal_errors))
+    assert not any(errors.values()), errors
+
+
 # -- a raw client, for what polite clients never send --------------------------------------
 
 
@@ -744,22 +803,32 @@ class RawWs:
     """A WebSocket client on wsproto, for tests that need exact frames."""
 
     def __init__(
-        self, port: int, *, subprotocols: list[str] | None = None, origin: str | None = None
+        self,
+        port: int,
+        *,
+        subprotocols: list[str] | None = None,
+        origin: str | None = None,
+        pause: float = 0.0,
     ) -> None:
+        """``pause``: seconds between the request line and the rest of the handshake."""
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=DEFAULT_TIMEOUT)
         self.ws = WSConnection(ConnectionType.CLIENT)
         extra = [(b"Origin", origin.encode())] if origin else []
         self.pending: list[Event] = []
-        self.sock.sendall(
-            self.ws.send(
-                Request(
-                    host=f"127.0.0.1:{port}",
-                    target="/socket",
-                    subprotocols=subprotocols or [],
-                    extra_headers=extra,
-                )
+        handshake = self.ws.send(
+            Request(
+                host=f"127.0.0.1:{port}",
+                target="/socket",
+                subprotocols=subprotocols or [],
+                extra_headers=extra,
             )
         )
+        if pause:
+            line, rest = handshake.split(b"\r\n", 1)
+            self.sock.sendall(line + b"\r\n")
+            time.sleep(pause)  # pacing a slow client, not waiting for a result
+            handshake = rest
+        self.sock.sendall(handshake)
         event = self.next_event()
         if isinstance(event, RejectConnection):
             raise AssertionError(f"handshake refused: {event.status_code}")

@@ -86,6 +86,6 @@ def test_registration_and_operators_are_not_limited() -> None:
     # CAP, NICK, USER and more before the welcome: registration is never delayed.
     alice.feed(b"CAP LS 302\r\nNICK alice\r\nUSER a 0 * :A\r\nCAP REQ :batch\r\nCAP END\r\n")
     assert any(" 001 alice " in line for line in alice.lines())
-    alice.user.modes.add("o")
+    alice.user.modes = alice.user.modes | {"o"}
     alice.feed(b"".join(b"PING :%d\r\n" % i for i in range(20)))
     assert sum(" PONG " in line for line in alice.lines()) == 20

@@ -499,7 +499,9 @@ def test_markread() -> None:
         ":ircish.local FAIL MARKREAD ACCOUNT_REQUIRED #lobby :You must be logged in for that"
     ]
     for c in (one, two):
+        # Logged in as the account's two devices (what complete_login records).
         c.user.account = "alice"
+        net.chat.accounts.online.setdefault("alice", set()).add(c.user)
     one.send("MARKREAD #lobby")
     assert one.lines() == [":ircish.local MARKREAD #lobby *"]
     stamp = server_time(net.now - 60)

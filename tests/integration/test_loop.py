@@ -21,7 +21,7 @@ from dataclasses import replace
 import pytest
 
 import ircish.net.server as loop_module
-from ircish.config import Config, LimitsConfig, StorageConfig
+from ircish.config import Config, LimitsConfig, ListenerConfig, StorageConfig
 from ircish.net.connection import Connection
 from ircish.net.outqueue import OutputQueue, Sendable
 from ircish.net.server import Server
@@ -471,6 +471,8 @@ def test_ipv6_connections_are_counted_per_64_network() -> None:
     """One IPv6 user has a whole /64: it is one address for max_connections_per_ip."""
     config = replace(
         Config(storage=StorageConfig(path="")),
+        # A free port: the test must not depend on 6667 or 8080 being free.
+        listeners=(ListenerConfig(port=0),),
         limits=replace(LimitsConfig(), max_connections_per_ip=2, connect_rate=0),
     )
     srv = Server(config)

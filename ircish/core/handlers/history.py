@@ -409,11 +409,10 @@ def handle_markread(chat: Chat, client: Client, cmd: Command) -> None:
         storage.set_read_marker(account, key, when)
         stored = when
     marker = ReadMarker(target, stored)
-    for other in chat.users:
-        if other.account and fold(other.account) == account:
-            for each in other.clients:
-                if "draft/read-marker" in each.caps:
-                    chat.reply(each, marker)
+    for other in chat.accounts.online.get(account, ()):
+        for each in other.clients:
+            if "draft/read-marker" in each.caps:
+                chat.reply(each, marker)
     if "draft/read-marker" not in client.caps:
         chat.reply(client, marker)
 

@@ -53,13 +53,16 @@ def handle_monitor(chat: Chat, client: Client, cmd: Command) -> None:
 
 def watch(chat: Chat, client: Client, folded: str) -> None:
     """Add one folded nickname to ``client``'s list and the chat's index."""
+    if not isinstance(client.monitoring, set):
+        client.monitoring = set(client.monitoring)
     client.monitoring.add(folded)
     chat.monitors.setdefault(folded, set()).add(client)
 
 
 def unwatch(chat: Chat, client: Client, folded: str) -> None:
     """Remove one folded nickname (a no-op when it is not on the list)."""
-    client.monitoring.discard(folded)
+    if isinstance(client.monitoring, set):
+        client.monitoring.discard(folded)
     watchers = chat.monitors.get(folded)
     if watchers is not None:
         watchers.discard(client)
