@@ -15,6 +15,8 @@
 
 import { parse, format, ctcp, fold } from "./irc.js";
 import { render, plain, nickClass, mentions } from "./format.js";
+import { el, divider, renderFold, renderLine } from "./lines.js";
+import { Completer, InputHistory } from "./input.js";
 import * as slash from "./commands.js";
 
 const WANTED_CAPS = [
@@ -46,12 +48,6 @@ const MESSAGE_BYTES = 400;
 const FOLDED = new Set(["join", "part", "quit", "nick", "kick"]);
 
 const $ = (id) => document.getElementById(id);
-const el = (tag, className, text) => {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-};
 
 const state = {
   ws: null,
@@ -75,9 +71,6 @@ const state = {
   reconnectDelay: 1000,
   reconnectTimer: null,
   focusOnJoin: false,
-  sent: [],
-  sentPos: 0,
-  completion: null,
   lastTypingSent: 0,
   lastSeen: null,
 };
@@ -199,6 +192,11 @@ function addLines(buf, lines, live) {
   showBufferList();
 }
 
+/** A line for what a message from the server says happened (its time, msgid and sender). */
+function eventLine(kind, msg, fields = {}) {
+  return line(kind, { time: lineTime(msg), msgid: msg.tags.msgid || "", nick: msg.nick, ...fields });
+}
+
 function line(kind, fields) {
   return { kind, time: new Date(), msgid: "", nick: "", text: "", counts: false, ...fields };
 }
@@ -223,10 +221,6 @@ function error(text, buf) {
 
 // -- the view --------------------------------------------------------------------------
 
-function timeText(date) {
-  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
-}
-
 function nickNode(nick) {
   const node = el("span", `nick ${nickClass(nick)}`, nick);
   node.addEventListener("click", () => {
@@ -235,94 +229,8 @@ function nickNode(nick) {
   return node;
 }
 
-function foldedText(l) {
-  switch (l.kind) {
-    case "join":
-      return `${l.nick} joined`;
-    case "part":
-      return `${l.nick} left`;
-    case "quit":
-      return `${l.nick} quit`;
-    case "nick":
-      return `${l.nick} is now ${l.text}`;
-    case "kick":
-      return `${l.text} was kicked by ${l.nick}`;
-    default:
-      return l.text;
-  }
-}
-
-function renderFold(node) {
-  node.replaceChildren();
-  const first = node.events[0];
-  const time = el("time", "time", timeText(first.time));
-  time.dateTime = first.time.toISOString();
-  node.appendChild(time);
-  const body = el("span", "body");
-  body.textContent = foldSummary(node.events);
-  body.title = node.events.map(foldedText).join("\n");
-  node.appendChild(body);
-}
-
-function nickList(nicks) {
-  return nicks.length < 2 ? nicks.join("") : `${nicks.slice(0, -1).join(", ")} and ${nicks.at(-1)}`;
-}
-
-/** Joins, parts and quits in a row as who ended up where: "alice and bob joined · carol quit". */
-function foldSummary(events) {
-  const last = new Map();
-  const others = [];
-  for (const e of events) {
-    if (e.kind === "join" || e.kind === "part" || e.kind === "quit") {
-      last.delete(e.nick);
-      last.set(e.nick, e.kind);
-    } else {
-      others.push(foldedText(e));
-    }
-  }
-  const words = { join: "joined", part: "left", quit: "quit" };
-  const parts = [];
-  for (const kind of ["join", "part", "quit"]) {
-    const nicks = [...last].filter(([, k]) => k === kind).map(([n]) => n);
-    if (nicks.length) parts.push(`${nickList(nicks)} ${words[kind]}`);
-  }
-  return [...parts, ...others].join(" · ");
-}
-
-function renderLine(l) {
-  const row = el("div", `line line-${l.kind}`);
-  if (l.highlight) row.classList.add("highlight");
-  if (l.self) row.classList.add("self");
-  if (l.msgid) row.dataset.msgid = l.msgid;
-  const time = el("time", "time", timeText(l.time));
-  time.dateTime = l.time.toISOString();
-  time.title = l.time.toLocaleString();
-  row.appendChild(time);
-  const body = el("span", "body");
-  if (l.kind === "msg") {
-    body.append(el("span", "bracket", "<"), nickNode(l.nick), el("span", "bracket", ">"), " ");
-  } else if (l.kind === "action") {
-    body.append("* ", nickNode(l.nick), " ");
-  } else if (l.kind === "notice") {
-    body.append("-", nickNode(l.nick), "- ");
-  } else if (l.kind === "error") {
-    body.append("! ");
-  } else if (l.kind === "topic") {
-    body.append(nickNode(l.nick), " changed the topic to: ");
-  }
-  body.appendChild(render(l.text));
-  row.appendChild(body);
-  return row;
-}
-
 // What the view has shown so far: the day of its last line, and the line "New messages" goes above.
 const shown = { day: "", divider: null };
-
-function divider(className, text) {
-  const node = el("div", `divider ${className}`);
-  node.append(el("span", "", text));
-  return node;
-}
 
 function appendLine(l) {
   const view = $("messages");
@@ -346,7 +254,7 @@ function appendLine(l) {
     renderFold(node);
     view.appendChild(node);
   } else {
-    view.appendChild(renderLine(l));
+    view.appendChild(renderLine(l, nickNode));
   }
   if (atBottom) view.scrollTop = view.scrollHeight;
 }
@@ -786,23 +694,22 @@ function messageLine(msg) {
 
 /** A line of a chathistory batch (event-playback included); null for what is not shown. */
 function historyLine(msg) {
-  const base = { time: lineTime(msg), msgid: msg.tags.msgid || "", nick: msg.nick };
   switch (msg.verb) {
     case "PRIVMSG":
     case "NOTICE":
       return messageLine(msg);
     case "JOIN":
-      return line("join", base);
+      return eventLine("join", msg);
     case "PART":
-      return line("part", base);
+      return eventLine("part", msg);
     case "QUIT":
-      return line("quit", base);
+      return eventLine("quit", msg);
     case "NICK":
-      return line("nick", { ...base, text: msg.params[0] });
+      return eventLine("nick", msg, { text: msg.params[0] });
     case "KICK":
-      return line("kick", { ...base, text: msg.params[1] });
+      return eventLine("kick", msg, { text: msg.params[1] });
     case "TOPIC":
-      return line("topic", { ...base, text: msg.params[1] || "" });
+      return eventLine("topic", msg, { text: msg.params[1] || "" });
     default:
       return null;
   }
@@ -929,7 +836,7 @@ const HANDLERS = {
       showBufferList();
     } else {
       buf.members.set(msg.nick, { prefix: "", away: false, account: msg.params[1] || null });
-      addLines(buf, [line("join", { time: lineTime(msg), msgid: msg.tags.msgid || "", nick: msg.nick })], true);
+      addLines(buf, [eventLine("join", msg)], true);
       if (currentBuffer() === buf) showMembers();
     }
   },
@@ -938,7 +845,7 @@ const HANDLERS = {
   QUIT: (msg) => {
     for (const buf of state.buffers.values()) {
       if (buf.members.delete(msg.nick) || (buf.kind === "query" && fold(buf.name) === fold(msg.nick))) {
-        addLines(buf, [line("quit", { time: lineTime(msg), msgid: msg.tags.msgid || "", nick: msg.nick })], true);
+        addLines(buf, [eventLine("quit", msg)], true);
         stopTyping(buf, msg.nick);
       }
     }
@@ -960,7 +867,7 @@ const HANDLERS = {
       }
       const private_ = buf.kind === "query" && fold(buf.name) === fold(old);
       if (m || private_ || (isMe(old) && buf.kind !== "server")) {
-        addLines(buf, [line("nick", { time: lineTime(msg), msgid: msg.tags.msgid || "", nick: old, text: nick })], true);
+        addLines(buf, [eventLine("nick", msg, { text: nick })], true);
       }
       if (private_ && !findBuffer(nick)) {
         state.buffers.delete(fold(buf.name));
@@ -976,7 +883,7 @@ const HANDLERS = {
   TOPIC: (msg) => {
     const buf = buffer(msg.params[0], "room");
     buf.topic = msg.params[1] || "";
-    addLines(buf, [line("topic", { time: lineTime(msg), msgid: msg.tags.msgid || "", nick: msg.nick, text: buf.topic })], true);
+    addLines(buf, [eventLine("topic", msg, { text: buf.topic })], true);
     if (currentBuffer() === buf) showBuffer();
   },
   MODE: (msg) => {
@@ -1004,7 +911,7 @@ const HANDLERS = {
       }
     }
     const text = `${msg.nick} sets mode ${msg.params.slice(1).join(" ")}`;
-    addLines(buf, [line("mode", { time: lineTime(msg), msgid: msg.tags.msgid || "", text })], true);
+    addLines(buf, [eventLine("mode", msg, { nick: "", text })], true);
     if (currentBuffer() === buf) showMembers();
   },
   AWAY: (msg) => {
@@ -1160,7 +1067,7 @@ function backToForm(text) {
 function left(msg, room, kind, nick) {
   const buf = findBuffer(room);
   if (!buf) return;
-  const l = line(kind, { time: lineTime(msg), msgid: msg.tags.msgid || "", nick: msg.nick, text: kind === "kick" ? nick : "" });
+  const l = eventLine(kind, msg, { text: kind === "kick" ? nick : "" });
   if (isMe(nick)) {
     buf.joined = false;
     buf.members.clear();
@@ -1353,47 +1260,23 @@ function completions(word, atStart) {
   return [...nicks].filter((n) => fold(n).startsWith(lower)).sort((a, b) => fold(a).localeCompare(fold(b)));
 }
 
-function complete(backwards) {
-  const input = $("input");
-  let c = state.completion;
-  if (!c || input.value !== c.result) {
-    const upto = input.value.slice(0, input.selectionStart);
-    const start = upto.search(/\S*$/);
-    const word = upto.slice(start);
-    if (!word) return;
-    const matches = completions(word, start === 0);
-    if (!matches.length) return;
-    c = { start, end: input.selectionStart, matches, index: backwards ? matches.length : -1, after: input.value.slice(input.selectionStart) };
-  }
-  c.index = (c.index + (backwards ? -1 : 1) + c.matches.length) % c.matches.length;
-  let word = c.matches[c.index];
-  const isNick = !word.startsWith("/") && !isRoomName(word);
-  word += isNick && c.start === 0 ? ": " : c.after.startsWith(" ") ? "" : " ";
-  const before = input.value.slice(0, c.start);
-  c.result = before + word + c.after;
-  input.value = c.result;
-  const caret = (before + word).length;
-  input.setSelectionRange(caret, caret);
-  state.completion = c;
-}
+const inputHistory = new InputHistory();
+const completer = new Completer(completions, (word) => !word.startsWith("/") && !isRoomName(word));
 
 function onKey(event) {
   const input = $("input");
   if (event.key === "Tab") {
     event.preventDefault();
-    complete(event.shiftKey);
+    completer.complete(input, event.shiftKey);
     return;
   }
-  state.completion = null;
-  if (event.key === "ArrowUp" && state.sentPos > 0) {
-    event.preventDefault();
-    if (state.sentPos === state.sent.length) state.draft = input.value;
-    state.sentPos -= 1;
-    input.value = state.sent[state.sentPos];
-  } else if (event.key === "ArrowDown" && state.sentPos < state.sent.length) {
-    event.preventDefault();
-    state.sentPos += 1;
-    input.value = state.sentPos === state.sent.length ? state.draft || "" : state.sent[state.sentPos];
+  completer.reset();
+  if (event.key === "ArrowUp" || event.key === "ArrowDown") {
+    const shown = inputHistory.move(event.key === "ArrowUp" ? -1 : 1, input.value);
+    if (shown !== null) {
+      event.preventDefault();
+      input.value = shown;
+    }
   } else if (event.altKey && /^[1-9]$/.test(event.key)) {
     event.preventDefault();
     const item = $("buffers").children[Number(event.key) - 1];
@@ -1407,10 +1290,8 @@ function submit(event) {
   const text = input.value;
   if (!text.trim()) return;
   input.value = "";
-  state.completion = null;
-  if (state.sent[state.sent.length - 1] !== text) state.sent.push(text);
-  state.sentPos = state.sent.length;
-  state.draft = "";
+  completer.reset();
+  inputHistory.add(text);
   execute(text);
 }
 
