@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import LineClient
 from tests.web.browser_support import Page, WebServer, chromium
 
 HERE = Path(__file__).resolve().parent
@@ -47,3 +48,12 @@ def make_page(web_server: WebServer) -> Iterator[Callable[[], Page]]:
         page.driver.quit()
     for profile in profiles:
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def sockets() -> Iterator[list[LineClient]]:
+    """Netcat and IRC users of the module: append them here to close them at its end."""
+    opened: list[LineClient] = []
+    yield opened
+    for c in opened:
+        c.close()

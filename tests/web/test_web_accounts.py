@@ -8,7 +8,7 @@ all the same). A netcat user, finn, talks in the rooms.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -49,12 +49,11 @@ def second(make_page: Callable[[], Page], first: Page) -> Page:
 
 
 @pytest.fixture(scope="module")
-def finn(web_server: WebServer, second: Page) -> Iterator[LineClient]:
-    c = web_server.plain("finn")
+def finn(web_server: WebServer, second: Page, sockets: list[LineClient]) -> LineClient:
+    sockets.append(c := web_server.plain("finn"))
     c.send("/join #side")
     c.expect(r"Now talking in #side")
-    yield c
-    c.close()
+    return c
 
 
 def test_registered_then_logged_in_elsewhere_with_sasl(

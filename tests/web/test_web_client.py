@@ -9,7 +9,7 @@ what its people see on their page or their socket.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -39,21 +39,19 @@ def bob(make_page: Callable[[], Page], alice: Page) -> Page:
 
 
 @pytest.fixture(scope="module")
-def carol(web_server: WebServer, bob: Page) -> Iterator[LineClient]:
+def carol(web_server: WebServer, bob: Page, sockets: list[LineClient]) -> LineClient:
     """A netcat user (the server's default room is #lobby)."""
-    c = web_server.plain("carol")
-    yield c
-    c.close()
+    sockets.append(c := web_server.plain("carol"))
+    return c
 
 
 @pytest.fixture(scope="module")
-def dave(web_server: WebServer, carol: LineClient) -> Iterator[LineClient]:
+def dave(web_server: WebServer, carol: LineClient, sockets: list[LineClient]) -> LineClient:
     """An IRC client that speaks raw IRC."""
-    c = web_server.irc("dave")
+    sockets.append(c := web_server.irc("dave"))
     c.send("JOIN #lobby")
     c.expect(r" 366 dave #lobby ")
-    yield c
-    c.close()
+    return c
 
 
 @pytest.fixture
