@@ -91,6 +91,21 @@ def test_typing_is_shown_to_the_others(first: Page, second: Page) -> None:
     second.wait(lambda: second.driver.find_element(By.ID, "typing").text == "", "still typing")
 
 
+def test_a_reload_stays_logged_in_and_brings_back_private_conversations(
+    first: Page, finn: LineClient
+) -> None:
+    finn.send("/msg ann a private word")
+    first.wait(lambda: "finn" in first.buffer_names(), "no buffer for finn")
+    first.driver.refresh()
+    first.wait(lambda: first.current() == "#lobby", "ann is not back in #lobby")
+    first.switch("")
+    first.wait_line("You are now logged in as ann")
+    # The conversation comes back from the account's history (CHATHISTORY TARGETS).
+    first.wait(lambda: "finn" in first.buffer_names(), "the conversation with finn is gone")
+    first.switch("finn")
+    first.wait_line("<finn> a private word")
+
+
 def test_a_nickname_that_cannot_be_goes_back_to_the_form(first: Page) -> None:
     first.open("?nick=9lives&join=%23lobby")
     error = first.wait(

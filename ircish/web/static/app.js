@@ -43,6 +43,7 @@ const MARKREAD_DELAY = 1000;
 const TARGETS_SINCE = 7 * 24 * 3600 * 1000;
 // How many "_" a taken nickname may get while connecting.
 const NICK_RETRIES = 3;
+const SAVED_LOGIN = "ircish.login";
 // The part of a PRIVMSG line a message may use, in UTF-8 bytes (512 less the relay's prefix).
 const MESSAGE_BYTES = 400;
 const FOLDED = new Set(["join", "part", "quit", "nick", "kick"]);
@@ -58,6 +59,8 @@ const state = {
   mode: "login",
   autojoin: [],
   registered: false,
+  nickTries: 0,
+  wantedNick: "",
   quitting: false,
   caps: new Set(),
   offered: new Map(),
@@ -508,6 +511,7 @@ function connect() {
   clearTimeout(state.reconnectTimer);
   state.reconnectTimer = null;
   state.registered = false;
+  state.nickTries = 0;
   state.caps = new Set();
   state.offered = new Map();
   state.batches = new Map();
@@ -1003,12 +1007,17 @@ const HANDLERS = {
   },
   "900": (msg) => {
     state.account = msg.params[2];
-    // Registered (or logged in): a reconnection logs in to it.
+    // Registered (or logged in): a reconnection logs in to it, and so does a reload of
+    // this tab (sessionStorage: this tab only, gone when it closes).
     state.mode = "login";
+    if (state.password) {
+      sessionStorage.setItem(SAVED_LOGIN, JSON.stringify({ nick: state.login, password: state.password }));
+    }
     info(msg.params[3] || `You are now logged in as ${state.account}`, state.buffers.get(SERVER));
   },
   "901": (msg) => {
     state.account = null;
+    sessionStorage.removeItem(SAVED_LOGIN);
     info(msg.params[msg.params.length - 1], state.buffers.get(SERVER));
   },
   "903": () => endRegistration(),
@@ -1030,6 +1039,7 @@ const HANDLERS = {
 function saslFailed(msg) {
   // A wrong password while connecting: back to the form to try again, rather than
   // chatting without the account that was asked for.
+  sessionStorage.removeItem(SAVED_LOGIN);
   backToForm(msg.params[msg.params.length - 1]);
 }
 
@@ -1042,7 +1052,8 @@ function nickRefused(msg) {
   // Still registering. A taken nickname (or our own, just before a reload let it go)
   // gets a "_" or two; one that cannot be a nickname goes back to the form.
   error(text, state.buffers.get(SERVER));
-  if (msg.verb === "433" && state.nick.length < state.login.length + NICK_RETRIES) {
+  if (msg.verb === "433" && state.nickTries < NICK_RETRIES) {
+    state.nickTries += 1;
     state.nick = `${state.nick}_`;
     send("NICK", [state.nick]);
   } else {
@@ -1058,7 +1069,7 @@ function backToForm(text) {
   state.buffers.clear();
   $("chat").hidden = true;
   $("connect").hidden = false;
-  $("f-nick").value = state.login;
+  $("f-nick").value = state.wantedNick;
   $("f-join").value = state.autojoin.join(",");
   showConnectError(text);
   $("f-nick").focus();
@@ -1301,13 +1312,14 @@ function showConnectError(text) {
   $("connect-error").textContent = text;
 }
 
-function start(nick, rooms, password, mode) {
+function start(nick, rooms, password, mode, login = nick) {
   showConnectError("");
   state.quitting = false;
   state.reconnectDelay = 1000;
   state.lastSeen = null;
   state.nick = nick;
-  state.login = nick;
+  state.wantedNick = nick;
+  state.login = login;
   state.password = password;
   state.mode = mode;
   state.autojoin = rooms;
@@ -1318,6 +1330,16 @@ function start(nick, rooms, password, mode) {
   showBufferList();
   showBuffer();
   connect();
+}
+
+/** The account this tab logged in to before a reload, and its password (or null). */
+function savedLogin() {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(SAVED_LOGIN) || "null");
+    return saved && saved.nick && saved.password ? { nick: String(saved.nick), password: String(saved.password) } : null;
+  } catch {
+    return null;
+  }
 }
 
 function roomList(text) {
@@ -1365,7 +1387,8 @@ function init() {
   const nick = (query.get("nick") || "").trim();
   const rooms = roomList(query.get("join") || "");
   if (nick) {
-    start(nick, rooms, "", "login");
+    const saved = savedLogin();
+    start(nick, rooms, saved ? saved.password : "", "login", saved ? saved.nick : nick);
     return;
   }
   $("connect").hidden = false;
