@@ -300,7 +300,8 @@ class HttpSide:
         if origin is not None and not origin_allowed(
             origin, host, self.web.server.config.web.allowed_origins
         ):
-            log.info("websocket from %s refused: origin not allowed", self.conn.ip)
+            # Debug: a page probing from elsewhere could otherwise fill the log.
+            log.debug("websocket from %s refused: origin not allowed", self.conn.ip)
             return Response.error(403, *extra)
         return None
 

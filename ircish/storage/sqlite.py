@@ -21,20 +21,21 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
 
 from ircish.config import StorageConfig
 from ircish.core.events import decode_event, encode_event
+from ircish.core.names import fold
 from ircish.core.storage import Account, ListEntry, RoomRecord, ServerBan, StoredEvent
 from ircish.errors import StorageError
 
 log = logging.getLogger("ircish.storage")
 
 #: The schema this code writes; older files are migrated at start.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: Searchable rows are indexed once this many are waiting, or after this many seconds:
 #: FTS5 in every per-pass commit would make it cost four times as much, and a small
 #: batch keeps each indexing pause short (about 10 us a row).
@@ -88,7 +89,73 @@ def fts_query(text: str) -> str:
     return " ".join('"' + word.replace('"', '""') + '"' for word in text.split())
 
 
-_MIGRATIONS: dict[int, list[str]] = {
+#: A key with a character outside printable ASCII (GLOB).
+_NON_ASCII = "GLOB '*[^ -~]*'"
+
+
+def _refold_keys(db: sqlite3.Connection) -> None:
+    """Version 4: keys folded by NFC + ``str.casefold`` are re-folded by PRECIS (names.py).
+
+    Accounts and registered rooms keep their names, so their new keys are exact, and
+    every other column that holds one of them (read markers, private histories'
+    owners, room access lists, events' targets) follows the same mapping. Any other
+    non-ASCII key (a nickname with no account) is folded again, which is exact but
+    for names that casefold changed beyond lowercase (``ß`` had become ``ss``). Two
+    accounts or rooms that now share a key keep the first; the other is logged.
+    """
+    renamed: dict[str, str] = {}
+    for table in ("accounts", "rooms"):
+        # Every row: an ASCII key may stand for a name that is not ("strasse", "Straße").
+        for old, data in db.execute(f"SELECT folded, data FROM {table}").fetchall():
+            name = json.loads(data).get("name")
+            new = fold(name) if isinstance(name, str) else old
+            if new == old:
+                continue
+            if db.execute(f"SELECT 1 FROM {table} WHERE folded = ?", (new,)).fetchone():
+                log.warning("storage: %s %r now shares a key; left as it was", table, name)
+                continue
+            db.execute(f"UPDATE {table} SET folded = ? WHERE folded = ?", (new, old))
+            renamed[old] = new
+
+    def refold(key: str) -> str:
+        return renamed.get(key) or (fold(key) if not key.isascii() else key)
+
+    for folded, data in db.execute("SELECT folded, data FROM rooms").fetchall():
+        room = json.loads(data)
+        access = room.get("access") or {}
+        room["access"] = {refold(k): v for k, v in access.items()}
+        if room["access"] != access:
+            db.execute("UPDATE rooms SET data = ? WHERE folded = ?", (json.dumps(room), folded))
+    for account, target, when in db.execute("SELECT * FROM read_markers").fetchall():
+        keys = (refold(account), refold(target))
+        if keys == (account, target):
+            continue
+        db.execute("DELETE FROM read_markers WHERE account = ? AND target = ?", (account, target))
+        db.execute(
+            "INSERT INTO read_markers (account, target, time) VALUES (?, ?, ?) ON CONFLICT"
+            " (account, target) DO UPDATE SET time = MAX(time, excluded.time)",
+            (*keys, when),
+        )
+    db.execute("CREATE TEMP TABLE refolded (old TEXT PRIMARY KEY)")
+    db.executemany("INSERT INTO refolded VALUES (?)", ((old,) for old in renamed))
+    events = db.execute(
+        "SELECT id, owner, target FROM events"
+        f" WHERE owner {_NON_ASCII} OR target {_NON_ASCII}"
+        " OR target IN (SELECT old FROM refolded)"
+        " OR substr(owner, 3) IN (SELECT old FROM refolded)"
+    ).fetchall()
+    for row_id, owner, target in events:
+        kind, colon, key = owner.partition(":")
+        # "a:<folded account>" is a name; "u:<uid>" and "" (a room's history) are not.
+        new_owner = f"a:{refold(key)}" if kind == "a" and colon else owner
+        db.execute(
+            "UPDATE events SET owner = ?, target = ? WHERE id = ?",
+            (new_owner, refold(target), row_id),
+        )
+    db.execute("DROP TABLE refolded")
+
+
+_MIGRATIONS: dict[int, list[str | Callable[[sqlite3.Connection], None]]] = {
     1: [
         """CREATE TABLE events (
             id INTEGER PRIMARY KEY,
@@ -152,6 +219,7 @@ _MIGRATIONS: dict[int, list[str]] = {
             PRIMARY KEY (kind, key)
         )""",
     ],
+    4: [_refold_keys],
 }
 
 #: Settings (``meta``/``save_meta``) live in the meta table under this prefix, apart
@@ -260,7 +328,10 @@ class SqliteStorage:
                 db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in _MIGRATIONS[step]:
-                    db.execute(statement)
+                    if isinstance(statement, str):
+                        db.execute(statement)
+                    else:
+                        statement(db)
                 log.info("storage %s: migrated to schema version %d", self.path, step)
             db.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",

@@ -444,6 +444,28 @@ def test_trailing_crlf_is_dropped_and_a_break_inside_is_no_second_command(
         ws.close()
 
 
+def test_a_batch_rendered_at_once_is_one_message_per_line(srv: RunningServer) -> None:
+    """A labeled response is written as one chunk of several lines; each is a message."""
+    ws = ws_connect(web_port(srv), subprotocols=["text.ircv3.net"])
+    try:
+        ws.send("CAP REQ :batch labeled-response")
+        ws.send("NICK batchy")
+        ws.send("USER b 0 * :b")
+        ws.send("CAP END")
+        ws_expect(ws, r" 376 batchy ")
+        ws.send("JOIN #lobby")
+        ws_expect(ws, r" 366 batchy #lobby ")
+        ws.send("@label=l1 NAMES #lobby")
+        start = ws_expect(ws, r"^@label=l1 :\S+ BATCH \+")
+        ref = start.split("BATCH +", 1)[1].split(" ", 1)[0]
+        names = ws_expect(ws, r" 353 batchy ")
+        assert names.startswith(f"@batch={ref} ")
+        assert ws_expect(ws, r" 366 batchy ").startswith(f"@batch={ref} ")
+        ws_expect(ws, rf"^:\S+ BATCH -{ref}$")
+    finally:
+        ws.close()
+
+
 def test_fragmented_messages_are_reassembled(srv: RunningServer) -> None:
     raw = RawWs(web_port(srv), subprotocols=["text.ircv3.net"])
     try:

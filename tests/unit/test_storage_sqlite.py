@@ -5,8 +5,12 @@ through the public methods of ``ircish.core.storage.Storage``; a second
 ``sqlite3`` connection stands for a process that reads the file after a crash.
 """
 
+# Fullwidth letters in the migration example are the point of it.
+# ruff: noqa: RUF001, RUF003
+
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
@@ -104,7 +108,7 @@ def test_a_version_2_file_gets_the_server_bans_table(db_path: Path) -> None:
         db.execute("INSERT INTO accounts VALUES ('bob', '{}')")
     db.close()
     store = SqliteStorage(str(db_path))
-    assert store.schema_version() == SCHEMA_VERSION == 3
+    assert store.schema_version() == SCHEMA_VERSION
     assert store.bans() == []
     ban = ServerBan("K", "*!*@203.0.113.7", "spam", "op", T0, T0 + 600)
     store.save_ban("*!*@203.0.113.7", ban)
@@ -116,6 +120,46 @@ def test_a_version_2_file_gets_the_server_bans_table(db_path: Path) -> None:
     again = SqliteStorage(str(db_path))
     assert again.bans() == [ban]
     again.close()
+
+
+def test_a_version_3_file_is_refolded_by_precis(db_path: Path) -> None:
+    """Keys folded by casefold (version 3 and before) are what PRECIS folds the names to."""
+    with sqlite3.connect(db_path, isolation_level=None) as db:
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        for step in (1, 2, 3):
+            for statement in sqlite_module._MIGRATIONS[step]:
+                assert isinstance(statement, str)
+                db.execute(statement)
+        db.execute("INSERT INTO meta VALUES ('schema_version', '3')")
+        # casefold made "Straße" "strasse"; PRECIS keeps the ß. Fullwidth "Ｚoe" was
+        # "ｚoe" and is now "zoe". ASCII names fold the same either way.
+        for old, name in (("strasse", "Straße"), ("ｚoe", "Ｚoe"), ("bob", "Bob")):
+            data = json.dumps({"name": name, "password_hash": "h", "scram": "s"})
+            db.execute("INSERT INTO accounts VALUES (?, ?)", (old, data))
+        room = {"name": "#Café", "founder": "Straße", "access": {"strasse": "o", "bob": "v"}}
+        db.execute("INSERT INTO rooms VALUES ('#café', ?)", (json.dumps(room),))
+        db.execute("INSERT INTO read_markers VALUES ('strasse', '#rust', 5)")
+        db.execute("INSERT INTO read_markers VALUES ('ｚoe', 'ｚoe', 7)")
+        db.execute(
+            "INSERT INTO events (msgid, time, owner, target, kind, nick, account, text, data,"
+            " tags) VALUES ('m1', 1, 'a:strasse', 'ｂen', 'Privmsg', 'Straße', 'Straße', 'hi',"
+            " '[]', '')"
+        )
+    db.close()
+    store = SqliteStorage(str(db_path))
+    assert store.schema_version() == SCHEMA_VERSION
+    assert store.account("straße") is not None and store.account("straße").name == "Straße"
+    assert store.account("zoe") is not None
+    assert store.account("bob") is not None
+    record = store.room("#café")
+    assert record is not None and record.access == {"straße": "o", "bob": "v"}
+    assert store.read_marker("straße", "#rust") is not None
+    assert store.read_marker("zoe", "zoe") is not None
+    store.close()
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("SELECT owner, target FROM events").fetchall() == [("a:straße", "ben")]
+        assert db.execute("SELECT COUNT(*) FROM read_markers").fetchone() == (2,)
+    db.close()
 
 
 def test_server_bans_and_settings(store: SqliteStorage) -> None:
