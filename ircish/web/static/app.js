@@ -523,7 +523,9 @@ function connect() {
     showStatus("registering…");
     send("CAP", ["LS", "302"]);
     send("NICK", [state.nick]);
-    send("USER", [state.nick.replace(/[^A-Za-z0-9._-]/g, "") || "web", "0", "*", state.nick]);
+    // A username is at most 10 of these characters (docs/protocol.md); the realname is free.
+    const user = state.nick.replace(/[^A-Za-z0-9._-]/g, "").slice(0, 10) || "web";
+    send("USER", [user, "0", "*", state.nick]);
   });
   ws.addEventListener("message", (event) => {
     if (typeof event.data !== "string") return;
