@@ -335,11 +335,19 @@ def test_reconnect_after_a_server_restart_fetches_what_was_missed(
     )
     web_server.start()
     erin = web_server.plain("erin")
+    # More than one page (100) of missed lines: the page fetches them all.
+    for n in range(120):
+        erin.send(f"missed line {n}")
     erin.send("said while alice was away")
     erin.expect(r"<erin> said while alice was away")
     for page in (alice, bob):
         page.wait_member("erin", timeout=20)
         page.wait_line("<erin> said while alice was away")
+    lines = alice.lines()
+    assert sum("missed line " in line for line in lines) == 120
+    assert [i for i, line in enumerate(lines) if "missed line 0" in line] < [
+        i for i, line in enumerate(lines) if "missed line 119" in line
+    ]
     bob.type("back again")
     erin.expect(r"<bob> back again")
     alice.wait_line("<bob> back again")

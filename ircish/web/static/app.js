@@ -36,6 +36,9 @@ const WANTED_CAPS = [
   "setname",
 ];
 const HISTORY_PAGE = 50;
+// What a reconnection fetches of each conversation: pages of this many, at most this many pages.
+const CATCH_UP_PAGE = 100;
+const CATCH_UP_PAGES = 10;
 const RECONNECT_MAX_DELAY = 30000;
 const TYPING_SEND_EVERY = 3000;
 const TYPING_SHOWN_FOR = 6000;
@@ -445,13 +448,25 @@ function scheduleMarkRead(buf) {
 function fetchHistory(buf, selector, limit, how = "LATEST") {
   if (!state.caps.has("draft/chathistory")) return;
   buf.loading = true;
+  buf.request = { how, limit };
   send("CHATHISTORY", [how, buf.name, selector, String(limit)]);
 }
 
 /** Fetch what was missed in buf: everything after its newest line, or its latest lines. */
 function catchUp(buf) {
   const last = [...buf.lines].reverse().find((l) => l.msgid);
-  fetchHistory(buf, last ? `msgid=${last.msgid}` : "*", last ? 100 : HISTORY_PAGE);
+  buf.catchUpPages = 0;
+  if (last) fetchHistory(buf, `msgid=${last.msgid}`, CATCH_UP_PAGE, "AFTER");
+  else fetchHistory(buf, "*", HISTORY_PAGE);
+}
+
+/** After a full page of missed lines, the next page (AFTER its newest line), up to a bound. */
+function continueCatchUp(buf, batchLines) {
+  const newest = [...batchLines].reverse().find((m) => m.tags.msgid);
+  const full = buf.request && buf.request.how === "AFTER" && batchLines.length >= buf.request.limit;
+  buf.request = null;
+  if (!full || !newest || ++buf.catchUpPages >= CATCH_UP_PAGES) return;
+  fetchHistory(buf, `msgid=${newest.tags.msgid}`, CATCH_UP_PAGE, "AFTER");
 }
 
 function maybeLoadOlder() {
@@ -759,7 +774,9 @@ function endBatch(msg) {
     const wasEmpty = buf.lines.every((l) => !l.msgid);
     const lines = batch.lines.map(historyLine).filter(Boolean);
     buf.loading = false;
-    if (!batch.lines.length && !wasEmpty) buf.historyDone = true;
+    const wasBefore = buf.request && buf.request.how === "BEFORE";
+    if (!batch.lines.length && wasBefore) buf.historyDone = true;
+    continueCatchUp(buf, batch.lines);
     const view = $("messages");
     const atTop = currentBuffer() === buf && view.scrollTop < 60 && !wasEmpty;
     const before = buf.lines.length;
@@ -948,7 +965,11 @@ const HANDLERS = {
   },
   INVITE: (msg) => info(`${msg.nick} invites you to ${msg.params[1]} (/join ${msg.params[1]})`),
   ERROR: (msg) => error(msg.params[0] || "The server closed the connection", state.buffers.get(SERVER)),
-  FAIL: (msg) => error(msg.params[msg.params.length - 1], replyBuffer(msg)),
+  FAIL: (msg) => {
+    // A history request that failed is not in flight any more.
+    if (msg.params[0] === "CHATHISTORY") state.buffers.forEach((b) => (b.loading = false));
+    error(msg.params[msg.params.length - 1], replyBuffer(msg));
+  },
   WARN: (msg) => info(msg.params[msg.params.length - 1], replyBuffer(msg)),
   NOTE: (msg) => info(msg.params[msg.params.length - 1], replyBuffer(msg)),
   REGISTER: (msg) => info(msg.params[msg.params.length - 1], replyBuffer(msg)),
