@@ -31,9 +31,14 @@ def web_server() -> Iterator[WebServer]:
 
 
 @pytest.fixture(scope="module")
-def make_page(web_server: WebServer) -> Iterator[Callable[[], Page]]:
+def pages() -> list[Page]:
+    """The browsers the module opened (``make_page``)."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def make_page(web_server: WebServer, pages: list[Page]) -> Iterator[Callable[[], Page]]:
     """Open browsers (each its own profile), closed when the module is done."""
-    pages: list[Page] = []
     profiles: list[Path] = []
 
     def start() -> Page:
@@ -57,3 +62,15 @@ def sockets() -> Iterator[list[LineClient]]:
     yield opened
     for c in opened:
         c.close()
+
+
+@pytest.fixture(autouse=True)
+def no_errors_in_pages(pages: list[Page]) -> Iterator[None]:
+    """After each test, no page logged an error (a script exception, a CSP refusal, a 404).
+
+    A WebSocket that cannot connect while the server is down is the one error expected.
+    """
+    yield
+    for page in pages:
+        errors = [e for e in page.console_errors() if "WebSocket connection to" not in e]
+        assert errors == [], errors

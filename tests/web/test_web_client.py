@@ -65,6 +65,8 @@ def test_deep_link_joins_and_focuses_the_input(alice: Page) -> None:
     assert focused == "input"
     assert "alice" in alice.members()
     assert alice.driver.title == "ircish"
+    # Nothing failed on the way: no script error, nothing the page's CSP refused, no 404.
+    assert alice.console_errors() == []
 
 
 @pytest.mark.usefixtures("everyone")
