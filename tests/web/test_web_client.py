@@ -17,8 +17,9 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from ircish.client import commands as client_commands
 from ircish.client.commands import CLIENT_COMMANDS, LANGUAGE
-from ircish.protocol.slash import COMMANDS
+from ircish.protocol.slash import COMMANDS, Context, Irc, Local, SlashError
 from tests.helpers import LineClient
 from tests.web.browser_support import Page, WebServer
 
@@ -297,6 +298,113 @@ def test_the_slash_table_is_the_terminal_clients(alice: Page) -> None:
     # In the Python table's order, so /help lists them the same way.
     order = [name for name in LANGUAGE.commands if name in {r[0] for r in rows}]
     assert [r[0] for r in rows] == order
+
+
+TYPED = [
+    "hello there",
+    "//etc/passwd is a path",
+    "/join #a b",
+    "/join #x key=k #y",
+    "/join lobby,#rust",
+    "/j",
+    "/part",
+    "/part #x bye now",
+    "/msg bob hi there",
+    "/msg bob",
+    "/me waves",
+    "/notice #a hey",
+    "/who",
+    "/whois",
+    "/whois bob",
+    "/whowas bob 3",
+    "/whowas bob x",
+    "/names",
+    "/list dev !test >3 #exact",
+    "/topic",
+    "/topic new topic here",
+    "/topic -delete",
+    "/topic #other its topic",
+    "/away",
+    "/away lunch",
+    "/setname Alice Liddell",
+    "/monitor",
+    "/monitor +a b",
+    "/monitor +a -b",
+    "/chghost bob host.example",
+    "/kick bob go away",
+    "/kick",
+    "/ban",
+    "/ban bob eve!*@* host.example",
+    "/unban bob",
+    "/mode",
+    "/mode +B",
+    "/mode +m",
+    "/mode bob +i",
+    "/invite bob",
+    "/invite bob rust",
+    "/register secret",
+    "/register secret me@example.org",
+    "/login secret",
+    "/logout now",
+    "/passwd old new",
+    "/ns help",
+    "/cs register #a",
+    "/oper admin pass word",
+    "/kill bob",
+    "/stats u",
+    "/kline 1h bob spam here",
+    "/dline ANDKILL 10.0.0.0/8 go away",
+    "/unkline *@host",
+    "/quit",
+    "/quit bye all",
+    "/info",
+    "/help",
+    "/help join",
+    "/query bob hello",
+    "/q",
+    "/switch 2",
+    "/close",
+    "/raw PING x",
+    "/jion #a",
+    "/frobnicate",
+]
+
+
+def python_meaning(line: str) -> list[Any]:
+    """What the terminal client's language makes of a line typed in #lobby, as JSON."""
+    ctx = Context(
+        room="#lobby",
+        target="#lobby",
+        nick="alice",
+        verbatim=True,
+        no_room=client_commands.NO_ROOM,
+        no_target=client_commands.NO_TARGET,
+    )
+    try:
+        out = LANGUAGE.parse(line, ctx)
+    except SlashError as exc:
+        return ["error", exc.text]
+    if isinstance(out, Irc):
+        return ["irc", [out.verb, *out.params]]
+    assert isinstance(out, Local)
+    return ["local", [out.name, *out.args]]
+
+
+def test_slash_lines_mean_what_they_mean_in_the_terminal_client(alice: Page) -> None:
+    meanings: Any = alice.driver.execute_async_script(
+        "const [lines, done] = arguments;"
+        "import('/commands.js').then(m => done(lines.map(line => {"
+        "  const ctx = {room: '#lobby', target: '#lobby', nick: 'alice', chantypes: '#',"
+        "               noRoom: m.NO_ROOM, noTarget: m.NO_TARGET};"
+        "  try {"
+        "    const out = m.parseLine(line, ctx);"
+        "    return out.irc ? ['irc', out.irc] : ['local', [out.local, ...out.args]];"
+        "  } catch (err) { return ['error', err.message]; }"
+        "})));",
+        TYPED,
+    )
+    for line, meaning in zip(TYPED, meanings, strict=True):
+        assert meaning == python_meaning(line), line
 
 
 @pytest.mark.usefixtures("everyone")

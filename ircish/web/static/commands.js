@@ -253,6 +253,50 @@ function passwd(args) {
   return { irc: ["PASSWD", ...w] };
 }
 
+const MONITOR_WORDS = { "": "L", list: "L", status: "S", clear: "C" };
+
+function monitor(args) {
+  const w = words(args.replaceAll(",", " "));
+  const sub = MONITOR_WORDS[w.join(" ").toLowerCase()];
+  if (sub !== undefined) return { irc: ["MONITOR", sub] };
+  let sign;
+  let list = w;
+  if (w[0] === "+" || w[0] === "-") {
+    [sign, ...list] = w;
+  } else {
+    sign = w[0].startsWith("-") ? "-" : "+";
+  }
+  const nicks = list.map((x) => ("+-".includes(x[0]) ? x.slice(1) : x));
+  const mixed = list.some((x) => "+-".includes(x[0]) && x[0] !== sign);
+  if (!nicks.length || mixed || !nicks.every(Boolean)) throw new Usage();
+  return { irc: ["MONITOR", sign, nicks.join(",")] };
+}
+
+function chghost(args) {
+  const w = words(args);
+  if (w.length !== 2 && w.length !== 3) throw new Usage();
+  return { irc: ["CHGHOST", ...w] };
+}
+
+function stats(args) {
+  if (!args.trim()) throw new Usage();
+  return { irc: ["STATS", words(args)[0]] };
+}
+
+// A duration (10m, 1d12h, 3600), not a mask or an address (ircish/protocol/words.py).
+const looksLikeDuration = (word) => /^\d/.test(word) && !/[@!.:/*?]/.test(word);
+
+/** [ANDKILL] [MYSELF] [DURATION] TARGET [reason...]: the reason is one parameter. */
+const banCommand = (verb) => (args) => {
+  const w = words(args);
+  let i = 0;
+  while (i < w.length && ["ANDKILL", "MYSELF"].includes(w[i].toUpperCase())) i++;
+  if (i < w.length && looksLikeDuration(w[i])) i++;
+  if (i >= w.length) throw new Usage();
+  const reason = w.slice(i + 1).join(" ");
+  return { irc: [verb, ...w.slice(0, i + 1), ...(reason ? [reason] : [])] };
+};
+
 function help(args) {
   const w = words(args);
   return { local: "help", args: w.length ? [w[0].replace(/^\/+/, "")] : [] };
@@ -295,6 +339,17 @@ export const COMMANDS = {
   topic: c(topic, "/topic [#room] [TEXT|-delete]", "show, set or clear a topic"),
   away: c(rest("AWAY", true), "/away [TEXT]", "mark yourself away (no text: back)"),
   setname: c(setname, "/setname REALNAME", "change your real name", ["realname"]),
+  monitor: c(
+    monitor,
+    "/monitor [+NICK|-NICK|status|clear]",
+    "be told when someone comes online or leaves (no argument: your list)",
+    ["notify"],
+  ),
+  chghost: c(
+    chghost,
+    "/chghost NICK [USERNAME] HOST",
+    "change a user's shown host (server operators)",
+  ),
   kick: c(kick, "/kick [#room] NICK [reason]", "remove someone (operators)"),
   ban: c(
     maskList("+"),
@@ -308,6 +363,11 @@ export const COMMANDS = {
   login: c(login, "/login [NAME] PASSWORD", "log in to your account", ["identify"]),
   logout: c(logout, "/logout", "log out of your account"),
   passwd: c(passwd, "/passwd OLD NEW", "change your account's password"),
+  unregister: c(
+    oneWord("UNREGISTER"),
+    "/unregister PASSWORD",
+    "delete your account (give its password)",
+  ),
   ghost: c(oneWord("GHOST"), "/ghost NICK", "disconnect a stale connection using your nick"),
   ns: c(allWords("NS"), "/ns COMMAND ...", "talk to NickServ (/ns help)", ["nickserv"]),
   cs: c(allWords("CS"), "/cs COMMAND ...", "talk to ChanServ: register rooms (/cs help)", [
@@ -316,6 +376,24 @@ export const COMMANDS = {
   oper: c(nameAndRest("OPER"), "/oper NAME PASSWORD", "become a server operator"),
   kill: c(nameAndRest("KILL"), "/kill NICK REASON", "disconnect a user (server operators)"),
   wallops: c(rest("WALLOPS"), "/wallops TEXT", "message users with mode +w (operators)"),
+  rehash: c(noArgs("REHASH"), "/rehash", "reload the configuration file (operators)"),
+  stats: c(
+    stats,
+    "/stats LETTER",
+    "server statistics: u uptime; k K-lines, d D-lines, o operators, z memory (operators)",
+  ),
+  kline: c(
+    banCommand("KLINE"),
+    "/kline [DURATION] MASK|NICK [reason]",
+    "ban a user@host mask or a nick's address for DURATION (30m, 2h, 1d; none: for ever)",
+  ),
+  dline: c(
+    banCommand("DLINE"),
+    "/dline [DURATION] IP|CIDR [reason]",
+    "ban an address or network (server operators)",
+  ),
+  unkline: c(oneWord("UNKLINE"), "/unkline MASK", "lift a K-line (server operators)"),
+  undline: c(oneWord("UNDLINE"), "/undline IP|CIDR", "lift a D-line (server operators)"),
   quit: c(rest("QUIT", true), "/quit [reason]", "leave the server and exit", ["exit", "bye"]),
   info: c(noArgs("INFO"), "/info", "what this server is"),
   help: c(help, "/help [COMMAND]", "this help", ["?", "helpop"]),
