@@ -31,6 +31,22 @@ def cpu_seconds(pid: int) -> float:
     return user + system
 
 
+def children(pid: int) -> list[int]:
+    """The live processes whose parent is ``pid`` (e.g. ``--workers``' processes)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                raw = fh.read()
+        except OSError:
+            continue
+        if int(raw[raw.rindex(b")") + 2 :].split()[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
 def rss_bytes(pid: int) -> int:
     """Resident set size of ``pid`` in bytes."""
     with open(f"/proc/{pid}/statm", "rb") as fh:

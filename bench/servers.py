@@ -54,6 +54,9 @@ class ServerSpec:
     #: default (flood control, history in ``ircish.db``, INFO log lines), in an empty
     #: directory of its own.
     defaults: bool = False
+    #: ircish processes on one port (``--workers``) sharing one network through a
+    #: redis-server of their own; CPU and memory count every process and Redis.
+    workers: int = 1
 
     def env(self) -> dict[str, str]:
         """The environment a server process starts with."""
@@ -64,6 +67,8 @@ class ServerSpec:
 
     def missing(self) -> str | None:
         """Why this server cannot run here, or None."""
+        if self.workers > 1 and shutil.which("redis-server") is None:
+            return "`redis-server` is not installed (Debian: apt-get install redis-server)"
         if self.name in ("ngircd", "inspircd") and shutil.which(self.name) is None:
             return f"`{self.name}` is not installed (Debian: apt-get install {self.name})"
         if self.name == "miniircd" and _miniircd_command() is None:
@@ -103,9 +108,15 @@ class ServerSpec:
             pass
         return "?"
 
-    def command(self, port: int, workdir: Path) -> list[str]:
+    def command(self, port: int, workdir: Path, redis_port: int = 0) -> list[str]:
         if self.defaults:
             return [sys.executable, "-m", "ircish", "--port", str(port)]
+        if self.workers > 1:
+            config = _cluster_config(workdir, port, redis_port)
+            return [
+                *(sys.executable, "-m", "ircish", "--config", str(config)),
+                *("--host", "127.0.0.1", "--port", str(port), "--workers", str(self.workers)),
+            ]
         if self.name.startswith("ircish"):
             config = _history_config(workdir, port) if self.history else PEERS / "ircish.toml"
             return [
@@ -153,6 +164,11 @@ SERVERS: dict[str, ServerSpec] = {
             "ircish-defaults",
             "ircish with no config file: every built-in default, as the README starts it",
             defaults=True,
+        ),
+        ServerSpec(
+            "ircish-workers2",
+            "ircish --workers 2 on one port, one network through a redis-server (all counted)",
+            workers=2,
         ),
         ServerSpec("threaded", "classic thread per client, blocking send to each member"),
         ServerSpec(
@@ -208,6 +224,15 @@ def _history_config(workdir: Path, port: int) -> Path:
     return out
 
 
+def _cluster_config(workdir: Path, port: int, redis_port: int) -> Path:
+    """bench/peers/ircish.toml with ``[cluster]`` pointing at the run's own redis-server."""
+    text = (PEERS / "ircish.toml").read_text()
+    text += f'\n[cluster]\nredis_url = "redis://127.0.0.1:{redis_port}/0"\n'
+    out = workdir / f"ircish-workers-{port}.toml"
+    out.write_text(text)
+    return out
+
+
 def free_port() -> int:
     """A free TCP port on 127.0.0.1 below the ephemeral range the clients use."""
     for _ in range(200):
@@ -230,6 +255,26 @@ def _preexec(cpus: set[int] | None) -> Callable[[], None]:
     return setup
 
 
+def _wait_port(
+    port: int,
+    proc: subprocess.Popen[bytes],
+    name: str,
+    timeout: float = 20.0,
+    tail: Callable[[], str] = lambda: "",
+) -> None:
+    """Wait until ``proc`` accepts connections on ``port`` (or fail, naming why)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode}: {tail()}")
+        with socket.socket() as probe:
+            probe.settimeout(0.5)
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"{name} did not listen within {timeout:.0f} s")
+
+
 class RunningServer:
     """A started server process: ``pid``, ``port``; stop it with ``stop()``."""
 
@@ -241,11 +286,33 @@ class RunningServer:
         env = spec.env()
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         cwd = workdir
+        #: The redis-server of a ``workers`` spec, started first and stopped last.
+        self.redis: subprocess.Popen[bytes] | None = None
+        redis_port = 0
+        if spec.workers > 1:
+            # More than one process is there to use more than one core: not pinned.
+            cpus = None
+            redis_port = free_port()
+            self.redis = subprocess.Popen(
+                [
+                    *("redis-server", "--port", str(redis_port), "--bind", "127.0.0.1"),
+                    *("--save", "", "--appendonly", "no", "--dir", str(workdir)),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_preexec(cpus),  # noqa: PLW1509 - no threads here at spawn time
+            )
+            try:
+                _wait_port(redis_port, self.redis, "redis-server")
+            except BaseException:
+                self.redis.kill()
+                raise
         if spec.defaults:
             # Its ircish.db is created in the working directory: a fresh one every start.
             cwd = Path(tempfile.mkdtemp(prefix=f"{spec.name}-{self.port}-", dir=workdir))
         self.proc = subprocess.Popen(
-            spec.command(self.port, workdir),
+            spec.command(self.port, workdir, redis_port),
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -262,17 +329,20 @@ class RunningServer:
 
     def _wait_ready(self, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"{self.spec.name} exited with {self.proc.returncode}: {self.log_tail()}"
-                )
-            with socket.socket() as probe:
-                probe.settimeout(0.5)
-                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
+        _wait_port(self.port, self.proc, self.spec.name, timeout, self.log_tail)
+        # Every worker must be serving, not only the first to bind.
+        wanted = f"listening on 127.0.0.1:{self.port}"
+        while self.spec.workers > 1 and self.log_tail(10**6).count(wanted) < self.spec.workers:
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError(f"{self.spec.name}: not every worker listens: {self.log_tail()}")
             time.sleep(0.05)
-        raise RuntimeError(f"{self.spec.name} did not listen within {timeout:.0f} s")
+
+    def _pids(self) -> list[int]:
+        """Every process this server is: itself, its workers, its redis-server."""
+        pids = [self.pid, *procstat.children(self.pid)]
+        if self.redis is not None:
+            pids.append(self.redis.pid)
+        return pids
 
     def log_tail(self, lines: int = 5) -> str:
         try:
@@ -285,13 +355,14 @@ class RunningServer:
         return self.proc.poll() is None
 
     def cpu(self) -> float:
-        return procstat.cpu_seconds(self.pid)
+        return sum(procstat.cpu_seconds(pid) for pid in self._pids())
 
     def cpu_split(self) -> tuple[float, float]:
-        return procstat.cpu_split(self.pid)
+        splits = [procstat.cpu_split(pid) for pid in self._pids()]
+        return sum(u for u, _ in splits), sum(s for _, s in splits)
 
     def rss(self) -> int:
-        return procstat.rss_bytes(self.pid)
+        return sum(procstat.rss_bytes(pid) for pid in self._pids())
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -303,4 +374,11 @@ class RunningServer:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=5)
+        if self.redis is not None and self.redis.poll() is None:
+            self.redis.terminate()
+            try:
+                self.redis.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.redis.kill()
+                self.redis.wait(timeout=5)
         self._log.close()
