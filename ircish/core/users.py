@@ -42,6 +42,7 @@ class User:
         "mask",
         "modes",
         "nick",
+        "node",
         "oper",
         "real_mask",
         "realname",
@@ -81,6 +82,8 @@ class User:
         self.rooms: dict[str, Room] = {}
         self.signon = now
         self.clients: list[Client] = []
+        #: The cluster node (``[cluster]``) this user is connected to; "" for this process.
+        self.node = ""
 
     def __repr__(self) -> str:
         return f"<User {self.uid} {self.nick!r}>"

