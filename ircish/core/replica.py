@@ -109,11 +109,17 @@ def load_snapshot(
 
 
 def apply(chat: Chat, items: list[tuple[Envelope, codec.Extra]]) -> None:
-    """Apply one remote command's envelopes, then deliver them to local clients."""
-    with chat.remote([env for env, _ in items]):
+    """Apply one remote command's envelopes, then deliver them to local clients.
+
+    An envelope that changes nothing here (a join of someone already in the
+    room, as a node that was cut off announces its users again) is not shown.
+    """
+    deliver = [env for env, _ in items]
+    with chat.remote(deliver):
         for env, extra in items:
             try:
-                _apply_one(chat, env, extra)
+                if not _apply_one(chat, env, extra):
+                    deliver.remove(env)
             except Exception:
                 # A bug applying one event costs that change, not the stream.
                 log.exception("could not apply %r", env)
@@ -132,7 +138,8 @@ def _room(chat: Chat, name: str) -> Room | None:
     return chat.rooms.by_key(fold(name))
 
 
-def _apply_one(chat: Chat, env: Envelope, extra: codec.Extra) -> None:
+def _apply_one(chat: Chat, env: Envelope, extra: codec.Extra) -> bool:
+    """Apply one envelope; False if it is a repeat that changes nothing (not delivered)."""
     event = env.event
     user = _actor(chat, env)
     if user is None or not user.node:
@@ -141,14 +148,15 @@ def _apply_one(chat: Chat, env: Envelope, extra: codec.Extra) -> None:
             room = _room(chat, event.room)
             if room is not None:
                 room.topic, room.topic_by, room.topic_time = event.text, event.source, env.time
-        return
+        return True
     match event:
         case Join(room=name):
-            if name not in user.rooms:
-                room = state.join(chat, user, name)
-                status = extra.get("s")
-                if isinstance(status, str) and status in ("", "o", "v", "ov"):
-                    room.members[user] = status
+            if fold(name) in user.rooms:
+                return False
+            room = state.join(chat, user, name)
+            status = extra.get("s")
+            if isinstance(status, str) and status in ("", "o", "v", "ov"):
+                room.members[user] = status
         case Part(room=name, reason=reason):
             room = _room(chat, name)
             if room is not None and user in room.members:
@@ -189,6 +197,7 @@ def _apply_one(chat: Chat, env: Envelope, extra: codec.Extra) -> None:
                 state.invite(chat, user, invitee, name, _room(chat, name))
         case _:
             pass
+    return True
 
 
 def _room_changes(modes: str, args: tuple[str, ...]) -> list[state.RoomChange]:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -152,6 +153,11 @@ class Cluster:
         self._claims: dict[str, set[str]] = {}
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._was_up = False
+        #: In the ``nodes`` set as far as this node knows (a renewal's SADD adding it
+        #: again means it was reaped, or Redis lost its data: ``_rejoin``).
+        self._member = False
+        #: No reaping before this (monotonic): others need time to renew after an outage.
+        self._reap_after = 0.0
         self._degraded = False
         self._stopped = False
         #: Stream entries of other nodes applied here.
@@ -326,11 +332,40 @@ class Cluster:
     def _renew(self) -> None:
         link = self.link
         link.call("SET", f"{PREFIX}lease:{self.node}", "1", "PX", int(self.lease_seconds * 1000))
-        link.call("SADD", NODES, self.node)
-        link.call(
-            "EVAL", _REAP, 3, NODES, USERS, STREAM, PREFIX, self.node, STREAM_MAXLEN,
-            callback=self._reaped,
-        )  # fmt: skip
+        link.call("SADD", NODES, self.node, callback=self._added)
+        if time.monotonic() >= self._reap_after:
+            link.call(
+                "EVAL", _REAP, 3, NODES, USERS, STREAM, PREFIX, self.node, STREAM_MAXLEN,
+                callback=self._reaped,
+            )  # fmt: skip
+
+    def _added(self, reply: Any) -> None:
+        if isinstance(reply, RedisError):
+            return
+        if reply == 1 and self._member:
+            log.warning("cluster: this node was reaped or Redis lost its data; announcing again")
+            self._rejoin()
+        self._member = True
+
+    def _rejoin(self) -> None:
+        """Tell the network again of every local user and their rooms (as joins)."""
+        chat = self.chat
+        now = chat.clock()
+        for user in list(chat.users):
+            if user.node or not user.clients:
+                continue
+            self._send(codec.encode_user_entry(self.node, user), self._user_update(user.uid, user))
+            joins = []
+            for room in user.rooms.values():
+                env = Envelope(
+                    Join(user.mask, user.nick, room.name, user.account or "*", user.realname),
+                    room.audience,
+                )
+                env.time = now
+                env.msgid = chat.msgids.mint(now)
+                joins.append(env)
+            if joins:
+                self._publish(joins)
 
     def _reaped(self, reply: Any) -> None:
         if isinstance(reply, RedisError) or not reply:
@@ -344,6 +379,9 @@ class Cluster:
 
     def _link_changed(self, up: bool) -> None:
         if up:
+            if self._was_up:
+                # Nodes alive through an outage need a lease's time (and a retry) to renew.
+                self._reap_after = time.monotonic() + self.lease_seconds + self.link.backoff_cap
             self._renew()
             if self.last_id is None:
                 self._join_network()

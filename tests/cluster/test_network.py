@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.cluster.redis_support import RedisServer
-from tests.e2e.e2e_support import ServerProcess, wait
+from tests.e2e.e2e_support import ServerProcess, collect_until, wait
 from tests.helpers import LineClient
 
 LEASE = 3.0
@@ -221,3 +221,49 @@ def test_a_killed_process_has_its_users_quit_within_the_lease(
     bob2 = human(a, "bob", opened)
     bob2.send("hi again")
     alice.expect(r"^\[#lobby\] <bob> hi again$")
+
+
+def test_redis_restarted_mid_chat_loses_nothing_and_repeats_nothing(
+    make_redis: Callable[..., RedisServer], node: Node, opened: list[LineClient]
+) -> None:
+    redis = make_redis(persist=True)
+    a = node(redis, "node-a")
+    b = node(redis, "node-b")
+    alice = human(a, "alice", opened)
+    bob = human(b, "bob", opened)
+    alice.expect(r"^\*\*\* bob joined #lobby$")
+    alice.send("before")
+    bob.expect(r"^\[#lobby\] <alice> before$")
+
+    redis.kill()
+    for conn in (alice, bob):
+        conn.expect(r"^\*\*\* The network is degraded: ")
+    # Local chat goes on; what is said waits for the link.
+    for i in range(3):
+        alice.send(f"during {i}")
+    bob.send("bob during")
+    carol = human(a, "carol", opened)
+    alice.expect(r"^\*\*\* carol joined #lobby$")
+    carol.send("carol arrived meanwhile")
+    alice.expect(r"^\[#lobby\] <carol> carol arrived meanwhile$")
+
+    redis.restart()
+    # Once the links are back: what bob missed, in order, once; what alice missed too.
+    seen_by_bob = collect_until(bob, r"<carol> carol arrived meanwhile$", timeout=20)
+    said = [x for x in seen_by_bob if "<alice> during" in x]
+    assert said == [f"[#lobby] <alice> during {i}" for i in range(3)], seen_by_bob
+    assert "*** carol joined #lobby" in seen_by_bob
+    collect_until(alice, r"^\[#lobby\] <bob> bob during$", timeout=20)
+    alice.send("after")
+    bob.expect(r"^\[#lobby\] <alice> after$")
+    # Nothing twice: everything bob got after that, up to a private barrier.
+    alice.send("/msg bob barrier")
+    rest = collect_until(bob, r"^\[private\] <alice> barrier$")
+    assert not any("during" in x or "meanwhile" in x for x in rest), rest
+    # One notice when the network was degraded and one when it was whole again, each
+    # (both nodes were whole again before their backlogs went out, so before the barriers).
+    bob.send("/msg alice barrier")
+    collect_until(alice, r"^\[private\] <bob> barrier$")
+    for conn in (alice, bob):
+        notices = [x for x in conn.received if x.startswith("*** The network is")]
+        assert len(notices) == 2 and "degraded" in notices[0], notices
