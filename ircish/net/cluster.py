@@ -503,6 +503,36 @@ class Cluster:
     def degraded(self) -> bool:
         return self._degraded
 
+    def leave(self, reason: str) -> None:
+        """This process is stopping: its users quit everywhere else (``reason``), its lease goes.
+
+        Queued on the link; the server's shutdown turns the loop until Redis has
+        answered (within ``limits.shutdown_grace``). Local clients are told by the
+        shutdown itself, so the quits are published without being delivered here.
+        """
+        chat = self.chat
+        now = chat.clock()
+        quits = []
+        for user in list(chat.users):
+            if user.node or not user.clients:
+                continue
+            env = Envelope(Quit(user.mask, user.nick, reason), ToPeers(user.uid, user.room_keys()))
+            env.time = now
+            env.msgid = chat.msgids.mint(now)
+            quits.append(env)
+            # Published as gone: the snapshot drops them, their nicknames are released.
+            for room in list(user.rooms.values()):
+                room.remove_member(user)
+                chat.rooms.discard_if_empty(room)
+            chat.users.remove(user)
+            user.registered = False
+        if quits:
+            self._publish(quits)
+        if self.link.connected:
+            self.link.call("DEL", f"{PREFIX}lease:{self.node}", f"{PREFIX}nicks:{self.node}")
+            self.link.call("SREM", NODES, self.node)
+        self._stopped = True
+
     def close(self) -> None:
         """Stop renewing and reading (the lease then runs out and others reap this node)."""
         self._stopped = True

@@ -954,10 +954,15 @@ class Server:
         if self.metrics_endpoint is not None:
             self.metrics_endpoint.close()
         self.workers.shutdown()
+        if self.cluster is not None:
+            self.cluster.leave(reason)
         self.chat.shutdown(reason)
         deadline = time.monotonic() + self.config.limits.shutdown_grace
         self._flush_dirty()
-        while any(c.has_output for c in self.connections.values()):
+        redis = self.redis
+        while any(c.has_output for c in self.connections.values()) or (
+            redis is not None and redis.connected and redis.pending
+        ):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break

@@ -267,3 +267,20 @@ def test_redis_restarted_mid_chat_loses_nothing_and_repeats_nothing(
     for conn in (alice, bob):
         notices = [x for x in conn.received if x.startswith("*** The network is")]
         assert len(notices) == 2 and "degraded" in notices[0], notices
+
+
+def test_a_process_stopped_cleanly_has_its_users_quit_at_once(
+    redis_server: RedisServer, node: Node, opened: list[LineClient]
+) -> None:
+    a = node(redis_server, "node-a")
+    b = node(redis_server, "node-b")
+    alice = human(a, "alice", opened)
+    human(b, "bob", opened)
+    alice.expect(r"^\*\*\* bob joined #lobby$")
+    b.signal(signal.SIGTERM)
+    assert b.wait() == 0
+    # Well before the lease could have run out.
+    alice.expect(r"^\*\*\* bob quit \(Server shutting down\)$", timeout=LEASE / 2)
+    human(a, "bob", opened)
+    assert int(redis_server.command("HLEN", "ircish:users")) == 2
+    assert redis_server.command("SCARD", "ircish:nodes") == 1
