@@ -92,7 +92,7 @@ class Chat:
         self.monitors: dict[str, set[Client]] = {}
         #: Recent users who left or changed nick, newest last (WHOWAS).
         self.whowas = state.new_whowas(config.limits.max_whowas)
-        #: Pipeline hooks: history (set by ``attach_storage``) and, later, other processes.
+        #: Pipeline hooks: history (set by ``attach_storage``) and other processes (``[cluster]``).
         self.store: Hook | None = None
         self.publish: Hook | None = None
         #: Other server processes sharing this network (``[cluster]``); None: this one alone.

@@ -284,3 +284,34 @@ def test_a_process_stopped_cleanly_has_its_users_quit_at_once(
     human(a, "bob", opened)
     assert int(redis_server.command("HLEN", "ircish:users")) == 2
     assert redis_server.command("SCARD", "ircish:nodes") == 1
+
+
+def test_latency_of_a_message_to_the_same_and_to_another_process(
+    redis_server: RedisServer, node: Node, opened: list[LineClient]
+) -> None:
+    """The cost of the stream: a room message to a user on the sender's process and on another.
+
+    Printed (``-s``) for docs/cluster.md; the bound only catches a message
+    that waits for a timer instead of the stream.
+    """
+    no_flood = "\n[limits]\nflood_burst = 10000\nflood_interval = 0.001\n"
+    a = node(redis_server, "node-a", no_flood)
+    b = node(redis_server, "node-b", no_flood)
+    alice = human(a, "alice", opened)
+    carol = human(a, "carol", opened)
+    bob = human(b, "bob", opened)
+    alice.expect(r"^\*\*\* bob joined #lobby$")
+    figures = {}
+    for who, conn in (("same process", carol), ("other process", bob)):
+        times = []
+        for i in range(200):
+            text = f"ping {who} {i}"
+            started = time.perf_counter()
+            alice.send(text)
+            conn.expect(rf"<alice> {text}$")
+            times.append(time.perf_counter() - started)
+        times.sort()
+        figures[who] = (times[len(times) // 2], times[int(len(times) * 0.99)])
+    for who, (median, p99) in figures.items():
+        print(f"{who}: median {median * 1000:.2f} ms, p99 {p99 * 1000:.2f} ms")
+    assert figures["other process"][0] < 0.05, figures
