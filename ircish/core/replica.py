@@ -32,6 +32,7 @@ from ircish.core.events import (
     RealnameChange,
     ToPeers,
     Topic,
+    ToRoom,
 )
 from ircish.core.names import fold
 from ircish.core.users import User
@@ -44,6 +45,44 @@ log = logging.getLogger("ircish.cluster")
 
 #: Room mode letters that always take an argument in a MODE line (``l`` only when set).
 _ARG_ALWAYS = "ovbeIk"
+
+
+class Outgoing:
+    """One command's published envelopes, with what a replica and the snapshot need."""
+
+    __slots__ = ("items", "rooms", "users")
+
+    def __init__(self) -> None:
+        #: Each envelope with its extra (``codec.Extra``: a joiner's status).
+        self.items: list[tuple[Envelope, codec.Extra]] = []
+        #: Folded names of the rooms whose records changed.
+        self.rooms: set[str] = set()
+        #: Uids of the users whose records changed -> the user, None once they quit.
+        self.users: dict[str, User | None] = {}
+
+
+def outgoing(chat: Chat, envelopes: list[Envelope]) -> Outgoing:
+    """What to publish for a command's stamped envelopes (``Chat.publish``)."""
+    out = Outgoing()
+    for env in envelopes:
+        event = env.event
+        audience = env.audience
+        extra: codec.Extra = {}
+        if isinstance(audience, ToRoom):
+            out.rooms.add(audience.room)
+        if type(event) is Join:
+            user = chat.users.get(event.nick)
+            room = chat.rooms.by_key(fold(event.room))
+            if user is not None and room is not None:
+                extra["s"] = room.members.get(user, "")
+        elif isinstance(audience, ToPeers):
+            if type(event) is Quit:
+                out.rooms.update(audience.rooms)
+                out.users[audience.uid] = None
+            elif audience.uid not in out.users:
+                out.users[audience.uid] = chat.users.by_uid(audience.uid)
+        out.items.append((env, extra))
+    return out
 
 
 def add_user(chat: Chat, record: dict[str, Any]) -> User | None:

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from ircish.config import ClusterConfig
 from ircish.core import codec, replica
-from ircish.core.events import Envelope, Join, NickChange, Quit, ServerNotice, ToPeers, ToRoom
+from ircish.core.events import Envelope, Join, NickChange, Quit, ServerNotice, ToPeers
 from ircish.core.names import fold
 from ircish.core.users import User
 from ircish.net.redis import (
@@ -172,39 +172,24 @@ class Cluster:
 
     def _publish(self, envelopes: list[Envelope]) -> None:
         chat = self.chat
-        items: list[tuple[Envelope, codec.Extra]] = []
-        rooms: set[str] = set()
-        users: dict[str, User | None] = {}
+        out = replica.outgoing(chat, envelopes)
         for env in envelopes:
-            event = env.event
-            audience = env.audience
-            extra: codec.Extra = {}
-            if isinstance(audience, ToRoom):
-                rooms.add(audience.room)
-            if type(event) is Join:
-                user = chat.users.get(event.nick)
-                room = chat.rooms.by_key(fold(event.room))
-                if user is not None and room is not None:
-                    extra["s"] = room.members.get(user, "")
-            elif type(event) is Quit and isinstance(audience, ToPeers):
-                rooms.update(audience.rooms)
-                users[audience.uid] = None
-                self._release(audience.uid, keep="")
-            elif type(event) is NickChange and isinstance(audience, ToPeers):
-                self._release(audience.uid, keep=fold(event.new))
-            if isinstance(audience, ToPeers) and audience.uid not in users:
-                users[audience.uid] = chat.users.by_uid(audience.uid)
-            items.append((env, extra))
+            event, audience = env.event, env.audience
+            if isinstance(audience, ToPeers):
+                if type(event) is Quit:
+                    self._release(audience.uid, keep="")
+                elif type(event) is NickChange:
+                    self._release(audience.uid, keep=fold(event.new))
         updates: list[tuple[Arg, ...]] = []
-        for uid, user in users.items():
+        for uid, user in out.users.items():
             updates += self._user_update(uid, user)
-        for key in rooms:
+        for key in out.rooms:
             room = chat.rooms.by_key(key)
             if room is None:
                 updates.append(("HDEL", ROOMS, key))
             else:
                 updates.append(("HSET", ROOMS, key, codec.dumps(codec.room_record(room))))
-        self._send(codec.encode_batch(self.node, items), updates)
+        self._send(codec.encode_batch(self.node, out.items), updates)
 
     def _user_update(self, uid: str, user: User | None) -> list[tuple[Arg, ...]]:
         if user is None or not user.registered:
