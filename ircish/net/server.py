@@ -325,13 +325,19 @@ class Server:
         except ConfigError as exc:
             log.error("reload on SIGHUP failed, nothing changed: %s", exc)
 
-    def bind(self) -> list[tuple[str, int]]:
-        """Open every configured listener; return the bound (host, port) pairs."""
+    def bind(self, *, reuse_port: bool = False) -> list[tuple[str, int]]:
+        """Open every configured listener; return the bound (host, port) pairs.
+
+        ``reuse_port``: several processes listen on the same ports and the kernel
+        spreads the connections among them (``SO_REUSEPORT``; ``--workers``).
+        """
         for i, lc in enumerate(self.config.listeners):
             infos = socket.getaddrinfo(lc.host, lc.port, type=socket.SOCK_STREAM)
             family, _, _, _, sockaddr = infos[0]
             sock = socket.socket(family, socket.SOCK_STREAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if reuse_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             sock.bind(sockaddr)
             sock.listen(LISTEN_BACKLOG)
             sock.setblocking(False)
