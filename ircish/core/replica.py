@@ -13,7 +13,9 @@ sees a socket.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ircish.core import codec, state
@@ -25,6 +27,7 @@ from ircish.core.events import (
     Invite,
     Join,
     Kick,
+    Kill,
     ModeChange,
     NickChange,
     Part,
@@ -154,15 +157,20 @@ def apply(chat: Chat, items: list[tuple[Envelope, codec.Extra]]) -> None:
     room, as a node that was cut off announces its users again) is not shown.
     """
     deliver = [env for env, _ in items]
+    afterwards: list[Callable[[], None]] = []
     with chat.remote(deliver):
         for env, extra in items:
             try:
-                if not _apply_one(chat, env, extra):
+                if not _apply_one(chat, env, extra, afterwards):
                     deliver.remove(env)
             except Exception:
                 # A bug applying one event costs that change, not the stream.
                 log.exception("could not apply %r", env)
                 chat.metrics.internal_errors["cluster"] += 1
+    for action in afterwards:
+        # Changes to local users, in outboxes of their own: published like any command's.
+        with chat.outbox():
+            action()
 
 
 def _actor(chat: Chat, env: Envelope) -> User | None:
@@ -177,8 +185,12 @@ def _room(chat: Chat, name: str) -> Room | None:
     return chat.rooms.by_key(fold(name))
 
 
-def _apply_one(chat: Chat, env: Envelope, extra: codec.Extra) -> bool:
-    """Apply one envelope; False if it is a repeat that changes nothing (not delivered)."""
+def _apply_one(
+    chat: Chat, env: Envelope, extra: codec.Extra, afterwards: list[Callable[[], None]]
+) -> bool:
+    """Apply one envelope; False if it is not to be delivered as it is (a repeat that
+    changes nothing, or what a local change will tell), with local changes put off
+    to ``afterwards``."""
     event = env.event
     user = _actor(chat, env)
     if user is None or not user.node:
@@ -230,6 +242,12 @@ def _apply_one(chat: Chat, env: Envelope, extra: codec.Extra) -> bool:
             state.chghost(chat, user, username, host)
         case AccountChange(account=account):
             user.account = account
+        case Kill(target=target, reason=reason):
+            victim = chat.users.get(target)
+            if victim is not None and not victim.node:
+                # An operator elsewhere killed one of ours: they are told, then quit here.
+                afterwards.append(functools.partial(state.kill, chat, user, victim, reason))
+            return False
         case Invite(target=target, room=name, notify=False):
             invitee = chat.users.get(target)
             if invitee is not None:

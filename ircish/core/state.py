@@ -401,6 +401,10 @@ def kill(chat: Chat, by: User, victim: User, reason: str) -> None:
     established servers word it.
     """
     event = Kill(by.mask, by.nick, victim.nick, reason)
+    if victim.node:
+        # A user of another process (``[cluster]``): that process disconnects them.
+        chat.emit(event, ToUsers((victim.uid,)))
+        return
     quit_reason = f"Killed ({by.nick} ({reason}))"
     for client in list(victim.clients):
         if not client.quitting:

@@ -22,6 +22,7 @@ import pytest
 from tests.cluster.redis_support import RedisServer
 from tests.e2e.e2e_support import ServerProcess, collect_until, wait
 from tests.helpers import LineClient
+from tests.unit.test_operators_config import cheap_hash
 
 LEASE = 3.0
 
@@ -315,3 +316,68 @@ def test_latency_of_a_message_to_the_same_and_to_another_process(
     for who, (median, p99) in figures.items():
         print(f"{who}: median {median * 1000:.2f} ms, p99 {p99 * 1000:.2f} ms")
     assert figures["other process"][0] < 0.05, figures
+
+
+def test_invite_mode_kick_and_monitor_across_three_processes(
+    redis_server: RedisServer, node: Node, opened: list[LineClient]
+) -> None:
+    a = node(redis_server, "node-a")
+    b = node(redis_server, "node-b")
+    c = node(redis_server, "node-c")
+    carol = irc(c, "carol", opened, caps="extended-monitor")
+    carol.send("MONITOR + alice,dave")
+    assert wait(carol, "731").params[-1] == "alice,dave"
+    alice = irc(a, "alice", opened)
+    assert wait(carol, "730").params[-1].startswith("alice!")
+    bob = irc(b, "bob", opened)
+
+    alice.send("JOIN #priv")
+    wait(alice, "366")
+    alice.send("MODE #priv +i")
+    wait(alice, "MODE")
+    bob.send("JOIN #priv")
+    assert wait(bob, "473").params[1] == "#priv"
+    alice.send("INVITE bob #priv")
+    wait(alice, "341")
+    invite = wait(bob, "INVITE")
+    assert invite.source.startswith("alice!") and invite.params == ("bob", "#priv")
+    # The invitation is known on bob's process: +i lets him in.
+    bob.send("JOIN #priv")
+    wait(bob, "366")
+    alice.expect(r":bob!\S+ JOIN :?#priv")
+    alice.send("MODE #priv +v bob")
+    mode = wait(bob, "MODE")
+    assert mode.params == ("#priv", "+v", "bob")
+    bob.send("NAMES #priv")
+    assert set(wait(bob, "353").params[-1].split()) == {"@alice", "+bob"}
+    alice.send("KICK #priv bob :enough")
+    kick = wait(bob, "KICK")
+    assert kick.params == ("#priv", "bob", "enough")
+    bob.send("NAMES #priv")
+    assert wait(bob, "353").params[-1] == "@alice"
+
+    # MONITOR on a third process sees users of the other two come and go.
+    dave = irc(b, "dave", opened)
+    assert wait(carol, "730").params[-1].startswith("dave!")
+    dave.send("QUIT :done")
+    assert wait(carol, "731").params[-1] == "dave"
+
+
+def test_an_operator_kills_a_user_of_another_process(
+    redis_server: RedisServer, node: Node, opened: list[LineClient]
+) -> None:
+    opers = f'\n[[operators]]\nname = "admin"\npassword_hash = "{cheap_hash("s3cret")}"\n'
+    a = node(redis_server, "node-a", opers)
+    b = node(redis_server, "node-b", opers)
+    admin = irc(a, "admin", opened)
+    admin.send("OPER admin s3cret")
+    wait(admin, "381")
+    spammer = human(b, "spammer", opened)
+    witness = human(b, "witness", opened)
+    admin.send("JOIN #lobby")
+    wait(admin, "366")
+    admin.send("KILL spammer :flooding")
+    spammer.expect(r"Killed \(admin \(flooding\)\)")
+    spammer.expect_closed()
+    witness.expect(r"^\*\*\* spammer quit \(Killed \(admin \(flooding\)\)\)$")
+    admin.expect(r":spammer!\S+ QUIT :Killed \(admin \(flooding\)\)$")

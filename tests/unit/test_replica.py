@@ -152,3 +152,20 @@ def test_bad_entries_are_refused() -> None:
         pass
     else:
         raise AssertionError("a malformed envelope was accepted")
+
+
+def test_an_operator_kills_a_user_of_the_other_core() -> None:
+    a, b = pair()
+    alice = a.irc("alice")
+    bob = b.irc("bob")
+    alice.send("JOIN #x")
+    bob.send("JOIN #x")
+    alice.user.modes.add("o")
+    alice.lines()
+    alice.send("KILL bob :spamming")
+    got = bob.messages()
+    assert [m.verb for m in got if m.verb in ("KILL", "ERROR")] == ["KILL", "ERROR"]
+    assert bob.sink.closed
+    assert b.chat.users.get("bob") is None and a.chat.users.get("bob") is None
+    quits = [m for m in alice.messages() if m.verb == "QUIT"]
+    assert [m.params[-1] for m in quits] == ["Killed (alice (spamming))"]
