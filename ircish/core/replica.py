@@ -113,6 +113,7 @@ def add_user(chat: Chat, record: dict[str, Any]) -> User | None:
         return None
     user.set_nick(nick)
     state.register(chat, user)
+    chat.metrics.registrations -= 1  # counted by the process they registered with
     if "o" in user.modes:
         chat.operators += 1
     return user

@@ -381,3 +381,32 @@ def test_an_operator_kills_a_user_of_another_process(
     spammer.expect_closed()
     witness.expect(r"^\*\*\* spammer quit \(Killed \(admin \(flooding\)\)\)$")
     admin.expect(r":spammer!\S+ QUIT :Killed \(admin \(flooding\)\)$")
+
+
+def test_redis_restarted_without_its_data_gets_the_network_back_from_the_nodes(
+    redis_server: RedisServer, node: Node, opened: list[LineClient]
+) -> None:
+    a = node(redis_server, "node-a")
+    b = node(redis_server, "node-b")
+    alice = human(a, "alice", opened)
+    bob = human(b, "bob", opened)
+    alice.expect(r"^\*\*\* bob joined #lobby$")
+    redis_server.restart()  # no persistence: the stream, the snapshot, leases and claims are gone
+    for conn in (alice, bob):
+        conn.expect(r"^\*\*\* The network is whole again", timeout=20)
+    # Each node wrote its users again: a node started now learns them all.
+    deadline = time.monotonic() + 10
+    while int(redis_server.command("HLEN", "ircish:users")) < 2:
+        assert time.monotonic() < deadline, "the nodes did not write their users again"
+        time.sleep(0.05)  # polling Redis, bounded by the deadline
+    c = node(redis_server, "node-c")
+    carol = irc(c, "carol", opened)
+    carol.send("NAMES #lobby")
+    assert set(wait(carol, "353").params[-1].split()) == {"alice", "bob"}
+    # Their nicknames are claimed again.
+    carol.send("NICK alice")
+    assert wait(carol, "433").params[1] == "alice"
+    # Announcing again showed nobody a second join.
+    bob.send("/msg alice barrier")
+    seen = collect_until(alice, r"^\[private\] <bob> barrier$")
+    assert not any("joined" in x for x in seen), seen
