@@ -6,9 +6,11 @@ import argparse
 import gc
 import getpass
 import logging
+import os
 import signal
 import subprocess
 import sys
+from typing import TYPE_CHECKING
 
 from ircish import __version__
 from ircish.config import Config, ConfigError, load_config
@@ -17,10 +19,15 @@ from ircish.errors import StorageError
 from ircish.logs import setup_logging
 from ircish.net.redis import RedisError
 
+if TYPE_CHECKING:
+    from ircish.net.server import Server
+
 log = logging.getLogger("ircish")
 
 #: Most processes ``--workers`` starts.
 MAX_WORKERS = 64
+#: Seconds between a worker's checks that its ``--workers`` process is still there.
+PARENT_CHECK = 1.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="listen with SO_REUSEPORT, beside other processes on the same ports "
         "(what each of --workers does)",
     )
+    # Set by --workers on its children: stop when that process is gone (even by SIGKILL).
+    parser.add_argument("--worker-of", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--version", action="version", version=f"ircish {__version__}")
     return parser
 
@@ -137,9 +146,24 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         log.error("cannot listen: %s", exc.strerror or exc)
         return 1
+    if args.worker_of:
+        watch_parent(server, args.worker_of)
     tune_gc()
     server.serve_forever()
     return 0
+
+
+def watch_parent(server: Server, parent: int) -> None:
+    """Stop ``server`` (cleanly) once process ``parent`` is no longer this one's parent."""
+
+    def check() -> None:
+        if os.getppid() != parent:
+            log.warning("the --workers process %d is gone; stopping", parent)
+            server.request_stop()
+        else:
+            server.call_later(PARENT_CHECK, check)
+
+    server.call_later(PARENT_CHECK, check)
 
 
 def workers_problem(workers: int, config: Config) -> str:
@@ -164,7 +188,9 @@ def run_workers(workers: int, argv: list[str]) -> int:
     """
     args = _without_workers(argv)
     children = [
-        subprocess.Popen([sys.executable, "-m", "ircish", *args, "--reuse-port"])
+        subprocess.Popen(
+            [sys.executable, "-m", "ircish", *args, "--reuse-port", "--worker-of", str(os.getpid())]
+        )
         for _ in range(workers)
     ]
 

@@ -335,6 +335,9 @@ def test_invite_mode_kick_and_monitor_across_three_processes(
     wait(alice, "366")
     alice.send("MODE #priv +i")
     wait(alice, "MODE")
+    # One node's events arrive in order: once bob has this, b knows of the +i.
+    alice.send("PRIVMSG bob :sync")
+    wait(bob, "PRIVMSG")
     bob.send("JOIN #priv")
     assert wait(bob, "473").params[1] == "#priv"
     alice.send("INVITE bob #priv")

@@ -85,3 +85,21 @@ def test_workers_that_cannot_work_are_refused(
     result = run_cli("--config", str(path), *args)
     assert result.returncode == 2
     assert f"ircish-server: {message}" in result.stderr
+
+
+def test_workers_stop_when_their_parent_is_killed(
+    tmp_path: Path, redis_server: RedisServer, procs: list[ServerProcess]
+) -> None:
+    proc = ServerProcess("--config", str(_config(tmp_path, redis_server)), "--workers", "2")
+    procs.append(proc)
+    deadline = time.monotonic() + 15
+    while proc.log().count("joined the network") < 2:
+        assert time.monotonic() < deadline, proc.log()
+        proc.wait_log("joined the network", timeout=0.2)
+    proc.signal(signal.SIGKILL)
+    proc.wait()
+    # The orphans notice within a second or so, stop cleanly and give up their leases.
+    deadline = time.monotonic() + 10
+    while redis_server.command("SCARD", "ircish:nodes") != 0:
+        assert time.monotonic() < deadline, "the workers outlived their parent"
+        time.sleep(0.05)  # polling Redis, bounded by the deadline
