@@ -102,7 +102,7 @@ def add_user(chat: Chat, record: dict[str, Any]) -> User | None:
         user = User(str(record["host"]), float(record["signon"]), uid=uid, ip=str(record["ip"]))
         user.username = str(record["username"])
         user.realname = str(record["realname"])
-        user.modes = set(str(record["modes"]))
+        user.modes = frozenset(str(record["modes"]))
         away = record["away"]
         user.away = None if away is None else str(away)
         user.account = str(record["account"])

@@ -160,7 +160,7 @@ def test_an_operator_kills_a_user_of_the_other_core() -> None:
     bob = b.irc("bob")
     alice.send("JOIN #x")
     bob.send("JOIN #x")
-    alice.user.modes.add("o")
+    alice.user.modes = alice.user.modes | {"o"}
     alice.lines()
     alice.send("KILL bob :spamming")
     got = bob.messages()
