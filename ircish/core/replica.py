@@ -36,6 +36,7 @@ from ircish.core.events import (
     ToPeers,
     Topic,
     ToRoom,
+    ToUsers,
 )
 from ircish.core.names import fold
 from ircish.core.users import User
@@ -84,6 +85,10 @@ def outgoing(chat: Chat, envelopes: list[Envelope]) -> Outgoing:
                 out.users[audience.uid] = None
             elif audience.uid not in out.users:
                 out.users[audience.uid] = chat.users.by_uid(audience.uid)
+        elif type(event) is ModeChange and isinstance(audience, ToUsers):
+            # One's own user modes (+i, +o from OPER): only that user hears of them.
+            uid = audience.uids[0]
+            out.users.setdefault(uid, chat.users.by_uid(uid))
         out.items.append((env, extra))
     return out
 

@@ -301,9 +301,15 @@ class Cluster:
                     _nick_key(folded),
                     f"{PREFIX}nicks:{self.node}",
                     f"{self.node} {user.uid}",
+                    callback=self._reclaimed,
                 )
             for command in self._user_update(user.uid, user):
                 self.link.call(*command)
+
+    def _reclaimed(self, reply: Any) -> None:
+        if reply == 0:
+            # Taken elsewhere while Redis was away: both keep it (docs/cluster.md).
+            log.warning("cluster: a nickname taken here meanwhile is held by another node too")
 
     # -- leases ---------------------------------------------------------------------
 
