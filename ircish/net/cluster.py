@@ -151,6 +151,8 @@ class Cluster:
         self.dropped = 0
         #: Uid -> folded nicks claimed in Redis for that local user.
         self._claims: dict[str, set[str]] = {}
+        #: Uids with claims but no registered user at the last beat (``_sweep_claims``).
+        self._unregistered: set[str] = set()
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._was_up = False
         #: In the ``nodes`` set as far as this node knows (a renewal's SADD adding it
@@ -306,6 +308,16 @@ class Cluster:
             for command in self._user_update(user.uid, user):
                 self.link.call(*command)
 
+    def _sweep_claims(self) -> None:
+        """Release what was claimed for connections that went before registering."""
+        users = self.chat.users
+        for uid in [u for u in self._claims if users.by_uid(u) is None]:
+            if uid in self._unregistered:
+                self._unregistered.discard(uid)
+                self._release(uid, keep="")
+            else:
+                self._unregistered.add(uid)  # given one beat to finish registering
+
     def _reclaimed(self, reply: Any) -> None:
         if reply == 0:
             # Taken elsewhere while Redis was away: both keep it (docs/cluster.md).
@@ -318,6 +330,7 @@ class Cluster:
             return
         if self.link.connected:
             self._renew()
+            self._sweep_claims()
         self.loop.call_later(self.lease_seconds / 3, self._beat)
 
     def _renew(self) -> None:
@@ -404,10 +417,16 @@ class Cluster:
         link.call("HGETALL", ROOMS)
         link.call("EXEC", callback=self._snapshot)
 
+    def _join_again(self) -> None:
+        if self.last_id is None and self.link.connected and not self._stopped:
+            self._join_network()
+
     def _snapshot(self, reply: Any) -> None:
         if isinstance(reply, RedisError) or not isinstance(reply, list) or len(reply) != 3:
             log.warning("cluster: could not read the network's snapshot: %s", reply)
-            return  # tried again when the link next comes up
+            if not isinstance(reply, RedisConnectionError):
+                self.loop.call_later(1.0, self._join_again)
+            return  # after a lost link: again when it is back
         last, users, rooms = reply
         self.last_id = last[0][0].decode() if last else "0-0"
         replica.load_snapshot(self.chat, _records(users), _records(rooms), self.node)

@@ -417,3 +417,28 @@ def test_redis_restarted_without_its_data_gets_the_network_back_from_the_nodes(
     bob.send("/msg alice barrier")
     seen = collect_until(alice, r"^\[private\] <bob> barrier$")
     assert not any("joined" in x for x in seen), seen
+
+
+def test_a_claim_for_a_connection_gone_before_registering_is_released(
+    redis_server: RedisServer, node: Node, opened: list[LineClient]
+) -> None:
+    a = node(redis_server, "node-a")
+    conn = a.client()
+    opened.append(conn)
+    conn.send("NICK ghost")
+    conn.send("USER ghost 0 * :g")
+    conn.close()  # at once: the claim may be granted after the connection is gone
+    # Whatever the timing, the nickname is free again on another process within the lease.
+    b = node(redis_server, "node-b")
+    other = b.client()
+    opened.append(other)
+    other.send("USER ghost 0 * :g")
+    deadline = time.monotonic() + LEASE * 2
+    while True:
+        other.send("NICK ghost")
+        line = other.expect(lambda x: " 001 " in x or " 433 " in x)
+        if " 001 " in line:
+            break
+        assert time.monotonic() < deadline, "the claim of a vanished connection stayed"
+        time.sleep(0.1)  # asking again, bounded by the deadline
+    assert redis_server.command("GET", "ircish:nick:ghost").startswith(b"node-b/")
