@@ -442,3 +442,56 @@ def test_a_claim_for_a_connection_gone_before_registering_is_released(
         assert time.monotonic() < deadline, "the claim of a vanished connection stayed"
         time.sleep(0.1)  # asking again, bounded by the deadline
     assert redis_server.command("GET", "ircish:nick:ghost").startswith(b"node-b/")
+
+
+def test_two_senders_on_two_processes_reach_a_third_in_the_streams_order(
+    redis_server: RedisServer, node: Node, opened: list[LineClient]
+) -> None:
+    no_flood = "\n[limits]\nflood_burst = 10000\nflood_interval = 0.001\n"
+    a = node(redis_server, "node-a", no_flood)
+    b = node(redis_server, "node-b", no_flood)
+    c = node(redis_server, "node-c", no_flood)
+    alice = human(a, "alice", opened)
+    bob = human(b, "bob", opened)
+    carol = human(c, "carol", opened)
+    dave = human(c, "dave", opened)
+    alice.expect(r"^\*\*\* dave joined #lobby$")
+    bob.expect(r"^\*\*\* dave joined #lobby$")
+    count = 100
+    barrier = threading.Barrier(2)
+
+    def talk(who: LineClient, name: str) -> None:
+        barrier.wait()
+        for i in range(count):
+            who.send(f"{name} {i}")
+
+    threads = [
+        threading.Thread(target=talk, args=(alice, "alice")),
+        threading.Thread(target=talk, args=(bob, "bob")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seen = {}
+    for name, conn in (("carol", carol), ("dave", dave)):
+        lines: list[str] = []
+        while len(lines) < 2 * count:
+            line = conn.expect(r"^\[#lobby\] <(alice|bob)> ", timeout=10)
+            lines.append(line.split("> ", 1)[1])
+        seen[name] = lines
+    # Nothing lost or repeated, each sender in their own order, the two watchers alike...
+    assert seen["carol"] == seen["dave"]
+    for name in ("alice", "bob"):
+        assert [x for x in seen["carol"] if x.startswith(name)] == [
+            f"{name} {i}" for i in range(count)
+        ]
+    # ... and in the order of the network's stream.
+    entries = redis_server.command("XRANGE", "ircish:events", "-", "+")
+    streamed = []
+    for _id, fields in entries:
+        text = fields[1].decode()
+        for name in ("alice", "bob"):
+            found = re.findall(rf'"({name} \d+)"', text)
+            streamed += found
+    assert streamed == seen["carol"]
