@@ -31,15 +31,16 @@ Node = Callable[..., ServerProcess]
 
 @pytest.fixture
 def node(tmp_path: Path, procs: list[ServerProcess]) -> Iterator[Callable[..., ServerProcess]]:
-    """``node(redis, name)``: an ircish-server process of the network, joined when returned."""
+    """``node(redis, name, extra, db)``: an ircish-server process of the network (``db``:
+    its SQLite file, none by default), joined when returned."""
     count = 0
 
-    def start(redis: RedisServer, name: str, extra: str = "") -> ServerProcess:
+    def start(redis: RedisServer, name: str, extra: str = "", db: str = "") -> ServerProcess:
         nonlocal count
         count += 1
         path = tmp_path / f"{name}.toml"
         path.write_text(
-            f'[storage]\npath = ""\n\n[cluster]\nredis_url = "{redis.url}"\n'
+            f'[storage]\npath = "{db}"\n\n[cluster]\nredis_url = "{redis.url}"\n'
             f'node_name = "{name}"\nlease_seconds = {LEASE}\n{extra}',
             encoding="utf-8",
         )
@@ -495,3 +496,25 @@ def test_two_senders_on_two_processes_reach_a_third_in_the_streams_order(
             found = re.findall(rf'"({name} \d+)"', text)
             streamed += found
     assert streamed == seen["carol"]
+
+
+def test_each_process_keeps_the_networks_history_with_the_original_msgids(
+    tmp_path: Path, redis_server: RedisServer, node: Node, opened: list[LineClient]
+) -> None:
+    caps = "draft/chathistory batch message-tags server-time echo-message"
+    a = node(redis_server, "node-a", db=str(tmp_path / "a.db"))
+    b = node(redis_server, "node-b", db=str(tmp_path / "b.db"))
+    alice = irc(a, "alice", opened, caps=caps)
+    bob = irc(b, "bob", opened, caps=caps)
+    for conn in (alice, bob):
+        conn.send("JOIN #log")
+        wait(conn, "366")
+    alice.send("PRIVMSG #log :said on a")
+    echo = wait(alice, "PRIVMSG")
+    live = wait(bob, "PRIVMSG")
+    assert live.tags["msgid"] == echo.tags["msgid"] and live.tags["time"] == echo.tags["time"]
+    bob.send("CHATHISTORY LATEST #log * 10")
+    stored = [m for m in map(parse, sync(bob)) if m is not None and m.verb == "PRIVMSG"]
+    assert [(m.params, m.tags["msgid"]) for m in stored] == [
+        (("#log", "said on a"), echo.tags["msgid"])
+    ]
