@@ -518,3 +518,23 @@ def test_each_process_keeps_the_networks_history_with_the_original_msgids(
     assert [(m.params, m.tags["msgid"]) for m in stored] == [
         (("#log", "said on a"), echo.tags["msgid"])
     ]
+
+
+def test_commands_sent_behind_nick_wait_for_its_claim_in_order(
+    redis_server: RedisServer, node: Node, opened: list[LineClient]
+) -> None:
+    a = node(redis_server, "node-a")
+    b = node(redis_server, "node-b")
+    alice = human(a, "alice", opened)
+    bot = b.client()
+    opened.append(bot)
+    # A bot that does not wait for 001: everything in one packet.
+    bot.send_raw(
+        b"NICK bot\r\nUSER bot 0 * :a bot\r\nJOIN #lobby\r\nPRIVMSG #lobby :first\r\n"
+        b"NICK bot2\r\nPRIVMSG #lobby :second\r\n"
+    )
+    alice.expect(r"^\*\*\* bot joined #lobby$")
+    alice.expect(r"^\[#lobby\] <bot> first$")
+    alice.expect(r"^\*\*\* bot is now known as bot2$")
+    alice.expect(r"^\[#lobby\] <bot2> second$")
+    assert not any(" 451 " in x or " 404 " in x for x in bot.received), bot.received
