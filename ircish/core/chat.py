@@ -86,6 +86,9 @@ class Chat:
         self.operators = 0
         #: Most users seen at once (LUSERS 265/266).
         self.max_users = 0
+        #: Registered users of other processes (``[cluster]``), and most local users at once.
+        self.remote_users = 0
+        self.max_local = 0
         self.version = f"ircish-{__version__}"
         self.msgids = MsgIdMinter()
         #: Folded nickname -> local clients that MONITOR it.

@@ -95,6 +95,10 @@ def register(chat: Chat, user: User) -> None:
     chat.metrics.registrations += 1
     chat.users.add(user)
     chat.max_users = max(chat.max_users, len(chat.users))
+    if user.node:
+        chat.remote_users += 1
+    else:
+        chat.max_local = max(chat.max_local, len(chat.users) - chat.remote_users)
     if "i" in user.modes:
         chat.invisible += 1
     notify_monitors(chat, user, online=True)
@@ -318,6 +322,8 @@ def quit(chat: Chat, user: User, reason: str) -> None:
     chat.rooms.invitations.forget_user(user.uid)
     chat.users.remove(user)
     user.registered = False
+    if user.node:
+        chat.remote_users -= 1
     if "i" in user.modes:
         chat.invisible -= 1
     if "o" in user.modes:

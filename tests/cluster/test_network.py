@@ -155,6 +155,9 @@ def test_a_process_started_later_learns_the_network(
     dave.send("LUSERS")
     lusers = wait(dave, "251")
     assert "There are 1 users and 1 invisible" in lusers.params[-1], lusers
+    assert wait(dave, "255").params[-1] == "I have 1 clients and 0 servers"
+    assert wait(dave, "265").params[1:3] == ("1", "1")
+    assert wait(dave, "266").params[1:3] == ("2", "2")
     # The key travelled: a wrong one is refused, the right one lets dave in.
     dave.send("JOIN #ops")
     assert wait(dave, "475").params[1] == "#ops"
