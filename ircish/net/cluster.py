@@ -19,11 +19,12 @@ is one *node*, named ``[cluster] node_name`` plus a random suffix per start.
 - **Nicknames.** A Lua script claims ``nick:<folded>`` for ``node uid``
   only if it is free (or already this user's); registration and NICK wait
   for the answer through a callback. Quits and nick changes release.
-- **Leases.** ``lease:<node>`` expires after ``lease_seconds`` unless
-  renewed (every third of it). Each node runs the reaping script on the same
-  beat: atomically, a node in ``nodes`` whose lease is gone is removed with
-  its nick claims and user records, and exactly one reaper gets it back; that
-  reaper announces its users' quits ("node lost"), published like any event.
+- **Leases.** ``lease:<node>`` expires after two thirds of ``lease_seconds``
+  unless renewed (every sixth of it). Each node runs the reaping script on
+  the same beat: atomically, a node in ``nodes`` whose lease is gone is
+  removed with its nick claims and user records, and exactly one reaper
+  gets it back; that reaper announces its users' quits ("node lost"),
+  published like any event, within ``lease_seconds`` of the node's death.
 """
 
 from __future__ import annotations
@@ -69,6 +70,12 @@ BLOCK_SECONDS = 5.0
 READ_COUNT = 500
 #: Msgids remembered to drop an entry published twice (a reply lost with the link).
 SEEN_MSGIDS = 20_000
+#: The lease key lives this part of ``lease_seconds`` and is renewed (and lost nodes
+#: looked for) every ``BEAT`` of it: a node killed just after renewing is reaped within
+#: ``LEASE_TTL + BEAT`` (5/6) of ``lease_seconds``, and a live one must miss four
+#: renewals in a row to be taken for dead.
+LEASE_TTL = 2 / 3
+BEAT = 1 / 6
 #: What a user of a lost node is seen to quit with.
 NODE_LOST = "node lost"
 
@@ -331,11 +338,12 @@ class Cluster:
         if self.link.connected:
             self._renew()
             self._sweep_claims()
-        self.loop.call_later(self.lease_seconds / 3, self._beat)
+        self.loop.call_later(self.lease_seconds * BEAT, self._beat)
 
     def _renew(self) -> None:
         link = self.link
-        link.call("SET", f"{PREFIX}lease:{self.node}", "1", "PX", int(self.lease_seconds * 1000))
+        ttl = int(self.lease_seconds * LEASE_TTL * 1000)
+        link.call("SET", f"{PREFIX}lease:{self.node}", "1", "PX", ttl)
         link.call("SADD", NODES, self.node, callback=self._added)
         if time.monotonic() >= self._reap_after:
             link.call(

@@ -225,7 +225,7 @@ def test_a_killed_process_has_its_users_quit_within_the_lease(
     b.signal(signal.SIGKILL)
     started = time.monotonic()
     alice.expect(r"^\*\*\* bob quit \(node lost\)$", timeout=LEASE * 3)
-    assert time.monotonic() - started < LEASE + LEASE / 3 + 2
+    assert time.monotonic() - started < LEASE
     # bob's nickname is free again, on the surviving process.
     bob2 = human(a, "bob", opened)
     bob2.send("hi again")
