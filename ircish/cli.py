@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # Set by --workers on its children: stop when that process is gone (even by SIGKILL).
     parser.add_argument("--worker-of", type=int, default=0, help=argparse.SUPPRESS)
+    # Set by --workers too: which worker this is (its storage file and node name).
+    parser.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--version", action="version", version=f"ircish {__version__}")
     return parser
 
@@ -103,10 +105,15 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.hash_password:
         return hash_password_command()
-    try:
+
+    def load() -> Config:
         config = load_config(args.config).with_overrides(
             args.host, args.port, args.log_level, args.web_port
         )
+        return config.for_worker(args.worker_index) if args.worker_index else config
+
+    try:
+        config = load()
     except ConfigError as exc:
         print(f"ircish-server: configuration error: {exc}", file=sys.stderr)
         return 2
@@ -130,12 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ircish-server: configuration error: {exc}", file=sys.stderr)
         return 2
     if args.config is not None:
-        server.enable_reload(
-            str(args.config),
-            lambda: load_config(args.config).with_overrides(
-                args.host, args.port, args.log_level, args.web_port
-            ),
-        )
+        server.enable_reload(str(args.config), load)
     # Stop cleanly on a signal that arrives between "listening on" and the loop's start
     # (serve_forever installs the same handlers again for its own run).
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -187,12 +189,8 @@ def run_workers(workers: int, argv: list[str]) -> int:
     serve on, and the network shows its users leaving ("node lost").
     """
     args = _without_workers(argv)
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-m", "ircish", *args, "--reuse-port", "--worker-of", str(os.getpid())]
-        )
-        for _ in range(workers)
-    ]
+    own = [sys.executable, "-m", "ircish", *args, "--reuse-port", "--worker-of", str(os.getpid())]
+    children = [subprocess.Popen([*own, "--worker-index", str(i)]) for i in range(1, workers + 1)]
 
     def forward(signum: int, _frame: object) -> None:
         for child in children:

@@ -22,10 +22,11 @@ def opened() -> Iterator[list[LineClient]]:
         c.close()
 
 
-def _config(tmp_path: Path, redis: RedisServer, extra: str = "") -> Path:
+def _config(tmp_path: Path, redis: RedisServer, extra: str = "", db: str = "") -> Path:
     path = tmp_path / "ircish.toml"
     path.write_text(
-        f'[storage]\npath = ""\n\n[cluster]\nredis_url = "{redis.url}"\n{extra}', encoding="utf-8"
+        f'[storage]\npath = "{db}"\n\n[cluster]\nredis_url = "{redis.url}"\n{extra}',
+        encoding="utf-8",
     )
     return path
 
@@ -36,12 +37,18 @@ def test_two_workers_serve_one_port_as_one_network(
     procs: list[ServerProcess],
     opened: list[LineClient],
 ) -> None:
-    proc = ServerProcess("--config", str(_config(tmp_path, redis_server)), "--workers", "2")
+    config = _config(tmp_path, redis_server, 'node_name = "w"\n', db=str(tmp_path / "chat.db"))
+    proc = ServerProcess("--config", str(config), "--workers", "2")
     procs.append(proc)
     deadline = time.monotonic() + 15
     while proc.log().count("joined the network") < 2:
         assert time.monotonic() < deadline, proc.log()
         proc.wait_log("joined the network", timeout=0.2)
+    # Each worker has its own storage file and node name.
+    assert (tmp_path / "chat.1.db").exists() and (tmp_path / "chat.2.db").exists()
+    assert not (tmp_path / "chat.db").exists()
+    names = sorted(n.split(b"/")[0] for n in redis_server.command("SMEMBERS", "ircish:nodes"))
+    assert names == [b"w-1", b"w-2"]
     people = []
     for i in range(20):
         conn = proc.client()
