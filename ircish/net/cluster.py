@@ -29,6 +29,7 @@ is one *node*, named ``[cluster] node_name`` plus a random suffix per start.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -65,6 +66,9 @@ NODES = PREFIX + "nodes"
 STREAM_MAXLEN = 100_000
 #: Entries kept while Redis is away; past it the oldest are dropped (and counted).
 MAX_BACKLOG = 10_000
+#: After Redis refuses an entry: seconds before trying again, and refusals before it is dropped.
+REFUSED_RETRY = 0.5
+MAX_REFUSALS = 20
 #: Seconds one ``XREAD BLOCK`` waits, and entries it takes at most.
 BLOCK_SECONDS = 5.0
 READ_COUNT = 500
@@ -132,6 +136,17 @@ return lost
 """
 
 
+class _Pending:
+    """One entry to XADD, with the snapshot records that go with it."""
+
+    __slots__ = ("entry", "refusals", "updates")
+
+    def __init__(self, entry: str, updates: list[tuple[Arg, ...]]) -> None:
+        self.entry = entry
+        self.updates = updates
+        self.refusals = 0
+
+
 def _nick_key(folded: str) -> str:
     return f"{PREFIX}nick:{folded}"
 
@@ -152,8 +167,12 @@ class Cluster:
         #: The last stream ID applied; None until the snapshot is read.
         self.last_id: str | None = None
         self._reading = False
-        self._backlog: deque[tuple[str, list[tuple[Arg, ...]]]] = deque()
-        self._unacked: deque[tuple[str, list[tuple[Arg, ...]]]] = deque()
+        #: Entries waiting for the link (or for a retry), and those sent but not yet
+        #: confirmed, oldest first.
+        self._backlog: deque[_Pending] = deque()
+        self._unacked: deque[_Pending] = deque()
+        #: Sending waits after a refusal (``REFUSED_RETRY``).
+        self._held = False
         #: Entries dropped from a full backlog.
         self.dropped = 0
         #: Uid -> folded nicks claimed in Redis for that local user.
@@ -215,39 +234,62 @@ class Cluster:
         self._send(codec.encode_user_entry(self.node, user), self._user_update(user.uid, user))
 
     def _send(self, entry: str, updates: list[tuple[Arg, ...]]) -> None:
-        if self._backlog or not self.link.connected:
+        item = _Pending(entry, updates)
+        if self._backlog or self._held or not self.link.connected:
             if len(self._backlog) >= MAX_BACKLOG:
                 self._backlog.popleft()
                 self.dropped += 1
                 if self.dropped == 1 or self.dropped % 1000 == 0:
                     log.warning("cluster: %d events dropped while Redis was away", self.dropped)
-            self._backlog.append((entry, updates))
+            self._backlog.append(item)
             return
-        self._transact(entry, updates)
+        self._transact(item)
 
-    def _transact(self, entry: str, updates: list[tuple[Arg, ...]]) -> None:
+    def _transact(self, item: _Pending) -> None:
         link = self.link
-        self._unacked.append((entry, updates))
+        self._unacked.append(item)
         link.call("MULTI")
-        link.call("XADD", STREAM, "MAXLEN", "~", STREAM_MAXLEN, "*", "d", entry)
-        for command in updates:
+        link.call("XADD", STREAM, "MAXLEN", "~", STREAM_MAXLEN, "*", "d", item.entry)
+        for command in item.updates:
             link.call(*command)
-        link.call("EXEC", callback=self._committed)
+        link.call("EXEC", callback=functools.partial(self._committed, item))
 
-    def _committed(self, reply: Any) -> None:
-        if isinstance(reply, RedisError):
-            if isinstance(reply, RedisConnectionError):
-                # It may or may not have landed: send again (receivers drop a msgid seen twice).
-                self._backlog.extendleft(reversed(self._unacked))
-                self._unacked.clear()
-                return
-            log.error("cluster: Redis refused an event: %s", reply)
-        if self._unacked:
-            self._unacked.popleft()
+    def _committed(self, item: _Pending, reply: Any) -> None:
+        unacked = self._unacked
+        at = next((i for i, x in enumerate(unacked) if x is item), None)
+        if at is None:
+            return  # already put back by an earlier failure
+        if not isinstance(reply, RedisError):
+            del unacked[at]
+            return
+        # It may or may not have landed: it goes again, with what was sent after it, in
+        # order (readers drop a msgid they have seen).
+        again = [unacked[i] for i in range(at, len(unacked))]
+        for _ in range(len(unacked) - at):
+            unacked.pop()
+        if isinstance(reply, RedisConnectionError):
+            self._backlog.extendleft(reversed(again))
+            return
+        # Refused (a Redis still loading its data after a restart, out of memory...):
+        # try again shortly, a few times, then give up on this one.
+        item.refusals += 1
+        if item.refusals >= MAX_REFUSALS:
+            log.error("cluster: Redis refused an event %d times, dropped: %s", item.refusals, reply)
+            again.pop(0)
+        elif item.refusals == 1:
+            log.warning("cluster: Redis refused an event (%s); trying again", reply)
+        self._backlog.extendleft(reversed(again))
+        if not self._held:
+            self._held = True
+            self.loop.call_later(REFUSED_RETRY, self._unhold)
+
+    def _unhold(self) -> None:
+        self._held = False
+        self._flush_backlog()
 
     def _flush_backlog(self) -> None:
-        while self._backlog and self.link.connected:
-            self._transact(*self._backlog.popleft())
+        while self._backlog and self.link.connected and not self._held:
+            self._transact(self._backlog.popleft())
 
     # -- nicknames --------------------------------------------------------------------
 

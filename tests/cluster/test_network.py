@@ -541,3 +541,28 @@ def test_commands_sent_behind_nick_wait_for_its_claim_in_order(
     alice.expect(r"^\*\*\* bot is now known as bot2$")
     alice.expect(r"^\[#lobby\] <bot2> second$")
     assert not any(" 451 " in x or " 404 " in x for x in bot.received), bot.received
+
+
+def test_events_refused_by_a_full_redis_go_out_when_it_takes_them_again(
+    redis_server: RedisServer, node: Node, opened: list[LineClient]
+) -> None:
+    a = node(redis_server, "node-a")
+    b = node(redis_server, "node-b")
+    alice = human(a, "alice", opened)
+    bob = human(b, "bob", opened)
+    alice.expect(r"^\*\*\* bob joined #lobby$")
+    redis_server.command("CONFIG", "SET", "maxmemory-policy", "noeviction")
+    redis_server.command("CONFIG", "SET", "maxmemory", "1")  # every write is refused: OOM
+    try:
+        for i in range(3):
+            alice.send(f"while full {i}")
+        assert a.wait_log("Redis refused an event"), a.log()
+    finally:
+        redis_server.command("CONFIG", "SET", "maxmemory", "0")
+    got = collect_until(bob, r"<alice> while full 2$")
+    assert [x for x in got if "while full" in x] == [
+        f"[#lobby] <alice> while full {i}" for i in range(3)
+    ]
+    alice.send("/msg bob barrier")
+    rest = collect_until(bob, r"^\[private\] <alice> barrier$")
+    assert not any("while full" in x for x in rest), rest
