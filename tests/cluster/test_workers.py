@@ -24,8 +24,10 @@ def opened() -> Iterator[list[LineClient]]:
 
 def _config(tmp_path: Path, redis: RedisServer, extra: str = "", db: str = "") -> Path:
     path = tmp_path / "ircish.toml"
+    # One listener (the --port of the test): the workers share it.
     path.write_text(
-        f'[storage]\npath = "{db}"\n\n[cluster]\nredis_url = "{redis.url}"\n{extra}',
+        f'[storage]\npath = "{db}"\n\n[cluster]\nredis_url = "{redis.url}"\n{extra}\n'
+        "[[listeners]]\nport = 6667\n",
         encoding="utf-8",
     )
     return path
