@@ -401,6 +401,20 @@ class Config:
     #: ``[[operators]]``: none by default, so nobody can OPER.
     operators: tuple[OperatorConfig, ...] = field(default=(), metadata={"min_items": 0})
 
+    def for_worker(self, index: int) -> Config:
+        """The configuration of worker ``index`` of ``--workers``: its own storage file
+        (``ircish.db`` becomes ``ircish.2.db``) and, when one is set, node name (``a-2``)."""
+        cfg = self
+        path = self.storage.path
+        if path and path != ":memory:":
+            stem, dot, ext = path.rpartition(".")
+            named = f"{stem}.{index}.{ext}" if dot and "/" not in ext else f"{path}.{index}"
+            cfg = replace(cfg, storage=replace(cfg.storage, path=named))
+        if self.cluster.node_name:
+            name = f"{self.cluster.node_name}-{index}"
+            cfg = replace(cfg, cluster=replace(cfg.cluster, node_name=name))
+        return cfg
+
     def with_overrides(
         self,
         host: str | None = None,

@@ -32,7 +32,7 @@ REFUSED_REASONS = ("dline", "server_full", "per_ip", "connect_rate")
 #: Where an unexpected exception (a bug, logged with its traceback) was caught:
 #: a command's handler, rendering or delivering an event, reading from or
 #: writing to one connection, or a timer, callback or other socket of the loop.
-INTERNAL_ERROR_PLACES = ("command", "delivery", "connection", "loop")
+INTERNAL_ERROR_PLACES = ("command", "delivery", "connection", "loop", "cluster")
 
 #: The label of every verb that is not in the command table.
 UNKNOWN_COMMAND = "unknown"

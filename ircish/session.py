@@ -50,6 +50,8 @@ _MAX_VERB = 20
 
 #: Lines one connection may have handled in one loop pass; the rest wait for the next.
 LINES_PER_PASS = 64
+#: Seconds between looks at a pending nickname claim while lines wait behind it.
+CLAIM_POLL = 0.002
 #: Every session's ``waiting`` while nothing waits: an empty deque costs 600 bytes, and
 #: this one can hold nothing (maxlen 0), so sharing it is safe. ``_defer`` sets a deque
 #: of the session's own.
@@ -190,6 +192,11 @@ class Session:
         i = 0
         while i < count:
             if client.quitting:
+                return
+            if client.claiming:
+                # A nickname claim in Redis holds this user's commands (``[cluster]``):
+                # the lines after NICK wait for its answer, in order.
+                self._defer(deque(frames[i:]), self.chat.clock() + CLAIM_POLL)
                 return
             if i >= LINES_PER_PASS:
                 # One connection's pipelined lines must not hold the loop: the rest next pass.

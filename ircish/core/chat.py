@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ircish import __version__
 from ircish.config import Config
@@ -56,6 +56,20 @@ PRUNE_AGAIN = 0.2
 PRUNE_BATCH = 500
 
 
+class Network(Protocol):
+    """What the core asks of other server processes (``[cluster]``; ``ircish.net.cluster``).
+
+    Everything the network answers arrives later, through a callback on the
+    loop thread: the core never waits.
+    """
+
+    def user_registered(self, user: User) -> None:
+        """A local user finished registration: the other processes learn of them."""
+
+    def claim_nick(self, user: User, nick: str, done: Callable[[bool], None]) -> None:
+        """Claim ``nick`` for ``user`` across the network; ``done(True)`` once it is theirs."""
+
+
 class Chat:
     """All state of one server, and the operations handlers build on."""
 
@@ -72,15 +86,20 @@ class Chat:
         self.operators = 0
         #: Most users seen at once (LUSERS 265/266).
         self.max_users = 0
+        #: Registered users of other processes (``[cluster]``), and most local users at once.
+        self.remote_users = 0
+        self.max_local = 0
         self.version = f"ircish-{__version__}"
         self.msgids = MsgIdMinter()
         #: Folded nickname -> local clients that MONITOR it.
         self.monitors: dict[str, set[Client]] = {}
         #: Recent users who left or changed nick, newest last (WHOWAS).
         self.whowas = state.new_whowas(config.limits.max_whowas)
-        #: Pipeline hooks: history (set by ``attach_storage``) and, later, other processes.
+        #: Pipeline hooks: history (set by ``attach_storage``) and other processes (``[cluster]``).
         self.store: Hook | None = None
         self.publish: Hook | None = None
+        #: Other server processes sharing this network (``[cluster]``); None: this one alone.
+        self.network: Network | None = None
         #: Accounts, registered rooms and history (``ircish.core.storage``); None: all off.
         self.storage: Storage | None = None
         #: Folded names of the registered rooms (``ircish.core.registered``); empty without storage.
@@ -172,6 +191,23 @@ class Chat:
         try:
             yield out
         finally:
+            self.end(out)
+
+    @contextmanager
+    def remote(self, envelopes: list[Envelope]) -> Iterator[Outbox]:
+        """Apply what another process did: the body runs ``core.state`` functions on this
+        copy of the state, and what they emit for an audience is replaced by ``envelopes``,
+        stamped where it happened and delivered here to local clients only (never
+        published again). Replies the changes cause here (MONITOR) are kept.
+        """
+        if self._out is not None:
+            raise RuntimeError("remote events are applied between commands, never inside one")
+        out = self.begin(None)
+        out.remote = True
+        try:
+            yield out
+        finally:
+            out.items = [*envelopes, *(e for e in out.items if e.audience is None)]
             self.end(out)
 
     def _add(self, env: Envelope) -> None:

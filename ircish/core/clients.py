@@ -42,6 +42,8 @@ class Client:
         "cap_negotiating",
         "cap_version",
         "caps",
+        "claimed",
+        "claiming",
         "current_room",
         "dialect",
         "echo_own",
@@ -68,6 +70,10 @@ class Client:
         self.cap_negotiating = False
         self.cap_version = 0
         self.password_ok = False
+        #: Cluster nickname claims (``Chat.network``): the folded nick being claimed in
+        #: Redis ("" for none), and the one granted to this connection before registration.
+        self.claiming = ""
+        self.claimed = ""
         self.caps: frozenset[str] = NO_NAMES
         #: A netcat user's room for lines without a slash command.
         self.current_room: Room | None = None

@@ -464,19 +464,23 @@ class Ack(Event):
 # -- persistence ----------------------------------------------------------------
 
 
-def persistent_types() -> dict[str, type[Event]]:
-    """The event types history keeps, by class name (their name in storage)."""
-    # From the module, not Event.__subclasses__(): a slots dataclass replaces
-    # its class, and the replaced one would still be listed there.
+def _classes(base: type) -> dict[str, type[Any]]:
+    # From the module, not __subclasses__(): a slots dataclass replaces its
+    # class, and the replaced one would still be listed there.
     return {
         name: value
         for name, value in globals().items()
-        if isinstance(value, type) and issubclass(value, Event) and value.persist
+        if isinstance(value, type) and issubclass(value, base) and value is not base
     }
 
 
-def encode_event(event: Event) -> tuple[str, list[Any]]:
-    """An event as (type name, field values): what storage writes (as JSON).
+def persistent_types() -> dict[str, type[Event]]:
+    """The event types history keeps, by class name (their name in storage)."""
+    return {name: cls for name, cls in _classes(Event).items() if cls.persist}
+
+
+def encode_event(event: Event | Audience) -> tuple[str, list[Any]]:
+    """An event (or an audience) as (type name, field values): what storage writes (as JSON).
 
     Fields are read by name, not with ``dataclasses.astuple``, which deep-copies
     every value: this runs once per stored message.
@@ -488,12 +492,15 @@ def encode_event(event: Event) -> tuple[str, list[Any]]:
     return cls.__name__, [getattr(event, name) for name in names]
 
 
-def decode_event(kind: str, values: list[Any]) -> Event:
-    """The event ``encode_event`` gave; tuples come back as tuples. Raises ValueError."""
-    cls = _PERSISTENT.get(kind)
+def decode_event(kind: str, values: list[Any], types: dict[str, type[Any]] | None = None) -> Any:
+    """The value ``encode_event`` gave (from ``types``, by default the persistent events);
+    lists come back as tuples. Raises ValueError."""
+    cls = (_PERSISTENT if types is None else types).get(kind)
     if cls is None:
         raise ValueError(f"unknown stored event type {kind!r}")
-    names = [f.name for f in fields(cls)]
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
     if len(values) != len(names):
         raise ValueError(f"stored {kind} has {len(values)} fields, not {len(names)}")
     args = [tuple(v) if isinstance(v, list) else v for v in values]
@@ -501,4 +508,7 @@ def decode_event(kind: str, values: list[Any]) -> Event:
 
 
 _PERSISTENT = persistent_types()
-_FIELD_NAMES: dict[type[Event], tuple[str, ...]] = {}
+#: Every event type and every audience type, by class name (events between processes).
+EVENT_TYPES: dict[str, type[Any]] = _classes(Event)
+AUDIENCE_TYPES: dict[str, type[Any]] = _classes(Audience)
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}

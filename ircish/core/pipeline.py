@@ -98,7 +98,7 @@ class MsgIdMinter:
 class Outbox:
     """Everything one command (or one timer, or shutdown) produced, in order."""
 
-    __slots__ = ("client", "closing", "depth", "items", "label")
+    __slots__ = ("client", "closing", "depth", "items", "label", "remote")
 
     def __init__(self, client: Client | None, label: str = "") -> None:
         #: The client whose command this is (None for server-initiated work).
@@ -108,6 +108,8 @@ class Outbox:
         self.items: list[Envelope] = []
         self.closing: list[Client] = []
         self.depth = 1
+        #: Events from another process (``Chat.remote``): already stamped, never published.
+        self.remote = False
 
 
 def run(chat: Chat, out: Outbox) -> None:
@@ -124,19 +126,25 @@ def run(chat: Chat, out: Outbox) -> None:
                 _respond(origin, capture, label, chat.clock())
             return
         now = chat.clock()
-        mint = chat.msgids.mint
         metrics = chat.metrics
-        for env in items:
-            env.time = now
-            if env.audience is not None:
-                env.msgid = mint(now)
-                if type(env.event) in _MESSAGES:
-                    metrics.messages += 1
+        if out.remote:
+            # Stamped where they happened; only the local replies they caused get a time.
+            for env in items:
+                if env.audience is None:
+                    env.time = now
+        else:
+            mint = chat.msgids.mint
+            for env in items:
+                env.time = now
+                if env.audience is not None:
+                    env.msgid = mint(now)
+                    if type(env.event) in _MESSAGES:
+                        metrics.messages += 1
         if chat.store is not None:
             persist = [e for e in items if e.audience is not None and e.event.persist]
             if persist:
                 chat.store(persist)
-        if chat.publish is not None:
+        if chat.publish is not None and not out.remote:
             shared = [e for e in items if e.audience is not None]
             if shared:
                 chat.publish(shared)

@@ -120,9 +120,11 @@ def send_motd(chat: Chat, client: Client) -> None:
 def send_lusers(chat: Chat, client: Client) -> None:
     """The whole LUSERS set (251-255, 265, 266); counts are kept, never scanned."""
     users = len(chat.users)
+    local = users - chat.remote_users
     invisible = chat.invisible
-    unknown = len(chat.clients) - users
+    unknown = len(chat.clients) - local
     most = max(chat.max_users, users)
+    most_local = max(chat.max_local, local)
     chat.numeric(
         client,
         n.RPL_LUSERCLIENT,
@@ -131,13 +133,13 @@ def send_lusers(chat: Chat, client: Client) -> None:
     chat.numeric(client, n.RPL_LUSEROP, str(chat.operators), "operator(s) online")
     chat.numeric(client, n.RPL_LUSERUNKNOWN, str(max(0, unknown)), "unknown connection(s)")
     chat.numeric(client, n.RPL_LUSERCHANNELS, str(len(chat.rooms)), "channels formed")
-    chat.numeric(client, n.RPL_LUSERME, f"I have {users} clients and 0 servers")
+    chat.numeric(client, n.RPL_LUSERME, f"I have {local} clients and 0 servers")
     chat.numeric(
         client,
         n.RPL_LOCALUSERS,
-        str(users),
-        str(most),
-        f"Current local users {users}, max {most}",
+        str(local),
+        str(most_local),
+        f"Current local users {local}, max {most_local}",
     )
     chat.numeric(
         client,

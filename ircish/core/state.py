@@ -95,6 +95,10 @@ def register(chat: Chat, user: User) -> None:
     chat.metrics.registrations += 1
     chat.users.add(user)
     chat.max_users = max(chat.max_users, len(chat.users))
+    if user.node:
+        chat.remote_users += 1
+    else:
+        chat.max_local = max(chat.max_local, len(chat.users) - chat.remote_users)
     if "i" in user.modes:
         chat.invisible += 1
     notify_monitors(chat, user, online=True)
@@ -318,6 +322,8 @@ def quit(chat: Chat, user: User, reason: str) -> None:
     chat.rooms.invitations.forget_user(user.uid)
     chat.users.remove(user)
     user.registered = False
+    if user.node:
+        chat.remote_users -= 1
     if "i" in user.modes:
         chat.invisible -= 1
     if "o" in user.modes:
@@ -401,6 +407,10 @@ def kill(chat: Chat, by: User, victim: User, reason: str) -> None:
     established servers word it.
     """
     event = Kill(by.mask, by.nick, victim.nick, reason)
+    if victim.node:
+        # A user of another process (``[cluster]``): that process disconnects them.
+        chat.emit(event, ToUsers((victim.uid,)))
+        return
     quit_reason = f"Killed ({by.nick} ({reason}))"
     for client in list(victim.clients):
         if not client.quitting:

@@ -5,7 +5,7 @@ realname, modes, away state and rooms. The host is what others are shown
 (a cloak of the address, ``ircish.core.cloaks``); the address itself is
 ``ip``, for operators, server bans and logs. How a user is reached is not here:
 each local connection is a ``Client`` (``ircish.core.clients``), and a user
-has zero local clients (a user of another server process, later), one, or
+has zero local clients (a user of another server process, ``node`` naming it), one, or
 several (one account on two devices).
 """
 
@@ -42,6 +42,7 @@ class User:
         "mask",
         "modes",
         "nick",
+        "node",
         "oper",
         "real_mask",
         "realname",
@@ -81,6 +82,8 @@ class User:
         self.rooms: dict[str, Room] = {}
         self.signon = now
         self.clients: list[Client] = []
+        #: The cluster node (``[cluster]``) this user is connected to; "" for this process.
+        self.node = ""
 
     def __repr__(self) -> str:
         return f"<User {self.uid} {self.nick!r}>"
@@ -121,7 +124,7 @@ class UserRegistry:
     The skeleton index is how look-alike nicknames are refused: it changes only
     with the nick index (``add``, ``rename``, ``remove``), so no lookup per
     message computes a skeleton. A skeleton has one holder, unless users arrive
-    that NICK did not vet (from another server process, later): then several.
+    that NICK did not vet (from another server process): then several.
     """
 
     __slots__ = ("_by_nick", "_by_skeleton", "_by_uid")

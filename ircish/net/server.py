@@ -60,6 +60,7 @@ from ircish.core.chat import Chat
 from ircish.core.handlers import oper
 from ircish.dialects import Dialects
 from ircish.logs import setup_logging
+from ircish.net.cluster import Cluster
 from ircish.net.connection import CLOSED_SINK, Connection
 from ircish.net.metrics_http import MetricsEndpoint
 from ircish.net.redis import RedisConnection, check_redis
@@ -207,6 +208,8 @@ class Server:
         self.tls_contexts = self._load_contexts(config)
         #: The link to ``[cluster] redis_url``, opened by ``bind``; None: one process alone.
         self.redis: RedisConnection | None = None
+        #: This process as a node of the network (``ircish.net.cluster``), with ``redis``.
+        self.cluster: Cluster | None = None
         if config.cluster.enabled:
             # Like a bad database file: an unusable Redis stops the start (RedisError).
             check_redis(config.cluster.address)
@@ -322,13 +325,19 @@ class Server:
         except ConfigError as exc:
             log.error("reload on SIGHUP failed, nothing changed: %s", exc)
 
-    def bind(self) -> list[tuple[str, int]]:
-        """Open every configured listener; return the bound (host, port) pairs."""
+    def bind(self, *, reuse_port: bool = False) -> list[tuple[str, int]]:
+        """Open every configured listener; return the bound (host, port) pairs.
+
+        ``reuse_port``: several processes listen on the same ports and the kernel
+        spreads the connections among them (``SO_REUSEPORT``; ``--workers``).
+        """
         for i, lc in enumerate(self.config.listeners):
             infos = socket.getaddrinfo(lc.host, lc.port, type=socket.SOCK_STREAM)
             family, _, _, _, sockaddr = infos[0]
             sock = socket.socket(family, socket.SOCK_STREAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if reuse_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             sock.bind(sockaddr)
             sock.listen(LISTEN_BACKLOG)
             sock.setblocking(False)
@@ -395,7 +404,6 @@ class Server:
         return f"{socket.gethostname()}:{port}"
 
     def _open_redis(self) -> None:
-        # Nothing uses the link yet (docs/cluster.md): it is kept up and its state logged.
         cluster = self.config.cluster
         log.info("cluster node %s; Redis at %s", self.node_name, cluster.address.url)
         self.redis = RedisConnection(
@@ -406,6 +414,7 @@ class Server:
             offload=self.workers.offload,
         )
         self.redis.start()
+        self.cluster = Cluster(self, self.chat, self.redis, cluster, self.node_name)
 
     def _watch_listener(self, listener: Listener) -> None:
         self.selector.register(
@@ -951,16 +960,23 @@ class Server:
         if self.metrics_endpoint is not None:
             self.metrics_endpoint.close()
         self.workers.shutdown()
+        if self.cluster is not None:
+            self.cluster.leave(reason)
         self.chat.shutdown(reason)
         deadline = time.monotonic() + self.config.limits.shutdown_grace
         self._flush_dirty()
-        while any(c.has_output for c in self.connections.values()):
+        redis = self.redis
+        while any(c.has_output for c in self.connections.values()) or (
+            redis is not None and redis.connected and redis.pending
+        ):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
             self.run_once(timeout=remaining)
         for conn in list(self.connections.values()):
             self.close_connection(conn)
+        if self.cluster is not None:
+            self.cluster.close()
         if self.redis is not None:
             self.redis.close()
         if self.storage is not None:

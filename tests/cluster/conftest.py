@@ -25,7 +25,7 @@ def make_redis() -> Iterator[Callable[..., RedisServer]]:
     """Start ``redis-server`` processes (stopped at teardown): ``make_redis(password="")``."""
     started: list[RedisServer] = []
 
-    def start(**kw: str | tuple[str, ...]) -> RedisServer:
+    def start(**kw: str | tuple[str, ...] | bool) -> RedisServer:
         server = RedisServer(**kw)  # type: ignore[arg-type]
         started.append(server)
         return server

@@ -2,7 +2,8 @@
 
 ``RedisServer`` starts ``redis-server`` on a port that was free a moment
 ago (Redis cannot pick one itself: a clash is retried on another port), with
-no persistence, in a temporary directory, and waits until it answers PING.
+no persistence unless asked (``persist``: an append-only file), in a
+temporary directory, and waits until it answers PING.
 It can be killed (SIGKILL), paused (SIGSTOP) and started again on the same
 port. A missing ``redis-server`` fails the test with how to install it: it
 is never skipped (CI installs it in .ci/run).
@@ -53,9 +54,13 @@ def redis_server_program() -> str:
 class RedisServer:
     """One ``redis-server`` process on 127.0.0.1 (and a unix socket), stopped at teardown."""
 
-    def __init__(self, *, password: str = "", users: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, *, password: str = "", users: tuple[str, ...] = (), persist: bool = False
+    ) -> None:
         self.program = redis_server_program()
         self.password = password
+        #: An append-only file fsynced on every write: a restart keeps the streams and keys.
+        self.persist = persist
         self.users = users
         self.dir = Path(tempfile.mkdtemp(prefix="ircish-redis-"))
         self.unix_path = str(self.dir / "redis.sock")
@@ -86,7 +91,9 @@ class RedisServer:
             "--save",
             "",
             "--appendonly",
-            "no",
+            "yes" if self.persist else "no",
+            "--appendfsync",
+            "always",
             "--dir",
             str(self.dir),
             "--logfile",

@@ -64,7 +64,7 @@ def test_error_numerics_are_the_err_codes() -> None:
 def test_counters_start_at_zero_with_known_labels() -> None:
     m = Counters()
     assert m.connections_refused == {"dline": 0, "server_full": 0, "per_ip": 0, "connect_rate": 0}
-    assert set(m.internal_errors) == {"command", "delivery", "connection", "loop"}
+    assert set(m.internal_errors) == {"command", "delivery", "connection", "loop", "cluster"}
     assert m.command_stats("PRIVMSG") is m.command_stats("PRIVMSG")
 
 

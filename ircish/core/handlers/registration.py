@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import TYPE_CHECKING
 
@@ -129,10 +130,59 @@ def handle_nick(chat: Chat, client: Client, cmd: Command) -> None:
         return
     if nick == user.nick:
         return
+    network = chat.network
+    if network is not None and fold(nick) != user.folded:
+        # Unique across the network: the change waits for the claim in Redis.
+        client.claiming = fold(nick)
+        network.claim_nick(user, nick, functools.partial(_nick_claimed, chat, client, nick))
+        return
+    change_nick(chat, user, nick)
+
+
+def change_nick(chat: Chat, user: User, nick: str) -> None:
+    """A registered user's nickname changes (checked, and claimed in a cluster)."""
     old = user.nick
     state.nick(chat, user, nick)
     log.info("%s is now known as %s", old, nick)
     accounts.check_nick(chat, user)
+
+
+def _nick_claimed(chat: Chat, client: Client, nick: str, ok: bool) -> None:
+    """The network answered a registered user's NICK claim."""
+    if client.claiming == fold(nick):
+        client.claiming = ""
+    if client.quitting:
+        return
+    with chat.outbox(client):
+        try:
+            if not ok:
+                raise CommandError(n.ERR_NICKNAMEINUSE, nick)
+            # Someone here may have taken it (or a look-alike) while the claim was away.
+            check_free(chat, client.user, nick)
+        except CommandError as exc:
+            chat.error(client, exc)
+            return
+        if nick != client.user.nick:
+            change_nick(chat, client.user, nick)
+
+
+def _registration_claimed(chat: Chat, client: Client, folded: str, ok: bool) -> None:
+    """The network answered the claim of a registering user's nickname."""
+    client.claiming = ""
+    if client.quitting or client.user.registered:
+        return
+    with chat.outbox(client):
+        if ok:
+            client.claimed = folded
+        elif client.user.folded == folded:
+            nick = client.user.nick
+            client.user.set_nick("*")
+            chat.error(client, CommandError(n.ERR_NICKNAMEINUSE, nick))
+            return
+        try:
+            try_register(chat, client)
+        except CommandError as exc:
+            chat.error(client, exc)
 
 
 def handle_user(chat: Chat, client: Client, cmd: Command) -> None:
@@ -219,9 +269,19 @@ def try_register(chat: Chat, client: Client) -> None:
     except CommandError:
         user.set_nick("*")
         raise
+    network = chat.network
+    if network is not None and client.claimed != user.folded:
+        # Unique across the network: registration waits for the claim in Redis.
+        if client.claiming != user.folded:
+            client.claiming = user.folded
+            done = functools.partial(_registration_claimed, chat, client, user.folded)
+            network.claim_nick(user, user.nick, done)
+        return
     if not user.realname:
         user.realname = user.nick
     state.register(chat, user)
+    if network is not None:
+        network.user_registered(user)
     log.info("%s registered from %s (%s)", user.nick, user.ip, client.dialect.name)
     replies.send_welcome(chat, client)
     room = chat.config.server.default_room
