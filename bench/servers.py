@@ -331,8 +331,10 @@ class RunningServer:
         deadline = time.monotonic() + timeout
         _wait_port(self.port, self.proc, self.spec.name, timeout, self.log_tail)
         # Every worker must be serving, not only the first to bind.
-        wanted = f"listening on 127.0.0.1:{self.port}"
-        while self.spec.workers > 1 and self.log_tail(10**6).count(wanted) < self.spec.workers:
+        while self.spec.workers > 1:
+            serving = [p for p in procstat.children(self.pid) if procstat.listens_on(p, self.port)]
+            if len(serving) >= self.spec.workers:
+                return
             if time.monotonic() > deadline or self.proc.poll() is not None:
                 raise RuntimeError(f"{self.spec.name}: not every worker listens: {self.log_tail()}")
             time.sleep(0.05)
