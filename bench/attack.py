@@ -46,7 +46,6 @@ import os
 import re
 import select
 import socket
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -58,7 +57,7 @@ from typing import Any
 
 from bench import procstat
 from bench.loadgen import Client, ClientSpec, Worker, irc_registration
-from bench.servers import NOFILE, REPO, RunningServer, ServerSpec
+from bench.servers import NOFILE, REPO, RunningServer, ServerSpec, readme_command
 
 HOST = "127.0.0.1"
 #: The issue's bound for bystanders' p99 latency under attack.
@@ -159,16 +158,12 @@ class DefaultServer(ServerSpec):
 
     config: str = ""
 
-    def command(self, port: int, workdir: Path) -> list[str]:
-        cmd = [sys.executable, "-m", "ircish", "--port", str(port)]
-        if "[[listeners]]" not in self.config:
-            # The built-in web listener too, on a free port: 8080 may be someone else's.
-            cmd += ["--web-port", "0"]
-        if self.config:
-            path = workdir / "ircish.toml"
-            path.write_text(self.config)
-            cmd += ["--config", str(path)]
-        return cmd
+    def command(self, port: int, workdir: Path, redis_port: int = 0) -> list[str]:
+        if not self.config:
+            return readme_command(port)
+        path = workdir / "ircish.toml"
+        path.write_text(self.config)
+        return readme_command(port, path, own_listeners="[[listeners]]" in self.config)
 
 
 # -- helper processes -----------------------------------------------------------------

@@ -110,7 +110,7 @@ class ServerSpec:
 
     def command(self, port: int, workdir: Path, redis_port: int = 0) -> list[str]:
         if self.defaults:
-            return [sys.executable, "-m", "ircish", "--port", str(port)]
+            return readme_command(port)
         if self.workers > 1:
             config = _cluster_config(workdir, port, redis_port)
             return [
@@ -222,6 +222,22 @@ def _history_config(workdir: Path, port: int) -> Path:
     out = workdir / f"ircish-history-{port}.toml"
     out.write_text(text)
     return out
+
+
+def readme_command(
+    port: int, config: Path | None = None, *, own_listeners: bool = False
+) -> list[str]:
+    """``python -m ircish`` as the README starts it, with only the port chosen (and ``config``).
+
+    The built-in web listener goes on a free port (8080 may be someone else's) unless
+    the config file has listeners of its own.
+    """
+    cmd = [sys.executable, "-m", "ircish", "--port", str(port)]
+    if not own_listeners:
+        cmd += ["--web-port", "0"]
+    if config is not None:
+        cmd += ["--config", str(config)]
+    return cmd
 
 
 def _cluster_config(workdir: Path, port: int, redis_port: int) -> Path:
