@@ -57,6 +57,8 @@ class ServerSpec:
     #: ircish processes on one port (``--workers``) sharing one network through a
     #: redis-server of their own; CPU and memory count every process and Redis.
     workers: int = 1
+    #: TOML added to bench/peers/ircish.toml (a setting measured against the plain config).
+    extra: str = ""
 
     def env(self) -> dict[str, str]:
         """The environment a server process starts with."""
@@ -119,6 +121,8 @@ class ServerSpec:
             ]
         if self.name.startswith("ircish"):
             config = _history_config(workdir, port) if self.history else PEERS / "ircish.toml"
+            if self.extra:
+                config = _config_with(workdir, f"{self.name}-{port}", self.extra)
             return [
                 sys.executable,
                 "-m",
@@ -164,6 +168,11 @@ SERVERS: dict[str, ServerSpec] = {
             "ircish-defaults",
             "ircish with no config file: every built-in default, as the README starts it",
             defaults=True,
+        ),
+        ServerSpec(
+            "ircish-coalesce",
+            "ircish with [limits] write_coalesce = 0.0005 (output held while input is ready)",
+            extra="[limits]\nwrite_coalesce = 0.0005\n",
         ),
         ServerSpec(
             "ircish-workers2",
@@ -240,13 +249,30 @@ def readme_command(
     return cmd
 
 
-def _cluster_config(workdir: Path, port: int, redis_port: int) -> Path:
-    """bench/peers/ircish.toml with ``[cluster]`` pointing at the run's own redis-server."""
+def _config_with(workdir: Path, name: str, extra: str) -> Path:
+    """bench/peers/ircish.toml with ``extra``'s tables merged in, as ``workdir/name.toml``.
+
+    ``extra`` is one table: its keys go under that table's header when the file has
+    one (TOML allows each table once), or the table is added at the end.
+    """
     text = (PEERS / "ircish.toml").read_text()
-    text += f'\n[cluster]\nredis_url = "redis://127.0.0.1:{redis_port}/0"\n'
-    out = workdir / f"ircish-workers-{port}.toml"
+    header, _, body = extra.partition("\n")
+    lines = text.splitlines()
+    if header in lines:
+        at = lines.index(header) + 1
+        lines[at:at] = body.splitlines()
+        text = "\n".join(lines) + "\n"
+    else:
+        text += "\n" + extra
+    out = workdir / f"{name}.toml"
     out.write_text(text)
     return out
+
+
+def _cluster_config(workdir: Path, port: int, redis_port: int) -> Path:
+    """bench/peers/ircish.toml with ``[cluster]`` pointing at the run's own redis-server."""
+    cluster = f'[cluster]\nredis_url = "redis://127.0.0.1:{redis_port}/0"\n'
+    return _config_with(workdir, f"ircish-workers-{port}", cluster)
 
 
 def free_port() -> int:
