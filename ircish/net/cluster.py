@@ -312,15 +312,15 @@ class Cluster:
                 self._claims.setdefault(user.uid, set()).add(folded)
             done(ok)
 
-        self.link.call(
-            "EVAL",
-            _CLAIM,
-            2,
-            _nick_key(folded),
-            f"{PREFIX}nicks:{self.node}",
-            f"{self.node} {user.uid}",
-            callback=answered,
-        )
+        self._nick_script(_CLAIM, folded, user.uid, answered)
+
+    def _nick_script(
+        self, script: str, folded: str, uid: str, callback: Callable[[Any], None] | None = None
+    ) -> None:
+        """Run the claim or release script for ``folded`` held by this node's ``uid``."""
+        nicks = f"{PREFIX}nicks:{self.node}"
+        holder = f"{self.node} {uid}"
+        self.link.call("EVAL", script, 2, _nick_key(folded), nicks, holder, callback=callback)
 
     def _release(self, uid: str, keep: str) -> None:
         claims = self._claims.get(uid)
@@ -328,14 +328,7 @@ class Cluster:
             return
         for folded in [f for f in claims if f != keep]:
             claims.discard(folded)
-            self.link.call(
-                "EVAL",
-                _RELEASE,
-                2,
-                _nick_key(folded),
-                f"{PREFIX}nicks:{self.node}",
-                f"{self.node} {uid}",
-            )
+            self._nick_script(_RELEASE, folded, uid)
         if not claims:
             del self._claims[uid]
 
@@ -345,15 +338,7 @@ class Cluster:
             if user.node or not user.clients:
                 continue
             for folded in self._claims.get(user.uid, ()):
-                self.link.call(
-                    "EVAL",
-                    _CLAIM,
-                    2,
-                    _nick_key(folded),
-                    f"{PREFIX}nicks:{self.node}",
-                    f"{self.node} {user.uid}",
-                    callback=self._reclaimed,
-                )
+                self._nick_script(_CLAIM, folded, user.uid, self._reclaimed)
             for command in self._user_update(user.uid, user):
                 self.link.call(*command)
 

@@ -9,6 +9,7 @@ import pytest
 
 from tests.cluster.redis_support import LoopDriver, RedisServer
 from tests.e2e.e2e_support import ServerProcess
+from tests.helpers import LineClient
 
 HERE = Path(__file__).resolve().parent
 
@@ -55,3 +56,9 @@ def procs() -> Iterator[list[ServerProcess]]:
     yield started
     for p in started:
         p.stop_now()
+
+
+@pytest.fixture
+def opened(clients: list[LineClient]) -> list[LineClient]:
+    """Clients closed at teardown: the suite's ``clients`` fixture, by the name used here."""
+    return clients

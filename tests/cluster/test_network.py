@@ -56,14 +56,6 @@ def node(tmp_path: Path, procs: list[ServerProcess]) -> Iterator[Callable[..., S
         assert "Traceback" not in proc.log(), proc.log()
 
 
-@pytest.fixture
-def opened() -> Iterator[list[LineClient]]:
-    clients: list[LineClient] = []
-    yield clients
-    for c in clients:
-        c.close()
-
-
 def human(proc: ServerProcess, nick: str, opened: list[LineClient]) -> LineClient:
     """A netcat user registered on ``proc`` (in #lobby, the default room)."""
     conn = proc.client()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,14 +11,6 @@ import pytest
 from tests.cluster.redis_support import RedisServer
 from tests.e2e.e2e_support import ServerProcess, run_cli
 from tests.helpers import LineClient
-
-
-@pytest.fixture
-def opened() -> Iterator[list[LineClient]]:
-    clients: list[LineClient] = []
-    yield clients
-    for c in clients:
-        c.close()
 
 
 def _config(tmp_path: Path, redis: RedisServer, extra: str = "", db: str = "") -> Path:
