@@ -468,15 +468,20 @@ def register(
     nick = user.nick
 
     def done(credentials: tuple[str, str] | None) -> None:
-        chat.accounts.registering.pop(folded, None)
         if credentials is None:
+            chat.accounts.registering.pop(folded, None)
             answer.fail("TEMPORARILY_UNAVAILABLE", "The account could not be made; try again")
-            return
-        if storage.account(folded) is not None:
-            answer.fail("ACCOUNT_EXISTS", f"{nick} is already registered: log in instead")
             return
         now = chat.clock()
         account = Account(nick, *credentials, email=email, created=now, last_seen=now)
+        # Unique network-wide: other processes may register the name at the same moment.
+        chat.claim_record("account", folded, account, lambda ok: claimed(account, ok))
+
+    def claimed(account: Account, ok: bool) -> None:
+        chat.accounts.registering.pop(folded, None)
+        if not ok or storage.account(folded) is not None:
+            answer.fail("ACCOUNT_EXISTS", f"{nick} is already registered: log in instead")
+            return
         storage.save_account(folded, account)
         _index(chat, nick)
         log.info("account %s registered by %s", nick, user.mask)
@@ -486,6 +491,21 @@ def register(
 
     chat.accounts.registering[folded] = nick
     chat.offload(lambda: _credentials_or_none(password), done)
+
+
+def shared_saved(chat: Chat, name: str) -> None:
+    """An account registered or changed on another process (``replica.apply_shared``)."""
+    _index(chat, name)
+
+
+def shared_deleted(chat: Chat, name: str) -> None:
+    """An account was deleted on another process: its users here are logged out."""
+    folded = fold(name)
+    for other in list(chat.accounts.online.get(folded, ())):
+        _forget_login(chat, other, seen=False)
+        for each in other.clients:
+            chat.numeric(each, n.RPL_LOGGEDOUT, other.mask, "You are now logged out")
+    _unindex(chat, name)
 
 
 def _registration_lookalike(chat: Chat, user: User, name: str) -> str | None:

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 from ircish.core.cloaks import normalize_ip
 from ircish.core.names import fold
 from ircish.core.storage import ServerBan
+from ircish.protocol import numerics as n
 from ircish.protocol.words import canonical_mask
 
 if TYPE_CHECKING:
@@ -385,6 +386,38 @@ def add(chat: Chat, ban: ServerBan) -> ServerBan | None:
         chat.storage.save_ban(key, ban)
     _expire_later(chat, ban)
     return old
+
+
+def put_shared(chat: Chat, ban: ServerBan) -> None:
+    """A ban set on another process (already stored here): in force, with its expiry."""
+    chat.bans.put(ban)
+    _expire_later(chat, ban)
+
+
+def matching(chat: Chat, ban: ServerBan) -> list[User]:
+    """The users a new ban disconnects (a D-line also those still registering)."""
+    if ban.kind == "D":
+        found = {c.user: None for c in chat.clients if chat.bans.matches(ban, c.user)}
+        return list(found)
+    return [u for u in chat.users if chat.bans.matches(ban, u)]
+
+
+def enforce(chat: Chat, ban: ServerBan) -> int:
+    """A ban set on another process: disconnect whom it matches here; how many."""
+    victims = [u for u in matching(chat, ban) if u.clients]
+    disconnect(chat, ban, victims)
+    return len(victims)
+
+
+def disconnect(chat: Chat, ban: ServerBan, victims: list[User]) -> None:
+    why = refusal_text(ban)
+    reason = quit_reason(ban)
+    for victim in victims:
+        log.info("%s (%s) matches the new %s-line %s", victim.nick, victim.ip, ban.kind, ban.mask)
+        for each in list(victim.clients):
+            if not each.quitting:
+                chat.numeric(each, n.ERR_YOUREBANNEDCREEP, why)
+                chat.disconnect(each, reason)
 
 
 def remove(chat: Chat, kind: str, key: str) -> ServerBan | None:

@@ -69,6 +69,12 @@ class Network(Protocol):
     def claim_nick(self, user: User, nick: str, done: Callable[[bool], None]) -> None:
         """Claim ``nick`` for ``user`` across the network; ``done(True)`` once it is theirs."""
 
+    def claim_record(
+        self, table: str, key: str, value: object, done: Callable[[bool], None]
+    ) -> None:
+        """Claim a stored name network-wide (``table`` "account": an account, "room": a
+        registered room) with its first record; ``done(False)`` if it was taken."""
+
 
 class Chat:
     """All state of one server, and the operations handlers build on."""
@@ -266,10 +272,23 @@ class Chat:
         state (it may run on another thread) and should not raise. Without an
         ``offloader`` (in-memory tests) both run at once, inline.
         """
+        if self.offloader is None:
+            self.continuation(done, keep_label=True)(work())
+        else:
+            self.offloader(work, self.continuation(done))
+
+    def continuation(
+        self, done: Callable[[T], None], *, keep_label: bool = False
+    ) -> Callable[[T], None]:
+        """``done`` for an answer that arrives later (a worker thread, the network).
+
+        It runs in an outbox for the client of the command open now, which keeps
+        that command's IRCv3 label: the labeled response is what ``done`` sends.
+        """
         out = self._out
         client = out.client if out is not None else None
         label = ""
-        if out is not None and self.offloader is not None:
+        if out is not None and not keep_label:
             # The command's own outbox ends now; its label goes with the answer.
             label, out.label = out.label, ""
 
@@ -280,10 +299,23 @@ class Chat:
             finally:
                 self.end(later)
 
-        if self.offloader is None:
-            finish(work())
+        return finish
+
+    def claim_record(
+        self, table: str, key: str, value: object, done: Callable[[bool], None]
+    ) -> None:
+        """Claim an account or room name network-wide (``Network.claim_record``), then
+        ``done(ok)`` as ``continuation`` runs it; alone on the network, at once."""
+        if self.network is None:
+            done(True)
         else:
-            self.offloader(work, finish)
+            self.network.claim_record(table, key, value, self.continuation(done))
+
+    @property
+    def applying_remote(self) -> bool:
+        """Another process's events are being applied (``remote``): what they change in
+        storage was shared where they happened."""
+        return self._out is not None and self._out.remote
 
     def close_after(self, client: Client) -> None:
         """Close ``client`` once the open outbox has been delivered."""

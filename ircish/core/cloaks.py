@@ -124,6 +124,20 @@ class Cloaks:
         self._key = secret.encode()
         self.persistent = True
 
+    def adopt_shared_secret(self, secret: str) -> None:
+        """The network's stored secret (``[cluster]``: every process cloaks alike), unless
+        one is configured."""
+        if self._settings[1] or not secret or secret == self._stored:
+            return
+        self._stored = secret
+        self._key = secret.encode()
+        self.persistent = True
+
+    @property
+    def stored_secret(self) -> str:
+        """The secret kept in storage ("" when one is configured or none is kept)."""
+        return "" if self._settings[1] else self._stored
+
     def host_for(self, ip: str) -> str:
         """The host others see for a connection from ``ip``."""
         canonical = normalize_ip(ip)

@@ -7,8 +7,13 @@ Theory of operation: every stream entry is one JSON object with ``v``
 - ``"e"``: one command's published envelopes, in order, each a list
   ``[event type, event fields, audience type, audience fields, msgid, time,
   tags, echo, account, extra]``; ``extra`` carries what the event does not
-  say and a replica needs (``{"s": "o"}``: the status a joiner got);
+  say and a replica needs (``{"s": "o"}``: the status a joiner got; ``"h"``:
+  the history rows it makes, as ``[owner, target, account]``, so a node that
+  backfills its history later needs no state of that time);
 - ``"u"``: a user record (a user registered on ``n``);
+- ``"s"``: a shared stored record changed on ``n`` (``t``: its table, one of
+  ``SHARED_TABLES``; ``key``; ``r``: the record, None when it was deleted), the
+  same JSON as in that table's hash (``ircish.net.cluster_storage``);
 - ``"lost"``: node ``node`` lost its lease; written by the reaping script
   in Redis (``ircish.net.cluster``), hence the fixed field names.
 
@@ -19,18 +24,25 @@ shape; events are rebuilt only from the known types (``events.EVENT_TYPES``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import TYPE_CHECKING, Any
 
 from ircish.core.events import AUDIENCE_TYPES, EVENT_TYPES, Envelope, decode_event, encode_event
 from ircish.core.names import fold
 from ircish.core.rooms import ListEntry
+from ircish.core.storage import Account, RoomRecord, ServerBan
+from ircish.core.storage import ListEntry as StoredListEntry
 
 if TYPE_CHECKING:
     from ircish.core.rooms import Room
     from ircish.core.users import User
 
 VERSION = 1
+
+#: What ``"s"`` entries carry: accounts, registered rooms, read markers, server bans and
+#: the network-wide settings (the cloak secret).
+SHARED_TABLES = ("account", "room", "marker", "ban", "meta")
 
 #: One envelope from elsewhere, and what its replica needs besides the event.
 Extra = dict[str, Any]
@@ -69,6 +81,11 @@ def encode_user_entry(node: str, user: User) -> str:
     return dumps({"v": VERSION, "n": node, "k": "u", "u": user_record(user, node)})
 
 
+def encode_shared(node: str, table: str, key: str, record: Any) -> str:
+    """A shared record of ``table`` written (``record``) or deleted (None) on ``node``."""
+    return dumps({"v": VERSION, "n": node, "k": "s", "t": table, "key": key, "r": record})
+
+
 def decode(data: bytes | str) -> dict[str, Any]:
     """A stream entry's JSON object; ValueError if it is not one of this version."""
     try:
@@ -77,7 +94,7 @@ def decode(data: bytes | str) -> dict[str, Any]:
         raise ValueError(f"not JSON: {exc}") from None
     if not isinstance(obj, dict) or obj.get("v") != VERSION:
         raise ValueError(f"not an entry of format version {VERSION}")
-    if not isinstance(obj.get("n"), str) or obj.get("k") not in ("e", "u", "lost"):
+    if not isinstance(obj.get("n"), str) or obj.get("k") not in ("e", "u", "s", "lost"):
         raise ValueError("an entry without a node or of an unknown kind")
     return obj
 
@@ -161,3 +178,43 @@ def fill_room(room: Room, record: dict[str, Any]) -> list[tuple[str, str]]:
         return [(str(uid), str(status)) for uid, status in record["members"]]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"malformed room record: {exc}") from None
+
+
+# -- shared stored records ("s" entries and the shared hashes) ----------------------
+
+
+def shared_record(table: str, value: Any) -> Any:
+    """A stored value of ``table`` as JSON-ready data (``shared_value`` reads it back)."""
+    if table == "meta":
+        return str(value)
+    if table == "marker":
+        target, when = value
+        return {"target": str(target), "time": float(when)}
+    return dataclasses.asdict(value)
+
+
+def shared_value(table: str, record: Any) -> Any:
+    """``shared_record``'s data as the storage's value again; ValueError if malformed.
+
+    account: ``Account``; room: ``RoomRecord``; ban: ``ServerBan``; marker:
+    (target as written, time); meta: the string.
+    """
+    try:
+        if table == "account":
+            return Account(**record)
+        if table == "room":
+            raw = dict(record)
+            lists = {
+                str(letter): [StoredListEntry(**entry) for entry in entries]
+                for letter, entries in raw.pop("lists", {}).items()
+            }
+            return RoomRecord(**raw, lists=lists)
+        if table == "ban":
+            return ServerBan(**record)
+        if table == "marker":
+            return (str(record["target"]), float(record["time"]))
+        if table == "meta" and isinstance(record, str):
+            return record
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"malformed {table} record: {exc}") from None
+    raise ValueError(f"a record of an unknown table {table!r}")

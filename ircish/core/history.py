@@ -54,7 +54,14 @@ def record(chat: Chat, envelopes: list[Envelope]) -> None:
     storage = chat.storage
     if storage is None:
         return
-    rows: list[StoredEvent] = []
+    found = rows(chat, envelopes)
+    if found:
+        storage.append(found)
+
+
+def rows(chat: Chat, envelopes: list[Envelope]) -> list[StoredEvent]:
+    """Every history row of these (stamped) envelopes, as the current state says."""
+    out: list[StoredEvent] = []
     private = chat.config.history.private
     for env in envelopes:
         audience = env.audience
@@ -63,7 +70,7 @@ def record(chat: Chat, envelopes: list[Envelope]) -> None:
         if isinstance(audience, ToRoom):
             if audience.status:
                 continue
-            rows.append(
+            out.append(
                 StoredEvent(
                     env.msgid, env.time, "", audience.room, event, env.tags, account_of(chat, nick)
                 )
@@ -71,7 +78,7 @@ def record(chat: Chat, envelopes: list[Envelope]) -> None:
         elif isinstance(audience, ToPeers):
             account = chat.users.by_uid(audience.uid)
             name = account.account if account is not None else ""
-            rows.extend(
+            out.extend(
                 StoredEvent(env.msgid, env.time, "", room, event, env.tags, name)
                 for room in audience.rooms
             )
@@ -83,7 +90,7 @@ def record(chat: Chat, envelopes: list[Envelope]) -> None:
             if private == "account" and not (target.account or sender.account):
                 continue
             for owner, other in ((sender, target), (target, sender)):
-                rows.append(
+                out.append(
                     StoredEvent(
                         env.msgid,
                         env.time,
@@ -98,13 +105,31 @@ def record(chat: Chat, envelopes: list[Envelope]) -> None:
             user = chat.users.by_uid(audience.uid)
             if user is None or (private == "account" and not user.account):
                 continue
-            rows.append(
+            out.append(
                 StoredEvent(
                     env.msgid, env.time, owner_key(user), user.folded, event, env.tags, user.account
                 )
             )
-    if rows:
-        storage.append(rows)
+    return out
+
+
+def keys_of(found: list[StoredEvent]) -> list[list[str]]:
+    """The rows' (owner, target, account), as a stream entry carries them (``from_keys``)."""
+    return [[row.owner, row.target, row.account] for row in found]
+
+
+def from_keys(env: Envelope, keys: object) -> list[StoredEvent]:
+    """The rows ``keys_of`` described, for ``env`` (a backfill: no live state needed)."""
+    out: list[StoredEvent] = []
+    if not isinstance(keys, list):
+        return out
+    for key in keys:
+        if isinstance(key, list) and len(key) == 3 and all(isinstance(k, str) for k in key):
+            owner, target, account = key
+            out.append(
+                StoredEvent(env.msgid, env.time, owner, target, env.event, env.tags, account)
+            )
+    return out
 
 
 def prune(chat: Chat, batch: int = 500) -> int:

@@ -71,11 +71,17 @@ def _snapshot(room: Room, rec: RoomRecord) -> None:
     }
 
 
+def new_record(chat: Chat, room: Room, founder: str) -> RoomRecord:
+    """The record registering a live room for the account ``founder`` would store."""
+    rec = RoomRecord(room.name, founder, created=chat.clock())
+    _snapshot(room, rec)
+    return rec
+
+
 def register(chat: Chat, room: Room, founder: str) -> RoomRecord:
     """Register a live room for the account ``founder``; storage must be on."""
     assert chat.storage is not None
-    rec = RoomRecord(room.name, founder, created=chat.clock())
-    _snapshot(room, rec)
+    rec = new_record(chat, room, founder)
     chat.storage.save_room(room.folded, rec)
     chat.registered_rooms.add(room.folded)
     return rec

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ircish.core import codec, state
+from ircish.core import accounts, bans, codec, history, state
 from ircish.core.events import (
     AccountChange,
     AwayChange,
@@ -32,6 +32,7 @@ from ircish.core.events import (
     NickChange,
     Part,
     Quit,
+    ReadMarker,
     RealnameChange,
     ToPeers,
     Topic,
@@ -44,6 +45,7 @@ from ircish.core.users import User
 if TYPE_CHECKING:
     from ircish.core.chat import Chat
     from ircish.core.rooms import Room
+    from ircish.core.storage import Storage
 
 log = logging.getLogger("ircish.cluster")
 
@@ -68,10 +70,14 @@ class Outgoing:
 def outgoing(chat: Chat, envelopes: list[Envelope]) -> Outgoing:
     """What to publish for a command's stamped envelopes (``Chat.publish``)."""
     out = Outgoing()
+    # History's rows go along, so a node that backfills later needs no state of now.
+    keep = chat.store is not None
     for env in envelopes:
         event = env.event
         audience = env.audience
         extra: codec.Extra = {}
+        if keep and event.persist:
+            extra["h"] = history.keys_of(history.rows(chat, [env]))
         if isinstance(audience, ToRoom):
             out.rooms.add(audience.room)
         if type(event) is Join:
@@ -122,6 +128,57 @@ def add_user(chat: Chat, record: dict[str, Any]) -> User | None:
     if "o" in user.modes:
         chat.operators += 1
     return user
+
+
+def apply_shared(chat: Chat, local: Storage, table: str, key: str, value: Any) -> None:
+    """A shared record another process wrote (``value``) or deleted (None): into this
+    process's own storage ``local`` (not shared again), and what the core keeps of it."""
+    if table == "account":
+        old = local.account(key)
+        if value is None:
+            local.delete_account(key)
+            if old is not None:
+                with chat.outbox():
+                    accounts.shared_deleted(chat, old.name)
+        else:
+            local.save_account(key, value)
+            accounts.shared_saved(chat, value.name)
+    elif table == "room":
+        if value is None:
+            local.delete_room(key)
+            chat.registered_rooms.discard(key)
+        else:
+            local.save_room(key, value)
+            chat.registered_rooms.add(key)
+    elif table == "marker":
+        account, _, folded = key.partition(" ")
+        if value is None:
+            return
+        target, when = value
+        stored = local.read_marker(account, folded)
+        if stored is not None and stored >= when:
+            return  # a marker only moves forward
+        local.set_read_marker(account, folded, when)
+        # Sent to every connection of the account (draft/read-marker), here too.
+        with chat.outbox():
+            for user in chat.accounts.online.get(account, ()):
+                for each in user.clients:
+                    if "draft/read-marker" in each.caps:
+                        chat.reply(each, ReadMarker(target, when))
+    elif table == "ban":
+        kind, _, folded = key.partition(" ")
+        if value is None:
+            local.delete_ban(kind, folded)
+            chat.bans.drop(kind, folded)
+            return
+        local.save_ban(folded, value)
+        bans.put_shared(chat, value)
+        with chat.outbox():
+            bans.enforce(chat, value)
+    elif table == "meta":
+        if value is None:
+            return
+        local.save_meta(key, value)
 
 
 def node_lost(chat: Chat, node: str, reason: str) -> int:

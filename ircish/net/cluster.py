@@ -43,17 +43,20 @@ from ircish.core import codec, replica
 from ircish.core.events import Envelope, Join, NickChange, Quit, ServerNotice, ToPeers
 from ircish.core.names import fold
 from ircish.core.users import User
+from ircish.net.cluster_storage import HASHES, Backfill, SharedStorage
 from ircish.net.redis import (
     Arg,
     RedisConnection,
     RedisConnectionError,
     RedisError,
     blocking_timeout,
+    entry_field,
 )
 
 if TYPE_CHECKING:
     from ircish.core.chat import Chat
     from ircish.net.redis import Loop
+    from ircish.storage.sqlite import SqliteStorage
 
 log = logging.getLogger("ircish.cluster")
 
@@ -155,7 +158,14 @@ class Cluster:
     """This process as one node of the network; see the module's docstring."""
 
     def __init__(
-        self, loop: Loop, chat: Chat, link: RedisConnection, config: ClusterConfig, name: str
+        self,
+        loop: Loop,
+        chat: Chat,
+        link: RedisConnection,
+        config: ClusterConfig,
+        name: str,
+        storage: SqliteStorage | None = None,
+        on_ready: Callable[[], None] | None = None,
     ) -> None:
         self.loop = loop
         self.chat = chat
@@ -190,6 +200,14 @@ class Cluster:
         self._stopped = False
         #: Stream entries of other nodes applied here.
         self.applied = 0
+        #: Accounts, registered rooms, markers, bans shared through Redis; None: no storage.
+        self.shared: SharedStorage | None = None
+        if storage is not None:
+            self.shared = SharedStorage(storage, chat, self.node, self._send)
+            chat.storage = self.shared
+        #: Called once the network is joined and history backfilled (the server then
+        #: accepts connections).
+        self._on_ready = on_ready
         link.add_listener(self._link_changed)
         self.reader.add_listener(self._reader_changed)
         chat.publish = self._publish
@@ -352,6 +370,28 @@ class Cluster:
             else:
                 self._unregistered.add(uid)  # given one beat to finish registering
 
+    # -- shared names: accounts and registered rooms --------------------------------------
+
+    def claim_record(
+        self, table: str, key: str, value: object, done: Callable[[bool], None]
+    ) -> None:
+        """Claim an account or registered room name: ``HSETNX`` of its first record."""
+        if not self.link.connected:
+            # Degraded: unique here only (docs/cluster.md), like nicknames.
+            log.info("cluster: a %s registered without a claim while Redis is away", table)
+            self.loop.call_soon(lambda: done(True))
+            return
+
+        def answered(reply: Any) -> None:
+            if isinstance(reply, RedisError):
+                log.warning("cluster: the claim of a %s name failed: %s", table, reply)
+                done(True)
+            else:
+                done(reply == 1)
+
+        record = json.dumps(codec.shared_record(table, value), separators=(",", ":"))
+        self.link.call("HSETNX", HASHES[table], key, record, callback=answered)
+
     def _reclaimed(self, reply: Any) -> None:
         if reply == 0:
             # Taken elsewhere while Redis was away: both keep it (docs/cluster.md).
@@ -450,6 +490,9 @@ class Cluster:
         link.call("XREVRANGE", STREAM, "+", "-", "COUNT", 1)
         link.call("HGETALL", USERS)
         link.call("HGETALL", ROOMS)
+        if self.shared is not None:
+            for table in codec.SHARED_TABLES:
+                link.call("HGETALL", HASHES[table])
         link.call("EXEC", callback=self._snapshot)
 
     def _join_again(self) -> None:
@@ -457,13 +500,17 @@ class Cluster:
             self._join_network()
 
     def _snapshot(self, reply: Any) -> None:
-        if isinstance(reply, RedisError) or not isinstance(reply, list) or len(reply) != 3:
+        wanted = 3 + (len(codec.SHARED_TABLES) if self.shared is not None else 0)
+        if isinstance(reply, RedisError) or not isinstance(reply, list) or len(reply) != wanted:
             log.warning("cluster: could not read the network's snapshot: %s", reply)
             if not isinstance(reply, RedisConnectionError):
                 self.loop.call_later(1.0, self._join_again)
             return  # after a lost link: again when it is back
-        last, users, rooms = reply
+        last, users, rooms, *shared = reply
         self.last_id = last[0][0].decode() if last else "0-0"
+        if self.shared is not None:
+            tables = zip(codec.SHARED_TABLES, shared, strict=True)
+            self.shared.sync({t: _records(raw, json_only=False) for t, raw in tables})
         replica.load_snapshot(self.chat, _records(users), _records(rooms), self.node)
         log.info(
             "cluster: node %s joined the network (%d users, %d rooms known)",
@@ -471,7 +518,17 @@ class Cluster:
             len(self.chat.users),
             len(self.chat.rooms),
         )
+        if self.shared is None:
+            self._ready()
+        else:
+            Backfill(self.link, STREAM, self.shared, self.last_id, self._ready).start()
+
+    def _ready(self) -> None:
+        """Joined (and history backfilled): read the stream on, and let clients in."""
         self._read()
+        on_ready, self._on_ready = self._on_ready, None
+        if on_ready is not None:
+            on_ready()
 
     # -- reading the stream -----------------------------------------------------------
 
@@ -500,9 +557,11 @@ class Cluster:
         for _stream, entries in reply or ():
             for raw_id, fields in entries:
                 self.last_id = raw_id.decode()
-                data = _field(fields, b"d")
+                data = entry_field(fields, b"d")
                 if data is not None:
                     self._entry(data)
+        if self.shared is not None and self.last_id is not None:
+            self.shared.advance(self.last_id)
         self._read()
 
     def _entry(self, data: bytes) -> None:
@@ -522,6 +581,9 @@ class Cluster:
             elif kind == "u":
                 with self.chat.remote([]):
                     replica.add_user(self.chat, obj["u"])
+            elif kind == "s":
+                if self.shared is not None:
+                    self.shared.apply(obj)
             elif kind == "lost":
                 log.info("cluster: %s reaped node %s", obj["n"], obj.get("node"))
         except ValueError as exc:
@@ -584,21 +646,15 @@ class Cluster:
         self.reader.close()
 
 
-def _records(flat: list[bytes]) -> dict[str, dict[str, Any]]:
-    """``HGETALL``'s flat reply as key -> decoded JSON record (bad ones left out)."""
-    out: dict[str, dict[str, Any]] = {}
+def _records(flat: list[bytes], *, json_only: bool = True) -> dict[str, Any]:
+    """``HGETALL``'s flat reply as key -> decoded JSON record (bad ones left out);
+    ``json_only``: objects only."""
+    out: dict[str, Any] = {}
     for i in range(0, len(flat) - 1, 2):
         try:
             record = json.loads(flat[i + 1])
         except ValueError:
             continue
-        if isinstance(record, dict):
+        if isinstance(record, dict) or not json_only:
             out[flat[i].decode(errors="replace")] = record
     return out
-
-
-def _field(fields: list[bytes], name: bytes) -> bytes | None:
-    for i in range(0, len(fields) - 1, 2):
-        if fields[i] == name:
-            return fields[i + 1]
-    return None

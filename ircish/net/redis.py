@@ -700,3 +700,11 @@ def _resolve(host: str, port: int) -> list[tuple[int, Any]] | OSError:
     except OSError as exc:
         return exc
     return [(family, sockaddr) for family, _, _, _, sockaddr in infos]
+
+
+def entry_field(fields: list[bytes], name: bytes) -> bytes | None:
+    """A field of a stream entry, from the flat list ``XREAD``/``XRANGE`` give."""
+    for i in range(0, len(fields) - 1, 2):
+        if fields[i] == name:
+            return fields[i + 1]
+    return None

@@ -82,6 +82,9 @@ ACCEPTS_PER_PASS = 128
 PASS_BUDGET = 0.015
 #: Asked of listen(); the kernel caps it at net.core.somaxconn.
 LISTEN_BACKLOG = 4096
+#: ``[cluster]``: seconds connections wait at most for the network to be joined (and
+#: history backfilled) before they are accepted anyway.
+JOIN_WAIT = 10.0
 #: At most one "refused connection" warning per this many seconds; the rest are counted.
 REFUSAL_LOG_INTERVAL = 1.0
 
@@ -414,7 +417,31 @@ class Server:
             offload=self.workers.offload,
         )
         self.redis.start()
-        self.cluster = Cluster(self, self.chat, self.redis, cluster, self.node_name)
+        # Connections wait in the listen queue until the network is joined and history
+        # backfilled (CHATHISTORY answers as elsewhere from the first command), or
+        # JOIN_WAIT at most if Redis is slow to answer.
+        for listener in self.listeners:
+            self.selector.unregister(listener.sock)
+        self.call_later(JOIN_WAIT, self._accept_again)
+        self.cluster = Cluster(
+            self,
+            self.chat,
+            self.redis,
+            cluster,
+            self.node_name,
+            storage=self.storage,
+            on_ready=self._accept_again,
+        )
+
+    def _accept_again(self) -> None:
+        """Accept connections again (once the cluster is ready; idempotent)."""
+        for listener in self.listeners:
+            try:
+                self.selector.get_key(listener.sock)
+            except KeyError:
+                self._watch_listener(listener)
+            except ValueError:
+                pass  # closed by a shutdown meanwhile
 
     def _watch_listener(self, listener: Listener) -> None:
         self.selector.register(

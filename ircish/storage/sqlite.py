@@ -735,6 +735,11 @@ class SqliteStorage:
         )
         return rows[0][0] / 1000 if rows else None
 
+    def read_markers(self) -> list[tuple[str, str, float]]:
+        """Every read marker as (account, target, time) (``[cluster]`` compares them at start)."""
+        rows = self._read("SELECT account, target, time FROM read_markers")
+        return [(account, target, when / 1000) for account, target, when in rows]
+
     def set_read_marker(self, account: str, target: str, time: float) -> None:
         self._write(
             "INSERT OR REPLACE INTO read_markers (account, target, time) VALUES (?, ?, ?)",

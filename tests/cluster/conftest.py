@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster.redis_support import LoopDriver, RedisServer
+from tests.cluster.redis_support import LEASE, LoopDriver, RedisServer
 from tests.e2e.e2e_support import ServerProcess
 from tests.helpers import LineClient
 
@@ -62,3 +62,28 @@ def procs() -> Iterator[list[ServerProcess]]:
 def opened(clients: list[LineClient]) -> list[LineClient]:
     """Clients closed at teardown: the suite's ``clients`` fixture, by the name used here."""
     return clients
+
+
+@pytest.fixture
+def node(tmp_path: Path, procs: list[ServerProcess]) -> Iterator[Callable[..., ServerProcess]]:
+    """``node(redis, name, extra, db)``: an ircish-server process of the network (``db``:
+    its SQLite file, none by default), joined when returned."""
+    count = 0
+
+    def start(redis: RedisServer, name: str, extra: str = "", db: str = "") -> ServerProcess:
+        nonlocal count
+        count += 1
+        path = tmp_path / f"{name}.toml"
+        path.write_text(
+            f'[storage]\npath = "{db}"\n\n[cluster]\nredis_url = "{redis.url}"\n'
+            f'node_name = "{name}"\nlease_seconds = {LEASE}\n{extra}',
+            encoding="utf-8",
+        )
+        proc = ServerProcess("--config", str(path))
+        procs.append(proc)
+        assert proc.wait_log("joined the network"), proc.log()
+        return proc
+
+    yield start
+    for proc in procs:
+        assert "Traceback" not in proc.log(), proc.log()

@@ -33,9 +33,13 @@ import pytest
 from ircish.config import Config, StorageConfig, parse_redis_url
 from ircish.net.redis import RedisConnection
 from ircish.net.server import Server
-from tests.e2e.e2e_support import free_port
+from tests.e2e.e2e_support import ServerProcess, free_port
 
 START_TIMEOUT = 10.0
+#: ``[cluster] lease_seconds`` of the test networks (the ``node`` fixture).
+LEASE = 3.0
+#: ``node(redis, name, extra, db)``: a server process of the network (conftest.py).
+Node = Callable[..., ServerProcess]
 
 
 def redis_server_program() -> str:

@@ -14,46 +14,16 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from tests.cluster.redis_support import RedisServer
+from tests.cluster.redis_support import LEASE, Node, RedisServer
 from tests.e2e.e2e_support import ServerProcess, collect_until, parse, sync, wait
 from tests.helpers import LineClient
 from tests.unit.test_operators_config import cheap_hash
 
-LEASE = 3.0
 #: For tests that send faster than flood control lets a person.
 NO_FLOOD = "\n[limits]\nflood_burst = 10000\nflood_interval = 0.001\n"
-
-Node = Callable[..., ServerProcess]
-
-
-@pytest.fixture
-def node(tmp_path: Path, procs: list[ServerProcess]) -> Iterator[Callable[..., ServerProcess]]:
-    """``node(redis, name, extra, db)``: an ircish-server process of the network (``db``:
-    its SQLite file, none by default), joined when returned."""
-    count = 0
-
-    def start(redis: RedisServer, name: str, extra: str = "", db: str = "") -> ServerProcess:
-        nonlocal count
-        count += 1
-        path = tmp_path / f"{name}.toml"
-        path.write_text(
-            f'[storage]\npath = "{db}"\n\n[cluster]\nredis_url = "{redis.url}"\n'
-            f'node_name = "{name}"\nlease_seconds = {LEASE}\n{extra}',
-            encoding="utf-8",
-        )
-        proc = ServerProcess("--config", str(path))
-        procs.append(proc)
-        assert proc.wait_log("joined the network"), proc.log()
-        return proc
-
-    yield start
-    for proc in procs:
-        assert "Traceback" not in proc.log(), proc.log()
 
 
 def human(proc: ServerProcess, nick: str, opened: list[LineClient]) -> LineClient:

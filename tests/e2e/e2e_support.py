@@ -203,8 +203,11 @@ class ServerProcess:
     def log(self) -> str:
         return "\n".join(self.lines)
 
+    #: Where its listener is (pydle's ``PydleLoop`` connects to ``host`` and ``port``).
+    host = "127.0.0.1"
+
     def client(self) -> LineClient:
-        return LineClient("127.0.0.1", self.port)
+        return LineClient(self.host, self.port)
 
     def signal(self, sig: signal.Signals) -> None:
         self.proc.send_signal(sig)

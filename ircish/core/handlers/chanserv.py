@@ -184,14 +184,22 @@ def _register(chat: Chat, client: Client, args: list[str]) -> None:
             account=account,
             limit=limit,
         )
-    registered.register(chat, room, account)
-    _say(
-        chat,
-        client,
-        "{Room} {name} successfully registered; {account} is its founder",
-        name=room.name,
-        account=account,
-    )
+
+    def claimed(ok: bool) -> None:
+        # Another process may have registered it meanwhile (``Chat.claim_record``).
+        if not ok or room.folded in chat.registered_rooms:
+            _say(chat, client, "{Room} {name} is already registered", name=room.name)
+            return
+        registered.register(chat, room, account)
+        _say(
+            chat,
+            client,
+            "{Room} {name} successfully registered; {account} is its founder",
+            name=room.name,
+            account=account,
+        )
+
+    chat.claim_record("room", room.folded, registered.new_record(chat, room, account), claimed)
 
 
 def _unregister(chat: Chat, client: Client, args: list[str]) -> None:

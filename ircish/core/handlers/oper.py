@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     from ircish.config import OperatorConfig
     from ircish.core.chat import Chat
     from ircish.core.clients import Client
-    from ircish.core.users import User
 
 log = logging.getLogger("ircish.core")
 
@@ -300,14 +299,14 @@ def _set_ban(chat: Chat, client: Client, cmd: Command, verb: str) -> None:
     log.warning(
         "%s set a %s-line on %s %s: %r", user.real_mask, kind, mask, how_long, request.reason
     )
-    victims = _matching(chat, ban)
+    victims = bans.matching(chat, ban)
     done = "Updated" if replaced is not None else "Added"
     text = f"{done} {kind}-line {mask} {how_long}: {request.reason}"
     if victims:
         text += f" ({len(victims)} disconnected)"
     # The answer first: the quits it causes follow it.
     chat.reply(client, ServerNotice(text))
-    _disconnect(chat, ban, victims)
+    bans.disconnect(chat, ban, victims)
 
 
 def _ban_mask(chat: Chat, kind: str, target: str) -> str:
@@ -320,25 +319,6 @@ def _ban_mask(chat: Chat, kind: str, target: str) -> str:
         if other is not None:
             return bans.kline_mask(f"*@{other.ip}")
     return bans.kline_mask(target)
-
-
-def _matching(chat: Chat, ban: ServerBan) -> list[User]:
-    """The users a new ban disconnects (a D-line also those still registering)."""
-    if ban.kind == "D":
-        found = {c.user: None for c in chat.clients if chat.bans.matches(ban, c.user)}
-        return list(found)
-    return [u for u in chat.users if chat.bans.matches(ban, u)]
-
-
-def _disconnect(chat: Chat, ban: ServerBan, victims: list[User]) -> None:
-    why = bans.refusal_text(ban)
-    quit_reason = bans.quit_reason(ban)
-    for victim in victims:
-        log.info("%s (%s) matches the new %s-line %s", victim.nick, victim.ip, ban.kind, ban.mask)
-        for each in list(victim.clients):
-            if not each.quitting:
-                chat.numeric(each, n.ERR_YOUREBANNEDCREEP, why)
-                chat.disconnect(each, quit_reason)
 
 
 def handle_unkline(chat: Chat, client: Client, cmd: Command) -> None:
