@@ -430,6 +430,9 @@ class Cluster:
         """Tell the network again of every local user and their rooms (as joins)."""
         chat = self.chat
         now = chat.clock()
+        if self.shared is not None:
+            for command in self.shared.offers():
+                self.link.call(*command)
         for user in list(chat.users):
             if user.node or not user.clients:
                 continue

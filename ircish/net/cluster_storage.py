@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +58,10 @@ SHARED_META = frozenset({SECRET_KEY})
 #: events, and whether this file was ever made to match the network.
 HISTORY_ID = "cluster_history_id"
 SYNCED = "cluster_synced"
+#: In ``ircish:meta``: a random name the network's Redis data got when it was first
+#: written; a file that synced with another (or a Redis that lost its data) joins
+#: as for the first time.
+NETWORK_ID = "network_id"
 #: Entries one backfill page reads (``XRANGE ... COUNT``).
 BACKFILL_PAGE = 500
 
@@ -244,6 +249,15 @@ class SharedStorage:
                 values[SECRET_KEY] = secret
         return {k: codec.shared_record(table, v) for k, v in values.items()}
 
+    def offers(self) -> list[tuple[Arg, ...]]:
+        """``HSETNX`` of every shared record of this file: after Redis lost its data, the
+        network gets them back, without replacing what another process wrote meanwhile."""
+        return [
+            ("HSETNX", HASHES[table], key, _encode(record))
+            for table in codec.SHARED_TABLES
+            for key, record in self._local(table).items()
+        ]
+
     def sync(self, hashes: dict[str, dict[str, Any]]) -> None:
         """Make the local file match the shared hashes (read in the join's ``MULTI``).
 
@@ -251,7 +265,17 @@ class SharedStorage:
         matched the network before (data from before the cluster existed), and
         deleted otherwise (it was deleted elsewhere meanwhile).
         """
-        first = self.inner.meta(SYNCED) is None
+        meta = hashes.get("meta", {})
+        network = meta.pop(NETWORK_ID, None)
+        if not isinstance(network, str) or not network:
+            network = os.urandom(8).hex()
+            self._send(
+                codec.encode_shared(self.node, "meta", NETWORK_ID, network),
+                [("HSETNX", HASHES["meta"], NETWORK_ID, _encode(network))],
+            )
+        # Deleting what Redis lacks is right only for the data this file synced with
+        # before: not for a Redis that restarted empty, nor for another network's.
+        first = self.inner.meta(SYNCED) != network
         pulled = pushed = dropped = 0
         for table in codec.SHARED_TABLES:
             remote = hashes.get(table, {})
@@ -283,7 +307,7 @@ class SharedStorage:
                 else:
                     replica.apply_shared(self.chat, self.inner, table, key, None)
                     dropped += 1
-        self.inner.save_meta(SYNCED, "1")
+        self.inner.save_meta(SYNCED, network)
         self.inner.commit()
         if pulled or pushed or dropped:
             log.info(
