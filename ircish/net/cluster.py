@@ -25,6 +25,11 @@ is one *node*, named ``[cluster] node_name`` plus a random suffix per start.
   removed with its nick claims and user records, and exactly one reaper
   gets it back; that reaper announces its users' quits ("node lost"),
   published like any event, within ``lease_seconds`` of the node's death.
+- **Shared storage.** Accounts, registered rooms, read markers and server
+  bans are written through ``ircish.net.cluster_storage`` into this same
+  publishing path; account and room names are claimed with ``HSETNX``
+  (``claim_record``). Joining also reads their hashes, and backfills history
+  before the server accepts connections (``on_ready``).
 """
 
 from __future__ import annotations
@@ -50,8 +55,8 @@ from ircish.net.redis import (
     RedisConnectionError,
     RedisError,
     blocking_timeout,
-    entry_field,
 )
+from ircish.net.redis import entry_field as _field
 
 if TYPE_CHECKING:
     from ircish.core.chat import Chat
@@ -560,7 +565,7 @@ class Cluster:
         for _stream, entries in reply or ():
             for raw_id, fields in entries:
                 self.last_id = raw_id.decode()
-                data = entry_field(fields, b"d")
+                data = _field(fields, b"d")
                 if data is not None:
                     self._entry(data)
         if self.shared is not None and self.last_id is not None:
