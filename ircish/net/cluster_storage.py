@@ -166,7 +166,9 @@ class SharedStorage:
 
     # -- shared writes ------------------------------------------------------------------
 
-    def _share(self, table: str, key: str, value: Any) -> None:
+    def _share(
+        self, table: str, key: str, value: Any, also: list[tuple[Arg, ...]] | None = None
+    ) -> None:
         if self.chat.applying_remote:
             # Another process's events changed this (a registered room's topic): that
             # process shared the record; sharing it again could undo a later change.
@@ -177,15 +179,19 @@ class SharedStorage:
             if record is None
             else ("HSET", HASHES[table], key, _encode(record))
         )
-        self._send(codec.encode_shared(self.node, table, key, record), [update])
+        self._send(codec.encode_shared(self.node, table, key, record), [update, *(also or ())])
 
     def save_account(self, folded: str, account: Account) -> None:
         self.inner.save_account(folded, account)
         self._share("account", folded, account)
 
     def delete_account(self, folded: str) -> None:
+        # Its read markers go too (every process drops them with the account), so that
+        # whoever registers the name later does not find them in Redis.
+        markers = [f"{a} {t}" for a, t, _ in self.inner.read_markers() if a == folded]
         self.inner.delete_account(folded)
-        self._share("account", folded, None)
+        also: list[tuple[Arg, ...]] = [("HDEL", HASHES["marker"], *markers)] if markers else []
+        self._share("account", folded, None, also)
 
     def save_room(self, folded: str, room: RoomRecord) -> None:
         self.inner.save_room(folded, room)

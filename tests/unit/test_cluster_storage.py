@@ -80,6 +80,13 @@ def test_shared_writes_go_to_redis_and_remote_ones_do_not() -> None:
         s.storage.save_room("#den", RoomRecord("#den", "alice"))
     assert s.sent == []
     assert s.storage.room("#den") is not None
+    # Deleting an account deletes its read markers in Redis too.
+    s.storage.delete_account("alice")
+    ((entry, updates),) = s.sent
+    assert entry["r"] is None and updates == [
+        ("HDEL", HASHES["account"], "alice"),
+        ("HDEL", HASHES["marker"], "alice #den"),
+    ]
 
 
 def test_joining_takes_the_network_records_and_shares_its_own_once() -> None:
