@@ -315,11 +315,14 @@ class Chat:
         self.clients.add(client)
         return client
 
-    def disconnect(self, client: Client, reason: str, *, tell_user: bool = True) -> None:
+    def disconnect(
+        self, client: Client, reason: str, *, tell_user: bool = True, logged: str | None = None
+    ) -> None:
         """Remove a client; with its user's last client, the user quits everywhere.
 
         ``tell_user`` sends the client a closing line first (not possible when
-        the connection is already gone). Calling it twice is harmless.
+        the connection is already gone). ``logged`` replaces a reason that is
+        the user's own text in the log. Calling it twice is harmless.
         """
         if client.quitting:
             return
@@ -330,8 +333,9 @@ class Chat:
             accounts.client_gone(self, client)
             if user.registered and not user.clients:
                 state.quit(self, user, reason)
-                # %r: the reason is the user's text, and a log file must not carry their escapes.
-                log.info("%s (%s) quit: %r", user.nick, user.ip, reason)
+                # %r: a server's reason may still quote a peer (an oper's KILL), and a
+                # log file must not carry their escapes.
+                log.info("%s (%s) quit: %r", user.nick, user.ip, logged or reason)
             if tell_user:
                 self.reply(client, Closing(reason))
             self.clients.discard(client)

@@ -212,7 +212,8 @@ def handle_pong(chat: Chat, client: Client, cmd: Command) -> None:
 def handle_quit(chat: Chat, client: Client, cmd: Command) -> None:
     """QUIT [<reason>]"""
     reason = cmd.params[0] if cmd.params and cmd.params[0] else ""
-    chat.disconnect(client, f"Quit: {reason}" if reason else "Quit")
+    # What the user said is not logged (message contents stay out of logs).
+    chat.disconnect(client, f"Quit: {reason}" if reason else "Quit", logged="Quit")
 
 
 def check_free(chat: Chat, user: User, nick: str) -> None:
