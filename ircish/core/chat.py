@@ -46,6 +46,8 @@ log = logging.getLogger("ircish.core")
 T = TypeVar("T")
 #: Runs ``work()`` off the loop, then ``done(result)`` back on the loop thread.
 Offloader = Callable[[Callable[[], Any], Callable[[Any], None]], None]
+#: Offloaded jobs (password checks) waiting at most; past it ``offload`` refuses.
+MAX_OFFLOADED = 64
 #: ``scheduler(delay, callback)``: run ``callback()`` on the loop thread after ``delay`` seconds.
 Scheduler = Callable[[float, Callable[[], None]], None]
 #: Retention (``[history] max_age_days``, ``max_per_target``) deletes at most PRUNE_BATCH
@@ -108,6 +110,8 @@ class Chat:
         self.scheduler: Scheduler | None = None
         #: Set by the network layer to run slow work on a worker thread (``offload``).
         self.offloader: Offloader | None = None
+        #: Jobs handed to ``offloader`` whose ``done`` has not run yet (``offload``).
+        self.offloaded = 0
         #: Set by the network layer: reload the configuration file (REHASH); returns a
         #: summary, raises ``ConfigError`` and keeps the old configuration when it is bad.
         self.reloader: Callable[[], str] | None = None
@@ -257,7 +261,7 @@ class Chat:
         """An IRCv3 standard reply ``FAIL``."""
         self.reply(client, StandardReply("FAIL", command, code, context, text))
 
-    def offload(self, work: Callable[[], T], done: Callable[[T], None]) -> None:
+    def offload(self, work: Callable[[], T], done: Callable[[T], None]) -> bool:
         """Run slow, pure ``work`` (a password hash check) off the loop; then ``done(result)``.
 
         ``done`` runs on the loop thread in an outbox for the client of the
@@ -265,7 +269,14 @@ class Chat:
         labeled response is what ``done`` sends. ``work`` must not touch chat
         state (it may run on another thread) and should not raise. Without an
         ``offloader`` (in-memory tests) both run at once, inline.
+
+        Returns False, and runs nothing, while ``MAX_OFFLOADED`` jobs wait: a
+        flood of logins from many connections must not queue hours of hashing
+        in front of everyone else's. The caller then answers ``accounts.BUSY_TEXT``.
         """
+        if self.offloader is not None and self.offloaded >= MAX_OFFLOADED:
+            self.metrics.offload_refused += 1
+            return False
         out = self._out
         client = out.client if out is not None else None
         label = ""
@@ -274,16 +285,19 @@ class Chat:
             label, out.label = out.label, ""
 
         def finish(result: T) -> None:
+            self.offloaded -= 1
             later = self.begin(client, "" if client is not None and client.quitting else label)
             try:
                 done(result)
             finally:
                 self.end(later)
 
+        self.offloaded += 1
         if self.offloader is None:
             finish(work())
         else:
             self.offloader(work, finish)
+        return True
 
     def close_after(self, client: Client) -> None:
         """Close ``client`` once the open outbox has been delivered."""
