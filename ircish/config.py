@@ -183,6 +183,8 @@ class AccountsConfig:
     guest_prefix: str = "Guest"
     #: Failed logins allowed per account and per address within a minute.
     login_attempts_per_minute: int = field(default=3, metadata=_range(1, 1000))
+    #: Accounts that may be registered from one address within a minute.
+    registrations_per_minute: int = field(default=3, metadata=_range(1, 1000))
     #: Shortest password accepted at registration.
     min_password_length: int = field(default=8, metadata=_range(1, 200))
 

@@ -64,6 +64,7 @@ class Counters:
         "flood_disconnects",
         "internal_errors",
         "messages",
+        "offload_refused",
         "registrations",
         "sendq_drops",
         "web_responses",
@@ -96,6 +97,8 @@ class Counters:
         #: Times a pass held its output to handle input that was ready at once
         #: (``limits.write_coalesce``).
         self.coalesced_passes = 0
+        #: Password checks refused because too many were already waiting (``Chat.offload``).
+        self.offload_refused = 0
         #: Error numeric code, or IRCv3 ``FAIL`` code -> replies sent.
         self.error_replies: Counter[str] = Counter()
         #: Place (``INTERNAL_ERROR_PLACES``) -> exceptions caught there.

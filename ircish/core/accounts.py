@@ -74,6 +74,10 @@ SERVICE_SKELETONS: dict[str, str] = {skeleton(name): name for name in SERVICES.v
 UNAVAILABLE_TEXT = "Accounts are not available on this server"
 #: The one answer to a throttled login, whichever limit (name or address) was hit.
 THROTTLED_TEXT = "Too many failed login attempts: wait a minute and try again"
+#: The answer to a registration past ``[accounts] registrations_per_minute`` from one address.
+REGISTER_THROTTLED_TEXT = "Too many registrations from your address: wait a minute and try again"
+#: The answer to a login or registration whose password check ``Chat.offload`` refused.
+BUSY_TEXT = "The server is busy checking passwords: try again in a moment"
 #: The one answer to a failed login, whether the account exists or not.
 BAD_LOGIN_TEXT = "Wrong account name or password"
 #: Passwords also travel in ``PRIVMSG NickServ``: keep them well inside a line.
@@ -135,7 +139,8 @@ class AccountState:
     def __init__(self) -> None:
         #: Clients whose password is being checked (one check at a time each).
         self.checking: set[Client] = set()
-        #: "n:<folded name>" or "h:<host>" -> times of recent failed logins.
+        #: "n:<folded name>" or "h:<host>" -> times of recent failed logins;
+        #: "r:<host>" -> times of recent registrations.
         self.failures: dict[str, deque[float]] = {}
         #: Users holding a registered nick without its account -> (that nick, folded; the
         #: token of their pending rename).
@@ -226,12 +231,17 @@ def throttled(chat: Chat, name: str, host: str) -> bool:
 
 
 def record_failure(chat: Chat, name: str, host: str) -> None:
+    _count(chat, "n:" + fold(name), "h:" + host)
+
+
+def _count(chat: Chat, *keys: str) -> None:
+    """One more attempt now under each key (swept of stale keys when there are many)."""
     failures = chat.accounts.failures
     if len(failures) > _MAX_THROTTLE_KEYS:
         for key in list(failures):
             _recent(chat, key)
     now = chat.clock()
-    for key in ("n:" + fold(name), "h:" + host):
+    for key in keys:
         failures.setdefault(key, deque()).append(now)
 
 
@@ -345,7 +355,9 @@ def login(chat: Chat, client: Client, name: str, password: str, answer: Answer) 
         complete_login(chat, client, account, answer)
 
     chat.accounts.checking.add(client)
-    chat.offload(lambda: check_password(stored, password), done)
+    if not chat.offload(lambda: check_password(stored, password), done):
+        chat.accounts.checking.discard(client)
+        answer.fail("TEMPORARILY_UNAVAILABLE", BUSY_TEXT)
 
 
 def fail_login(chat: Chat, client: Client, name: str, answer: Answer) -> None:
@@ -465,6 +477,11 @@ def register(
     if email and not _EMAIL.fullmatch(email):
         answer.fail("INVALID_EMAIL", f"{email} is not an e-mail address")
         return
+    key = "r:" + user.host
+    made = _recent(chat, key)
+    if made is not None and len(made) >= chat.config.accounts.registrations_per_minute:
+        answer.fail("TEMPORARILY_UNAVAILABLE", REGISTER_THROTTLED_TEXT)
+        return
     nick = user.nick
 
     def done(credentials: tuple[str, str] | None) -> None:
@@ -490,7 +507,12 @@ def register(
         complete_login(chat, client, account, _Registered(answer, nick))
 
     chat.accounts.registering[folded] = nick
-    chat.offload(lambda: _credentials_or_none(password), done)
+    if not chat.offload(lambda: _credentials_or_none(password), done):
+        chat.accounts.registering.pop(folded, None)
+        answer.fail("TEMPORARILY_UNAVAILABLE", BUSY_TEXT)
+        return
+    # Counted when the hashing starts: each costs a worker tens of milliseconds.
+    _count(chat, key)
 
 
 def shared_saved(chat: Chat, name: str) -> None:
@@ -599,7 +621,9 @@ def _with_own_password(
         then(storage, account)
 
     chat.accounts.checking.add(client)
-    chat.offload(check, done)
+    if not chat.offload(check, done):
+        chat.accounts.checking.discard(client)
+        answer.fail("TEMPORARILY_UNAVAILABLE", BUSY_TEXT)
 
 
 def change_password(chat: Chat, client: Client, old: str, new: str, answer: Answer) -> None:

@@ -8,7 +8,8 @@ the checks on the busy paths cost little however many bans there are:
   network, grouped by prefix length, so a check computes the address's
   network once per prefix length in use (at most 33 for IPv4, 129 for IPv6)
   and looks each up in a dict;
-- a K-line is checked when a connection completes registration. A K-line
+- a K-line is checked when a connection completes registration, and
+  against the new mask when a registered user changes nickname. A K-line
   whose host is literal (``*@203.0.113.7``, ``*@abc.ircish``) is found by a
   dict lookup of the user's real and shown host; only K-lines with a wildcard
   in the host are matched one by one (each with its own compiled pattern).
@@ -308,6 +309,11 @@ class BanList:
         return self.dline_for(user.ip) or self.kline_for(
             (user.mask, user.real_mask), (user.host, user.ip)
         )
+
+    def nick_ban(self, user: User, nick: str) -> ServerBan | None:
+        """The K-line that would apply to ``user`` if they were called ``nick``, or None."""
+        masks = [f"{nick}!{m.partition('!')[2]}" for m in (user.mask, user.real_mask)]
+        return self.kline_for(masks, (user.host, user.ip))
 
     def matches(self, ban: ServerBan, user: User) -> bool:
         """Whether this one ban (set or not) applies to ``user``."""

@@ -46,6 +46,8 @@ log = logging.getLogger("ircish.core")
 T = TypeVar("T")
 #: Runs ``work()`` off the loop, then ``done(result)`` back on the loop thread.
 Offloader = Callable[[Callable[[], Any], Callable[[Any], None]], None]
+#: Offloaded jobs (password checks) waiting at most; past it ``offload`` refuses.
+MAX_OFFLOADED = 64
 #: ``scheduler(delay, callback)``: run ``callback()`` on the loop thread after ``delay`` seconds.
 Scheduler = Callable[[float, Callable[[], None]], None]
 #: Retention (``[history] max_age_days``, ``max_per_target``) deletes at most PRUNE_BATCH
@@ -114,6 +116,8 @@ class Chat:
         self.scheduler: Scheduler | None = None
         #: Set by the network layer to run slow work on a worker thread (``offload``).
         self.offloader: Offloader | None = None
+        #: Jobs handed to ``offloader`` whose ``done`` has not run yet (``offload``).
+        self.offloaded = 0
         #: Set by the network layer: reload the configuration file (REHASH); returns a
         #: summary, raises ``ConfigError`` and keeps the old configuration when it is bad.
         self.reloader: Callable[[], str] | None = None
@@ -263,7 +267,7 @@ class Chat:
         """An IRCv3 standard reply ``FAIL``."""
         self.reply(client, StandardReply("FAIL", command, code, context, text))
 
-    def offload(self, work: Callable[[], T], done: Callable[[T], None]) -> None:
+    def offload(self, work: Callable[[], T], done: Callable[[T], None]) -> bool:
         """Run slow, pure ``work`` (a password hash check) off the loop; then ``done(result)``.
 
         ``done`` runs on the loop thread in an outbox for the client of the
@@ -271,11 +275,25 @@ class Chat:
         labeled response is what ``done`` sends. ``work`` must not touch chat
         state (it may run on another thread) and should not raise. Without an
         ``offloader`` (in-memory tests) both run at once, inline.
+
+        Returns False, and runs nothing, while ``MAX_OFFLOADED`` jobs wait: a
+        flood of logins from many connections must not queue hours of hashing
+        in front of everyone else's. The caller then answers ``accounts.BUSY_TEXT``.
         """
+        if self.offloader is not None and self.offloaded >= MAX_OFFLOADED:
+            self.metrics.offload_refused += 1
+            return False
+
+        def counted(result: T) -> None:
+            self.offloaded -= 1
+            done(result)
+
+        self.offloaded += 1
         if self.offloader is None:
-            self.continuation(done, keep_label=True)(work())
+            self.continuation(counted, keep_label=True)(work())
         else:
-            self.offloader(work, self.continuation(done))
+            self.offloader(work, self.continuation(counted))
+        return True
 
     def continuation(
         self, done: Callable[[T], None], *, keep_label: bool = False
@@ -347,11 +365,14 @@ class Chat:
         self.clients.add(client)
         return client
 
-    def disconnect(self, client: Client, reason: str, *, tell_user: bool = True) -> None:
+    def disconnect(
+        self, client: Client, reason: str, *, tell_user: bool = True, logged: str | None = None
+    ) -> None:
         """Remove a client; with its user's last client, the user quits everywhere.
 
         ``tell_user`` sends the client a closing line first (not possible when
-        the connection is already gone). Calling it twice is harmless.
+        the connection is already gone). ``logged`` replaces a reason that is
+        the user's own text in the log. Calling it twice is harmless.
         """
         if client.quitting:
             return
@@ -362,8 +383,9 @@ class Chat:
             accounts.client_gone(self, client)
             if user.registered and not user.clients:
                 state.quit(self, user, reason)
-                # %r: the reason is the user's text, and a log file must not carry their escapes.
-                log.info("%s (%s) quit: %r", user.nick, user.ip, reason)
+                # %r: a server's reason may still quote a peer (an oper's KILL), and a
+                # log file must not carry their escapes.
+                log.info("%s (%s) quit: %r", user.nick, user.ip, logged or reason)
             if tell_user:
                 self.reply(client, Closing(reason))
             self.clients.discard(client)

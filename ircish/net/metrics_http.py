@@ -106,6 +106,11 @@ class ServerCollector(Collector):
             "Times the loop held a pass's output to handle more input first (write_coalesce).",
             m.coalesced_passes,
         )
+        yield counter(
+            "offload_refused",
+            "Password checks refused because too many were waiting for a worker thread.",
+            m.offload_refused,
+        )
         yield by_label(
             "error_replies",
             "Error replies sent: numeric code, or IRCv3 FAIL code.",

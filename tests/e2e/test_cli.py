@@ -156,12 +156,15 @@ def test_log_has_registrations_but_not_message_contents(
     alice.send("/join #cake")  # her own room, whose topic she may set
     alice.send(f"/topic {secret} as a topic")
     alice.expect(r"changed the topic")
+    bob.send(f"/quit {secret} as a goodbye")
+    alice.expect(rf"bob quit \(Quit: {secret} as a goodbye\)")
 
     proc.signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 0
     log = proc.log()
     assert "alice registered from 127.0.0.1 (plain)" in log
     assert "bob registered from 127.0.0.1 (plain)" in log
+    assert "bob (127.0.0.1) quit: 'Quit'" in log
     assert secret not in log
 
 

@@ -9,7 +9,13 @@ import pytest
 import scramp
 
 from ircish.config import AccountsConfig, Config
-from ircish.core.accounts import BAD_LOGIN_TEXT, THROTTLED_TEXT
+from ircish.core.accounts import (
+    BAD_LOGIN_TEXT,
+    BUSY_TEXT,
+    REGISTER_THROTTLED_TEXT,
+    THROTTLED_TEXT,
+)
+from ircish.core.chat import MAX_OFFLOADED
 from ircish.core.names import fold
 from tests.helpers import MemoryClient, MemoryNetwork, drain
 
@@ -115,6 +121,53 @@ def test_throttle_per_account_across_addresses(net: MemoryNetwork) -> None:
     drain(fresh)
     fresh.send(f"/login alice {PW}")
     assert fresh.lines() == [f"! {THROTTLED_TEXT}"]
+
+
+def test_registrations_are_throttled_per_address(net: MemoryNetwork) -> None:
+    for nick in ("ann", "ben", "cat"):
+        registered(net, nick)
+    dan = net.plain("dan")
+    dan.send(f"/register {PW}")
+    assert dan.lines() == [f"! {REGISTER_THROTTLED_TEXT}"]
+    assert net.storage is not None and net.storage.account("dan") is None
+    # Another address is not held back, and the first one may register again a minute later.
+    other = net.connect("plain", host="10.0.0.7")
+    other.send("eve")
+    drain(other)
+    other.send(f"/register {PW}")
+    assert other.lines() == ["*** Account eve registered; you are now logged in."]
+    net.advance(61)
+    drain(dan)
+    dan.send(f"/register {PW}")
+    assert dan.lines() == ["*** Account dan registered; you are now logged in."]
+
+
+def test_password_checks_past_the_queue_limit_are_refused_at_once(net: MemoryNetwork) -> None:
+    registered(net)
+    held: list[object] = []
+    net.chat.offloader = lambda work, done: held.append((work, done))
+    waiting = []
+    for i in range(MAX_OFFLOADED):
+        client = net.connect("plain", host=f"10.1.{i // 200}.{i % 200}")
+        client.send(f"user{i}")
+        drain(client)
+        client.send(f"/login alice {PW}")
+        assert client.lines() == []  # being checked
+        waiting.append(client)
+    late = net.connect("plain", host="10.9.9.9")
+    late.send("late")
+    drain(late)
+    late.send(f"/login alice {PW}")
+    assert late.lines() == [f"! {BUSY_TEXT}"]
+    # Refused, not counted as a failure, and not stuck "in progress": it may try again.
+    assert net.chat.metrics.offload_refused == 1
+    drain(waiting[0])
+    work, done = held.pop(0)  # type: ignore[misc]
+    done(work())
+    assert waiting[0].lines() == ["*** You are now logged in as alice."]
+    late.send(f"/login alice {PW}")
+    assert late.lines() == []
+    assert len(held) == MAX_OFFLOADED
 
 
 def test_passwords_never_echoed_or_logged(

@@ -155,6 +155,29 @@ def test_kline_by_cloak_and_with_a_nick_mask(net: MemoryNetwork) -> None:
     assert again.lines()[0].split()[1] == "465"
 
 
+def test_a_nick_change_cannot_take_a_klined_nick(net: MemoryNetwork) -> None:
+    op = oper(net)
+    op.send("KLINE spam*!*@203.0.113.* :no spam bots")
+    drain(op)
+    bot = irc_from(net, "quiet", BAD)
+    human = plain_from(net, "human", "203.0.113.8")
+    elsewhere = plain_from(net, "elsewhere", OTHER)
+    drain(bot, human)
+    bot.send("NICK spambot")
+    assert bot.lines() == [
+        f":{SERVER} 432 quiet spambot :spambot is banned from this server: no spam bots"
+    ]
+    human.send("/nick spammer")
+    assert human.lines() == ["! spammer is banned from this server: no spam bots"]
+    assert bot.user.nick == "quiet" and human.user.nick == "human"
+    assert not bot.sink.closed
+    bot.send("NICK fine")
+    assert bot.user.nick == "fine"
+    # The ban is for that network only.
+    elsewhere.send("/nick spamfan")
+    assert elsewhere.user.nick == "spamfan"
+
+
 def test_replacing_a_kline_updates_it(net: MemoryNetwork) -> None:
     op = oper(net)
     op.send("KLINE 1h *@203.0.113.7 :first")

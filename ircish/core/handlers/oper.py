@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ircish.core import bans, state
+from ircish.core.accounts import BUSY_TEXT
 from ircish.core.bans import BanError
 from ircish.core.command import Command
 from ircish.core.events import ServerNotice, ToUserMode, Wallops
@@ -93,7 +94,9 @@ def handle_oper(chat: Chat, client: Client, cmd: Command) -> None:
         grant(chat, client, op)
 
     chat.oper_pending.add(client)
-    chat.offload(work, done)
+    if not chat.offload(work, done):
+        chat.oper_pending.discard(client)
+        raise CommandError(n.ERR_NOOPERHOST, text=BUSY_TEXT)
 
 
 def _mismatch(chat: Chat, client: Client, name: str) -> None:

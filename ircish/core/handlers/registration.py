@@ -130,6 +130,12 @@ def handle_nick(chat: Chat, client: Client, cmd: Command) -> None:
         return
     if nick == user.nick:
         return
+    ban = chat.bans.nick_ban(user, nick)
+    if ban is not None:
+        # Registration checks K-lines; a new nickname must not slip past one afterwards.
+        raise CommandError(
+            n.ERR_ERRONEUSNICKNAME, nick, text=f"{nick} is banned from this server: {ban.reason}"
+        )
     network = chat.network
     if network is not None and fold(nick) != user.folded:
         # Unique across the network: the change waits for the claim in Redis.
@@ -212,7 +218,8 @@ def handle_pong(chat: Chat, client: Client, cmd: Command) -> None:
 def handle_quit(chat: Chat, client: Client, cmd: Command) -> None:
     """QUIT [<reason>]"""
     reason = cmd.params[0] if cmd.params and cmd.params[0] else ""
-    chat.disconnect(client, f"Quit: {reason}" if reason else "Quit")
+    # What the user said is not logged (message contents stay out of logs).
+    chat.disconnect(client, f"Quit: {reason}" if reason else "Quit", logged="Quit")
 
 
 def check_free(chat: Chat, user: User, nick: str) -> None:
