@@ -147,6 +147,9 @@ class StorageConfig:
     path: str = "ircish.db"
     #: "normal" survives a crash of the process; "full" also a power loss (slower).
     synchronous: Literal["normal", "full"] = "normal"
+    #: Seconds a commit waits after the last one, gathering the passes in between into
+    #: one transaction; their output waits with it. 0 commits every loop pass.
+    commit_interval: float = field(default=0.002, metadata=_range(0, 0.1))
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,8 @@ in-memory tests and ``[storage] path = ""``), accounts and history are off.
 
 Writes are buffered and made durable in groups: ``append``, ``save_*`` and
 ``delete_*`` only queue; the network layer calls ``commit`` once per loop
-pass, *before* it writes any byte of that pass to a socket, so whatever a
+pass, or once per ``[storage] commit_interval`` for the passes in between,
+*before* it writes any byte of those passes to a socket, so whatever a
 client has received is on disk. Reads see the queued writes.
 
 Everything here is called on the loop thread and must return quickly:
@@ -118,6 +119,11 @@ class Storage(Protocol):
     available: bool
 
     # -- durability -------------------------------------------------------------
+
+    @property
+    def uncommitted(self) -> bool:
+        """Whether writes are queued that ``commit`` has not made durable yet."""
+        ...
 
     def commit(self) -> None:
         """Make every queued write durable (one transaction); never raises."""

@@ -411,6 +411,10 @@ class SqliteStorage:
         self._unindexed = 0
         self._indexed_at = time.monotonic()
 
+    @property
+    def uncommitted(self) -> bool:
+        return self._in_txn or bool(self._pending)
+
     def commit(self) -> None:
         self._flush_events()
         if self._unindexed and (
