@@ -96,6 +96,10 @@ class SharedStorage:
 
     # Reads, history and durability are the local file's.
 
+    @property
+    def uncommitted(self) -> bool:
+        return self.inner.uncommitted
+
     def commit(self) -> None:
         self.inner.commit()
 
