@@ -102,10 +102,10 @@ class OutputQueue:
             chunks.clear()  # clear() inlined: this runs once per recipient of a broadcast
             self.size = 0
         elif sent:
-            self._consume(sent)
+            self.consume(sent)
         return sent
 
-    def _consume(self, sent: int) -> None:
+    def consume(self, sent: int) -> None:
         """Forget the first ``sent`` bytes (fewer than ``size``)."""
         self.size -= sent
         chunks = self.chunks

@@ -23,7 +23,6 @@ import pytest
 import ircish.net.server as loop_module
 from ircish.config import Config, LimitsConfig, ListenerConfig, StorageConfig
 from ircish.net.connection import Connection
-from ircish.net.outqueue import OutputQueue, Sendable
 from ircish.net.server import Server
 from ircish.session import Session
 from tests.helpers import LineClient, RunningServer, in_loop
@@ -381,16 +380,16 @@ def test_an_error_while_flushing_one_connection_closes_only_that_one(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     alice, bob, carol = room
-    doomed = connection_of(server, bob).out
-    real_send = OutputQueue.send
+    doomed = connection_of(server, bob)
+    real_flush = Connection.flush
 
-    def send(self: OutputQueue, sock: Sendable) -> int:
+    def flush(self: Connection) -> None:
         if self is doomed:
             raise RuntimeError("flush boom")
-        return real_send(self, sock)
+        real_flush(self)
 
     with caplog.at_level(logging.ERROR, logger="ircish.net"):
-        monkeypatch.setattr(OutputQueue, "send", send)
+        monkeypatch.setattr(Connection, "flush", flush)
         say(alice, "alice", "to everyone", carol)
         bob.expect_closed()
         carol.expect(r"^:bob!\S+ QUIT :")
