@@ -938,8 +938,9 @@ class Server:
             if time.monotonic() < self._commit_at and not self._shutting_down:
                 self._held = True
                 return
-            self._held = False
             self._commit_at = time.monotonic() + self.config.storage.commit_interval
+        # Not held (also when another commit took the writes meanwhile): no early wake-up.
+        self._held = False
         while self.dirty:
             if storage is not None:
                 # What a client receives must be on disk first.

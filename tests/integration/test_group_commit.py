@@ -117,3 +117,25 @@ def test_shutdown_sends_what_waits_for_a_commit(tmp_path: Path, clock: Clock) ->
     assert b"last words" not in bob.read()
     srv.shutdown()  # commits and writes what was held at once, then closes
     assert b":last words" in bob.read()
+
+
+def test_writes_committed_elsewhere_while_held_leave_no_early_wake_up(
+    tmp_path: Path, clock: Clock
+) -> None:
+    srv, alice, bob = serve(tmp_path, clock)
+    storage = srv.storage
+    assert storage is not None
+    try:
+        alice.send("PRIVMSG #t :first")
+        pump(srv, lambda: b":first" in bob.read())
+        alice.send("PRIVMSG #t :second")
+        pump(srv, lambda: b"second" in storage_texts(srv))
+        assert srv._timeout() is not None and srv._timeout() <= INTERVAL  # held
+        storage.commit()  # as a start-up step or another writer would
+        srv.run_once(timeout=0)
+        assert b":second" in bob.read()
+        # Nothing waits now: the loop sleeps until its next timer, not 0 s over and over.
+        timeout = srv._timeout()
+        assert timeout is None or timeout > INTERVAL
+    finally:
+        srv.shutdown()
