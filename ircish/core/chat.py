@@ -34,6 +34,7 @@ from ircish.core.command import Command
 from ircish.core.dialect import Dialect
 from ircish.core.dispatch import dispatch
 from ircish.core.events import Audience, Closing, Envelope, Event, Numeric, StandardReply
+from ircish.core.order import Order
 from ircish.core.pipeline import Hook, MsgIdMinter, Outbox
 from ircish.core.rooms import RoomRegistry
 from ircish.core.storage import Storage
@@ -108,6 +109,8 @@ class Chat:
         self.publish: Hook | None = None
         #: Other server processes sharing this network (``[cluster]``); None: this one alone.
         self.network: Network | None = None
+        #: Local output held until the network orders it (``[cluster]``); None: never held.
+        self.order: Order | None = None
         #: Accounts, registered rooms and history (``ircish.core.storage``); None: all off.
         self.storage: Storage | None = None
         #: Folded names of the registered rooms (``ircish.core.registered``); empty without storage.
@@ -214,6 +217,8 @@ class Chat:
             raise RuntimeError("remote events are applied between commands, never inside one")
         out = self.begin(None)
         out.remote = True
+        if self.order is not None:
+            self.order.bypass = True  # reset by the pipeline (``Order.done``)
         try:
             yield out
         finally:
@@ -360,7 +365,11 @@ class Chat:
         # A reload may have changed the cloak settings (one comparison when it did not).
         self.cloaks.follow(server.cloaks, server.cloak_secret, server.network)
         user = User(self.cloaks.host_for(host), when, ip=normalize_ip(host) or host)
-        client = Client(user, sink, dialect, when, secure)
+        if self.order is None:
+            client = Client(user, sink, dialect, when, secure)
+        else:
+            held = self.order.wrap(sink)
+            client = held.client = Client(user, held, dialect, when, secure)
         user.clients.append(client)
         self.clients.add(client)
         return client

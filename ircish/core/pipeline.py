@@ -179,6 +179,8 @@ def run(chat: Chat, out: Outbox) -> None:
         if out.closing:
             for client in out.closing:
                 client.sink.close()
+        if chat.order is not None:
+            chat.order.done()
 
 
 def _respond(origin: Client, capture: list[bytes], label: str, now: float) -> None:

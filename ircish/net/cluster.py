@@ -47,6 +47,7 @@ from ircish.config import ClusterConfig
 from ircish.core import codec, replica
 from ircish.core.events import Envelope, Join, NickChange, Quit, ServerNotice, ToPeers
 from ircish.core.names import fold
+from ircish.core.order import Order
 from ircish.core.users import User
 from ircish.net.cluster_storage import HASHES, Backfill, SharedStorage
 from ircish.net.redis import (
@@ -147,11 +148,13 @@ return lost
 class _Pending:
     """One entry to XADD, with the snapshot records that go with it."""
 
-    __slots__ = ("entry", "refusals", "updates")
+    __slots__ = ("entry", "refusals", "tag", "updates")
 
-    def __init__(self, entry: str, updates: list[tuple[Arg, ...]]) -> None:
+    def __init__(self, entry: str, updates: list[tuple[Arg, ...]], tag: str) -> None:
         self.entry = entry
         self.updates = updates
+        #: The entry's ``q`` field: this node and the entry's number (``Order``).
+        self.tag = tag
         self.refusals = 0
 
 
@@ -213,13 +216,26 @@ class Cluster:
         #: Called once the network is joined and history backfilled (the server then
         #: accepts connections).
         self._on_ready = on_ready
+        #: Reading the stream on from the snapshot (``_ready``).
+        self._live = False
+        #: Entries sent by this node, numbered; ``q`` is "node number" (``_got``).
+        self._seq = 0
+        self._own_tag = self.node + " "
+        self.order = chat.order = Order(loop.call_later)
         link.add_listener(self._link_changed)
         self.reader.add_listener(self._reader_changed)
-        chat.publish = self._publish
+        chat.publish = self._publish_command
         chat.network = self
         self._beat()
 
     # -- publishing -------------------------------------------------------------------
+
+    def _publish_command(self, envelopes: list[Envelope]) -> None:
+        """The pipeline's publish hook: the command's local output waits for its entry
+        to come back in the stream's order (``ircish.core.order``), when the links are up."""
+        self._publish(envelopes)
+        if self._live and self.link.connected and self.reader.connected and not self._stopped:
+            self.order.begin(self._seq)
 
     def _publish(self, envelopes: list[Envelope]) -> None:
         chat = self.chat
@@ -257,7 +273,8 @@ class Cluster:
         self._send(codec.encode_user_entry(self.node, user), self._user_update(user.uid, user))
 
     def _send(self, entry: str, updates: list[tuple[Arg, ...]]) -> None:
-        item = _Pending(entry, updates)
+        self._seq += 1
+        item = _Pending(entry, updates, f"{self._own_tag}{self._seq}")
         if self._backlog or self._held or not self.link.connected:
             if len(self._backlog) >= MAX_BACKLOG:
                 self._backlog.popleft()
@@ -272,7 +289,7 @@ class Cluster:
         link = self.link
         self._unacked.append(item)
         link.call("MULTI")
-        link.call("XADD", STREAM, "MAXLEN", "~", STREAM_MAXLEN, "*", "d", item.entry)
+        link.call("XADD", STREAM, "MAXLEN", "~", STREAM_MAXLEN, "*", "d", item.entry, "q", item.tag)
         for command in item.updates:
             link.call(*command)
         link.call("EXEC", callback=functools.partial(self._committed, item))
@@ -483,6 +500,8 @@ class Cluster:
         elif self._was_up and not self._degraded and not self._stopped:
             self._degraded = True
             self._tell_everyone(DEGRADED)
+        if not up:
+            self.order.release_all()
 
     def _tell_everyone(self, text: str) -> None:
         chat = self.chat
@@ -533,6 +552,7 @@ class Cluster:
 
     def _ready(self) -> None:
         """Joined (and history backfilled): read the stream on, and let clients in."""
+        self._live = True
         self._read()
         on_ready, self._on_ready = self._on_ready, None
         if on_ready is not None:
@@ -543,6 +563,8 @@ class Cluster:
     def _reader_changed(self, up: bool) -> None:
         if up:
             self._read()
+        else:
+            self.order.release_all()
 
     def _read(self) -> None:
         if self._reading or self.last_id is None or not self.reader.connected or self._stopped:
@@ -562,9 +584,18 @@ class Cluster:
                 log.warning("cluster: reading the stream failed: %s", reply)
                 self.loop.call_later(1.0, self._read)
             return  # the reader's listener reads again when it is back
+        own = self._own_tag
         for _stream, entries in reply or ():
             for raw_id, fields in entries:
                 self.last_id = raw_id.decode()
+                tag = _field(fields, b"q")
+                if tag is not None:
+                    node, _, seq = tag.decode(errors="replace").rpartition(" ")
+                    if node + " " == own:
+                        # One of ours, now in the network's order: what it held goes out.
+                        if seq.isdigit():
+                            self.order.release(int(seq))
+                        continue
                 data = _field(fields, b"d")
                 if data is not None:
                     self._entry(data)
@@ -643,6 +674,7 @@ class Cluster:
             user.registered = False
         if quits:
             self._publish(quits)
+        self.order.release_all()
         if self.link.connected:
             self.link.call("DEL", f"{PREFIX}lease:{self.node}", f"{PREFIX}nicks:{self.node}")
             self.link.call("SREM", NODES, self.node)
@@ -651,6 +683,7 @@ class Cluster:
     def close(self) -> None:
         """Stop renewing and reading (the lease then runs out and others reap this node)."""
         self._stopped = True
+        self.order.release_all()
         self.reader.close()
 
 
