@@ -427,6 +427,10 @@ class Cluster:
                 # They changed nick or left meanwhile; the claim may be kept only if used.
                 self._release(user.uid, keep=user.folded if user.registered else "")
                 return
+            if ok and self.chat.users.taken(nick, by=user):
+                # Someone here took it while the claim was away.
+                self._release(user.uid, keep=user.folded)
+                ok = False
             if not ok:
                 if tries > 1:
                     self._rename(user, lost, accounts.guest_nick(self.chat), tries - 1)
