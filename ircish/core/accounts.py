@@ -785,16 +785,30 @@ def _grace_over(chat: Chat, user: User, folded: str, token: object) -> None:
 def guest_nick(chat: Chat) -> str:
     """A free guest nickname that is not registered, nor like a name in use or registered."""
     prefix = chat.config.accounts.guest_prefix
-    storage = chat.storage
     while True:
         nick = f"{prefix}{next(chat.accounts.guests)}"
-        if (
-            chat.users.get(nick) is None
-            and chat.users.lookalike(nick) is None
-            and skeleton(nick) not in chat.accounts.skeletons
-            and (storage is None or storage.account(fold(nick)) is None)
-        ):
+        if _free_guest(chat, nick):
             return nick
+
+
+def uid_nick(chat: Chat, user: User) -> str:
+    """A nickname made of the guest prefix and ``user``'s uid, which no other user on the
+    network has (the uid's first part is random per process); a guest nickname when that
+    one is too long, or taken anyway."""
+    nick = chat.config.accounts.guest_prefix + user.uid.replace("-", "")
+    if valid_nick(nick, chat.config.limits.max_nick_length) and _free_guest(chat, nick):
+        return nick
+    return guest_nick(chat)
+
+
+def _free_guest(chat: Chat, nick: str) -> bool:
+    storage = chat.storage
+    return (
+        chat.users.get(nick) is None
+        and chat.users.lookalike(nick) is None
+        and skeleton(nick) not in chat.accounts.skeletons
+        and (storage is None or storage.account(fold(nick)) is None)
+    )
 
 
 # -- lifecycle ------------------------------------------------------------------------------

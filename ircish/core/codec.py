@@ -7,9 +7,13 @@ Theory of operation: every stream entry is one JSON object with ``v``
 - ``"e"``: one command's published envelopes, in order, each a list
   ``[event type, event fields, audience type, audience fields, msgid, time,
   tags, echo, account, extra]``; ``extra`` carries what the event does not
-  say and a replica needs (``{"s": "o"}``: the status a joiner got; ``"h"``:
-  the history rows it makes, as ``[owner, target, account]``, so a node that
-  backfills its history later needs no state of that time);
+  say and a replica needs (``{"s": "o"}``: the status a joiner got; ``"a"``:
+  the acting user's uid, for events whose audience does not name them, since
+  after an outage a nickname can briefly be two users'; ``"t"``: the uid of
+  the user a kick, kill or invite names; ``"h"``: the history
+  rows it makes, as ``[owner, target, account]``, so a node that backfills its
+  history later needs no state of that time); entries without ``"a"`` or
+  ``"t"`` (older ones) are resolved by the event's nicknames;
 - ``"u"``: a user record (a user registered on ``n``);
 - ``"s"``: a shared stored record changed on ``n`` (``t``: its table, one of
   ``SHARED_TABLES``; ``key``; ``r``: the record, None when it was deleted), the

@@ -34,6 +34,7 @@ from ircish.core.events import (
     Quit,
     ReadMarker,
     RealnameChange,
+    ServerNotice,
     ToPeers,
     Topic,
     ToRoom,
@@ -51,6 +52,8 @@ log = logging.getLogger("ircish.cluster")
 
 #: Room mode letters that always take an argument in a MODE line (``l`` only when set).
 _ARG_ALWAYS = "ovbeIk"
+#: Events that name a user besides the actor, by the field holding their nickname.
+_TARGETED: dict[type, str] = {Kick: "target", Kill: "target", Invite: "target"}
 
 
 class Outgoing:
@@ -76,15 +79,27 @@ def outgoing(chat: Chat, envelopes: list[Envelope]) -> Outgoing:
         event = env.event
         audience = env.audience
         extra: codec.Extra = {}
+        actor: User | None = None
         if keep and event.persist:
             extra["h"] = history.keys_of(history.rows(chat, [env]))
         if isinstance(audience, ToRoom):
             out.rooms.add(audience.room)
+        if not isinstance(audience, ToPeers):
+            # The actor by uid: their nickname can be another user's elsewhere, after an
+            # outage, until one of the two is renamed (``_actor``).
+            nick = getattr(event, "nick", "")
+            actor = chat.users.get(nick) if nick else None
+            if actor is not None:
+                extra["a"] = actor.uid
+            target = _TARGETED.get(type(event))
+            if target is not None:
+                other = chat.users.get(getattr(event, target))
+                if other is not None:
+                    extra["t"] = other.uid
         if type(event) is Join:
-            user = chat.users.get(event.nick)
             room = chat.rooms.by_key(fold(event.room))
-            if user is not None and room is not None:
-                extra["s"] = room.members.get(user, "")
+            if actor is not None and room is not None:
+                extra["s"] = room.members.get(actor, "")
         elif isinstance(audience, ToPeers):
             if type(event) is Quit:
                 out.rooms.update(audience.rooms)
@@ -181,6 +196,34 @@ def apply_shared(chat: Chat, local: Storage, table: str, key: str, value: Any) -
         local.save_meta(key, value)
 
 
+def nick_taken_elsewhere(chat: Chat, user: User, new: str) -> None:
+    """The network gave a local user's nickname to a user of another process (taken on
+    both while Redis was away): ``user`` is told, and becomes ``new`` as after a NICK."""
+    text = (
+        f"Your nickname {user.nick} was taken on another server while the network was "
+        f"degraded, and that server holds it: you are now {new}."
+    )
+    for client in user.clients:
+        chat.reply(client, ServerNotice(text))
+    state.nick(chat, user, new)
+
+
+def announcement(chat: Chat, user: User) -> list[Envelope]:
+    """A local user's rooms as joins, stamped now, to tell the network of them again (a
+    replica that has them in the room shows nothing: ``apply``)."""
+    now = chat.clock()
+    joins = []
+    for room in user.rooms.values():
+        env = Envelope(
+            Join(user.mask, user.nick, room.name, user.account or "*", user.realname),
+            room.audience,
+        )
+        env.time = now
+        env.msgid = chat.msgids.mint(now)
+        joins.append(env)
+    return joins
+
+
 def node_lost(chat: Chat, node: str, reason: str) -> int:
     """Every user of ``node`` quits (``reason``), seen by local room-mates; returns how many."""
     gone = [u for u in chat.users if u.node == node]
@@ -236,12 +279,25 @@ def apply(chat: Chat, items: list[tuple[Envelope, codec.Extra]]) -> None:
             action()
 
 
-def _actor(chat: Chat, env: Envelope) -> User | None:
+def _actor(chat: Chat, env: Envelope, extra: codec.Extra) -> User | None:
+    """Who did it: by uid (the audience's, or the one published with it), else by nick
+    (entries written before the uid went with them)."""
     audience = env.audience
     if isinstance(audience, ToPeers):
         return chat.users.by_uid(audience.uid)
+    uid = extra.get("a")
+    if isinstance(uid, str):
+        return chat.users.by_uid(uid)
     nick = getattr(env.event, "nick", "")
     return chat.users.get(nick) if nick else None
+
+
+def _target(chat: Chat, nick: str, extra: codec.Extra) -> User | None:
+    """The user an event names: by the uid published with it, else by nick (as ``_actor``)."""
+    uid = extra.get("t")
+    if isinstance(uid, str):
+        return chat.users.by_uid(uid)
+    return chat.users.get(nick)
 
 
 def _room(chat: Chat, name: str) -> Room | None:
@@ -255,9 +311,13 @@ def _apply_one(
     changes nothing, or what a local change will tell), with local changes put off
     to ``afterwards``."""
     event = env.event
-    user = _actor(chat, env)
+    user = _actor(chat, env, extra)
     if user is None or not user.node:
         # Someone unknown here, or one of ours (our own events never come back).
+        if user is None and (isinstance(env.audience, ToPeers) or type(event) in (Join, Part)):
+            # Nobody here shares a room with them as far as this copy knows; a user
+            # refused for a nickname taken here shows when announced again.
+            return False
         if type(event) is Topic:
             room = _room(chat, event.room)
             if room is not None:
@@ -277,7 +337,7 @@ def _apply_one(
                 state.part(chat, user, room, reason)
         case Kick(room=name, target=target, reason=reason):
             room = _room(chat, name)
-            victim = chat.users.get(target)
+            victim = _target(chat, target, extra)
             if room is not None and victim is not None and victim in room.members:
                 state.kick(chat, user, room, victim, reason)
         case Quit(reason=reason):
@@ -306,13 +366,13 @@ def _apply_one(
         case AccountChange(account=account):
             user.account = account
         case Kill(target=target, reason=reason):
-            victim = chat.users.get(target)
+            victim = _target(chat, target, extra)
             if victim is not None and not victim.node:
                 # An operator elsewhere killed one of ours: they are told, then quit here.
                 afterwards.append(functools.partial(state.kill, chat, user, victim, reason))
             return False
         case Invite(target=target, room=name, notify=False):
-            invitee = chat.users.get(target)
+            invitee = _target(chat, target, extra)
             if invitee is not None:
                 state.invite(chat, user, invitee, name, _room(chat, name))
         case _:

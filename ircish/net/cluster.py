@@ -44,8 +44,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ircish.config import ClusterConfig
-from ircish.core import codec, replica
-from ircish.core.events import Envelope, Join, NickChange, Quit, ServerNotice, ToPeers
+from ircish.core import accounts, codec, replica
+from ircish.core.events import Envelope, NickChange, Quit, ServerNotice, ToPeers
 from ircish.core.names import fold
 from ircish.core.order import Order
 from ircish.core.users import User
@@ -89,6 +89,10 @@ SEEN_MSGIDS = 20_000
 #: renewals in a row to be taken for dead.
 LEASE_TTL = 2 / 3
 BEAT = 1 / 6
+#: Nicknames tried for a user who lost theirs to another node after an outage.
+RENAME_TRIES = 5
+#: Other nodes' users remembered as refused for a local user's nickname.
+MAX_REFUSED = 10_000
 #: What a user of a lost node is seen to quit with.
 NODE_LOST = "node lost"
 
@@ -198,6 +202,9 @@ class Cluster:
         #: Uids with claims but no registered user at the last beat (``_sweep_claims``).
         self._unregistered: set[str] = set()
         self._seen: OrderedDict[str, None] = OrderedDict()
+        #: Uids of other nodes' users refused for a local user's nickname -> that local
+        #: user's uid (``_user_entry``).
+        self._refused: OrderedDict[str, str] = OrderedDict()
         self._was_up = False
         #: In the ``nodes`` set as far as this node knows (a renewal's SADD adding it
         #: again means it was reaped, or Redis lost its data: ``_rejoin``).
@@ -377,8 +384,9 @@ class Cluster:
         for user in list(self.chat.users):
             if user.node or not user.clients:
                 continue
-            for folded in self._claims.get(user.uid, ()):
-                self._nick_script(_CLAIM, folded, user.uid, self._reclaimed)
+            for folded in list(self._claims.get(user.uid, ())):
+                answered = functools.partial(self._reclaimed, user.uid, folded)
+                self._nick_script(_CLAIM, folded, user.uid, answered)
             for command in self._user_update(user.uid, user):
                 self.link.call(*command)
 
@@ -414,10 +422,44 @@ class Cluster:
         record = json.dumps(codec.shared_record(table, value), separators=(",", ":"))
         self.link.call("HSETNX", HASHES[table], key, record, callback=answered)
 
-    def _reclaimed(self, reply: Any) -> None:
-        if reply == 0:
-            # Taken elsewhere while Redis was away: both keep it (docs/cluster.md).
-            log.warning("cluster: a nickname taken here meanwhile is held by another node too")
+    def _reclaimed(self, uid: str, folded: str, reply: Any) -> None:
+        """The answer to a claim made again after an outage (``_reassert``)."""
+        if reply != 0:
+            return  # still ours (or the link went again: claimed again when it is back)
+        claims = self._claims.get(uid)
+        if claims is not None:
+            claims.discard(folded)  # another node's now: nothing of ours to release
+        user = self.chat.users.by_uid(uid)
+        if user is None or user.node or not user.registered or user.folded != folded:
+            return
+        log.warning("cluster: %s was taken on another node while Redis was away", user.nick)
+        self._rename(user, folded, accounts.uid_nick(self.chat, user), RENAME_TRIES)
+
+    def _rename(self, user: User, lost: str, nick: str, tries: int) -> None:
+        """Claim ``nick`` for a local user who lost ``lost`` to another node; once it is
+        theirs they are renamed and announced again."""
+
+        def claimed(ok: bool) -> None:
+            if not user.registered or user.folded != lost:
+                # They changed nick or left meanwhile; the claim may be kept only if used.
+                self._release(user.uid, keep=user.folded if user.registered else "")
+                return
+            if ok and self.chat.users.taken(nick, by=user):
+                # Someone here took it while the claim was away.
+                self._release(user.uid, keep=user.folded)
+                ok = False
+            if not ok:
+                if tries > 1:
+                    self._rename(user, lost, accounts.guest_nick(self.chat), tries - 1)
+                else:
+                    log.error("cluster: no free nickname found to rename %s", user.nick)
+                return
+            with self.chat.outbox():
+                replica.nick_taken_elsewhere(self.chat, user, nick)
+            # Nodes that refused this user for their old nickname learn of them now.
+            self._announce(user)
+
+        self.claim_nick(user, nick, claimed)
 
     # -- leases ---------------------------------------------------------------------
 
@@ -451,25 +493,20 @@ class Cluster:
     def _rejoin(self) -> None:
         """Tell the network again of every local user and their rooms (as joins)."""
         chat = self.chat
-        now = chat.clock()
         if self.shared is not None:
             for command in self.shared.offers():
                 self.link.call(*command)
         for user in list(chat.users):
-            if user.node or not user.clients:
-                continue
-            self._send(codec.encode_user_entry(self.node, user), self._user_update(user.uid, user))
-            joins = []
-            for room in user.rooms.values():
-                env = Envelope(
-                    Join(user.mask, user.nick, room.name, user.account or "*", user.realname),
-                    room.audience,
-                )
-                env.time = now
-                env.msgid = chat.msgids.mint(now)
-                joins.append(env)
-            if joins:
-                self._publish(joins)
+            if not user.node and user.clients:
+                self._announce(user)
+
+    def _announce(self, user: User) -> None:
+        """A local user's record and rooms (as joins) again; nodes that know them show
+        nothing."""
+        self._send(codec.encode_user_entry(self.node, user), self._user_update(user.uid, user))
+        joins = replica.announcement(self.chat, user)
+        if joins:
+            self._publish(joins)
 
     def _reaped(self, reply: Any) -> None:
         if isinstance(reply, RedisError) or not reply:
@@ -618,8 +655,7 @@ class Cluster:
                 if items:
                     replica.apply(self.chat, items)
             elif kind == "u":
-                with self.chat.remote([]):
-                    replica.add_user(self.chat, obj["u"])
+                self._user_entry(obj["u"])
             elif kind == "s":
                 if self.shared is not None:
                     self.shared.apply(obj)
@@ -633,6 +669,34 @@ class Cluster:
             self.chat.metrics.internal_errors["cluster"] += 1
             return
         self.applied += 1
+
+    def _user_entry(self, record: Any) -> None:
+        """Another node's user, registered or announced again.
+
+        One refused for a nickname a local user holds (both took it while Redis
+        was away) comes again once their node renamed them: then this node
+        announces its own user again, after the rename in the stream's order,
+        for the nodes that had refused *them* meanwhile (a third node may have
+        learnt of the other user first).
+        """
+        chat = self.chat
+        if not isinstance(record, dict):
+            raise ValueError("a user entry without a record")
+        uid = str(record.get("uid", ""))
+        new = chat.users.by_uid(uid) is None
+        with chat.remote([]):
+            user = replica.add_user(chat, record)
+        if user is None:
+            holder = chat.users.get(str(record.get("nick", "")))
+            if holder is not None and not holder.node and holder.uid != uid:
+                self._refused[uid] = holder.uid
+                if len(self._refused) > MAX_REFUSED:
+                    self._refused.popitem(last=False)
+            return
+        holder_uid = self._refused.pop(uid, None) if new else None
+        holder = chat.users.by_uid(holder_uid) if holder_uid else None
+        if holder is not None and not holder.node and holder.registered:
+            self._announce(holder)
 
     def _first_time(self, msgid: str) -> bool:
         seen = self._seen

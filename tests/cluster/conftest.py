@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster.redis_support import LEASE, LoopDriver, RedisServer
+from tests.cluster.redis_support import LEASE, LoopDriver, RedisProxy, RedisServer
 from tests.e2e.e2e_support import ServerProcess
 from tests.helpers import LineClient
 
@@ -34,6 +34,21 @@ def make_redis() -> Iterator[Callable[..., RedisServer]]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def make_proxy() -> Iterator[Callable[[RedisServer], RedisProxy]]:
+    """Relays to a Redis that the test can cut (``RedisProxy``), closed at teardown."""
+    started: list[RedisProxy] = []
+
+    def start(redis: RedisServer) -> RedisProxy:
+        proxy = RedisProxy(redis)
+        started.append(proxy)
+        return proxy
+
+    yield start
+    for proxy in started:
+        proxy.cut()
 
 
 @pytest.fixture
@@ -66,17 +81,24 @@ def opened(clients: list[LineClient]) -> list[LineClient]:
 
 @pytest.fixture
 def node(tmp_path: Path, procs: list[ServerProcess]) -> Iterator[Callable[..., ServerProcess]]:
-    """``node(redis, name, extra, db)``: an ircish-server process of the network (``db``:
-    its SQLite file, none by default), joined when returned."""
+    """``node(redis, name, extra, db, lease)``: an ircish-server process of the network
+    (``db``: its SQLite file, none by default; ``redis``: a ``RedisServer`` or a
+    ``RedisProxy`` in front of one), joined when returned."""
     count = 0
 
-    def start(redis: RedisServer, name: str, extra: str = "", db: str = "") -> ServerProcess:
+    def start(
+        redis: RedisServer | RedisProxy,
+        name: str,
+        extra: str = "",
+        db: str = "",
+        lease: float = LEASE,
+    ) -> ServerProcess:
         nonlocal count
         count += 1
         path = tmp_path / f"{name}.toml"
         path.write_text(
             f'[storage]\npath = "{db}"\n\n[cluster]\nredis_url = "{redis.url}"\n'
-            f'node_name = "{name}"\nlease_seconds = {LEASE}\n{extra}',
+            f'node_name = "{name}"\nlease_seconds = {lease}\n{extra}',
             encoding="utf-8",
         )
         proc = ServerProcess("--config", str(path))

@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -185,6 +186,77 @@ class RedisServer:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class RedisProxy:
+    """A TCP relay in front of a ``RedisServer`` that the test can ``cut`` and ``restore``:
+    one node cut off from a Redis that stays up for the others.
+
+    Cut, it closes every relayed connection and refuses new ones (its port stays
+    reserved by nothing; ``restore`` listens on it again).
+    """
+
+    def __init__(self, redis: RedisServer) -> None:
+        self.redis = redis
+        self.port = free_port()
+        self._lock = threading.Lock()
+        self._socks: list[socket.socket] = []
+        self._listener: socket.socket | None = None
+        self.restore()
+
+    @property
+    def url(self) -> str:
+        return self.redis.url.replace(f":{self.redis.port}/", f":{self.port}/")
+
+    def restore(self) -> None:
+        """Listen (again) and relay each connection to Redis."""
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(16)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                down, _ = listener.accept()
+            except OSError:
+                return  # cut: the listener was shut down
+            try:
+                up = socket.create_connection(("127.0.0.1", self.redis.port), timeout=5)
+            except OSError:
+                down.close()
+                continue
+            up.settimeout(None)
+            with self._lock:
+                self._socks += [down, up]
+            for src, dst in ((down, up), (up, down)):
+                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        for sock in (src, dst):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        """Close every relayed connection and refuse new ones until ``restore``."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
+            listener.close()
+        with self._lock:
+            socks, self._socks = self._socks, []
+        for sock in socks:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
 
 
 # -- driving the real loop from the test thread ------------------------------------
