@@ -7,7 +7,7 @@ one, which a connection storm would otherwise pay per connection.
 
 Plain and JSON lines are cheap because every registration and quit writes
 one: the time is formatted once per second, no record looks up its process,
-thread or caller (nothing shown uses them), and lines are written out
+thread or caller (no line shows them), and lines are written out
 together once per pass of the event loop (``flush_logs``), like the
 clients' output, instead of one system call each; a warning or worse is
 written at once, and what is pending at exit too (``logging.shutdown``).
@@ -129,7 +129,9 @@ def setup_logging(level: str, form: Format = "auto") -> None:
     flush_logs()
     handler = _handler(form)
     _pass_handler = handler if isinstance(handler, PassHandler) else None
-    # What no line shows is not looked up per record (logging HOWTO, "Optimization").
+    # What no line shows is not looked up per record (logging HOWTO, "Optimization"):
+    # the caller's file and line, the thread, the process.
+    logging._srcfile = None
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
