@@ -75,7 +75,19 @@ def shown_address(ip: str) -> str:
 class Cloaks:
     """Computes the host others see for an address (see the module docstring)."""
 
-    __slots__ = ("_key", "_settings", "_stored", "_warned", "enabled", "persistent", "suffix")
+    __slots__ = (
+        "_hosts",
+        "_key",
+        "_settings",
+        "_stored",
+        "_warned",
+        "enabled",
+        "persistent",
+        "suffix",
+    )
+
+    #: Hosts kept by address (reconnecting users, a connection storm from a few addresses).
+    MAX_KEPT = 1024
 
     def __init__(self, enabled: bool, secret: str, network: str) -> None:
         self.enabled = enabled
@@ -87,6 +99,8 @@ class Cloaks:
         self._stored = ""
         self._settings = (enabled, secret, network)
         self.suffix = _NOT_HOSTNAME.sub("", network.lower()) or "ircish"
+        #: ``host_for`` by address, for the current key and settings.
+        self._hosts: dict[str, str] = {}
 
     def follow(self, enabled: bool, secret: str, network: str) -> None:
         """Take settings a reload changed (``[server] cloaks``, ``cloak_secret``, ``network``).
@@ -98,6 +112,7 @@ class Cloaks:
             return
         old_secret = self._settings[1]
         self._settings = (enabled, secret, network)
+        self._hosts.clear()
         self.enabled = enabled
         self.suffix = _NOT_HOSTNAME.sub("", network.lower()) or "ircish"
         if secret != old_secret:
@@ -122,6 +137,7 @@ class Cloaks:
             log.info("made a cloak secret and kept it in the storage")
         self._stored = secret
         self._key = secret.encode()
+        self._hosts.clear()
         self.persistent = True
 
     def adopt_shared_secret(self, secret: str) -> None:
@@ -131,6 +147,7 @@ class Cloaks:
             return
         self._stored = secret
         self._key = secret.encode()
+        self._hosts.clear()
         self.persistent = True
 
     @property
@@ -140,6 +157,14 @@ class Cloaks:
 
     def host_for(self, ip: str) -> str:
         """The host others see for a connection from ``ip``."""
+        host = self._hosts.get(ip)
+        if host is None:
+            if len(self._hosts) >= self.MAX_KEPT:
+                self._hosts.clear()
+            host = self._hosts[ip] = self._host_for(ip)
+        return host
+
+    def _host_for(self, ip: str) -> str:
         canonical = normalize_ip(ip)
         if not self.enabled:
             return shown_address(canonical or ip)

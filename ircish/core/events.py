@@ -136,6 +136,15 @@ class Numeric(Event):
 
 
 @value
+class Burst(Event):
+    """Numeric replies sent one after another that are the same for every client until
+    the config changes (002-005 and the MOTD of the welcome): made once, so that a
+    dialect may render one once and keep it (by identity)."""
+
+    numerics: tuple[Numeric, ...]
+
+
+@value
 class StandardReply(Event):
     """IRCv3 standard replies: ``FAIL``/``WARN``/``NOTE <command> <code> [context...] :text``."""
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ircish.config import Config
 from ircish.core import replay
+from ircish.core.events import Burst, Numeric
 from ircish.core.rooms import MAX_PARAM_MODES
 from ircish.errors import CommandError
 from ircish.protocol import numerics as n
@@ -25,14 +27,39 @@ ROOM_MODES = "beiIklmnostv"
 ROOM_MODES_WITH_PARAM = "beIklov"
 
 
+T = TypeVar("T")
+
+#: What is made from a config, by (kind, id(config), more keys): (config, value).
+_made: dict[Hashable, tuple[Config, Any]] = {}
+
+
+def _per_config(chat: Chat, kind: str, make: Callable[[Chat], T], *keys: Hashable) -> T:
+    """``make(chat)``, made once per config (and ``keys``), as long as that config is in use.
+
+    Every registration sends what is made here, and a config never changes (a reload
+    is a new one). Looked up by the config's identity: hashing a Config hashes all of it.
+    """
+    config = chat.config
+    key = (kind, id(config), *keys)
+    entry = _made.get(key)
+    if entry is not None and entry[0] is config:
+        value: T = entry[1]
+        return value
+    if len(_made) >= 32:
+        _made.clear()  # configs of the past (reloads, tests): made again if ever used
+    value = make(chat)
+    # The config is held with its value, so its id cannot be reused while the entry lives.
+    _made[key] = (config, value)
+    return value
+
+
 def isupport_tokens(chat: Chat) -> tuple[str, ...]:
     """The ISUPPORT (005) tokens; each one describes something implemented."""
-    return _isupport_tokens(chat.config, replay.history_storage(chat) is not None)
+    history = replay.history_storage(chat) is not None
+    return _per_config(chat, "isupport", lambda c: _isupport_tokens(c.config, history), history)
 
 
-@functools.lru_cache(maxsize=8)
 def _isupport_tokens(config: Config, history: bool = True) -> tuple[str, ...]:
-    # Cached: every registration sends these, and the config never changes under a Chat.
     lim = config.limits
     # draft/chathistory: the most events one request returns, and the selectors it takes.
     chathistory = (f"CHATHISTORY={config.history.max_request}",) if history else ()
@@ -72,10 +99,17 @@ def _isupport_tokens(config: Config, history: bool = True) -> tuple[str, ...]:
 MAX_REALNAME = 100
 
 
-def send_isupport(chat: Chat, client: Client) -> None:
+def _isupport_numerics(chat: Chat) -> list[Numeric]:
     tokens = isupport_tokens(chat)
-    for i in range(0, len(tokens), 12):
-        chat.numeric(client, n.RPL_ISUPPORT, *tokens[i : i + 12], "are supported by this server")
+    return [
+        Numeric(n.RPL_ISUPPORT, (*tokens[i : i + 12], "are supported by this server"))
+        for i in range(0, len(tokens), 12)
+    ]
+
+
+def send_isupport(chat: Chat, client: Client) -> None:
+    for numeric in _isupport_numerics(chat):
+        chat.reply(client, numeric)
 
 
 @functools.lru_cache(maxsize=8)
@@ -83,38 +117,65 @@ def _created_text(created: float) -> str:
     return datetime.fromtimestamp(created, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def send_welcome(chat: Chat, client: Client) -> None:
-    """001-005, LUSERS and MOTD, as every IRC client expects after registering."""
+def _server_numerics(chat: Chat) -> Burst:
+    """002-005: what registration tells of the server, the same for every user."""
     server = chat.server_name
+    return Burst(
+        (
+            Numeric(n.RPL_YOURHOST, (f"Your host is {server}, running version {chat.version}",)),
+            Numeric(n.RPL_CREATED, (f"This server was created {_created_text(chat.created)}",)),
+            Numeric(
+                n.RPL_MYINFO,
+                (server, chat.version, USER_MODES, ROOM_MODES, ROOM_MODES_WITH_PARAM),
+            ),
+            *_isupport_numerics(chat),
+        )
+    )
+
+
+def send_welcome(chat: Chat, client: Client) -> None:
+    """001-005, LUSERS and MOTD, as every IRC client expects after registering.
+
+    002-005 and the MOTD are made once per config (``Burst``), so that a dialect
+    renders them once; 001 and LUSERS are made for each registration.
+    """
     user = client.user
     chat.numeric(
         client,
         n.RPL_WELCOME,
         f"Welcome to the {chat.config.server.network} IRC Network {user.mask}",
     )
-    chat.numeric(client, n.RPL_YOURHOST, f"Your host is {server}, running version {chat.version}")
-    chat.numeric(client, n.RPL_CREATED, f"This server was created {_created_text(chat.created)}")
-    chat.numeric(
-        client, n.RPL_MYINFO, server, chat.version, USER_MODES, ROOM_MODES, ROOM_MODES_WITH_PARAM
-    )
-    send_isupport(chat, client)
+    history = replay.history_storage(chat) is not None
+    keys = (history, chat.version, chat.created)
+    chat.reply(client, _per_config(chat, "welcome", _server_numerics, *keys))
     send_lusers(chat, client)
-    try:
-        send_motd(chat, client)
-    except CommandError as exc:
-        chat.error(client, exc)
+    motd = _per_config(chat, "motd", lambda c: Burst(tuple(_motd_numerics(c))))
+    if motd.numerics:
+        chat.reply(client, motd)
+    else:
+        chat.error(client, CommandError(n.ERR_NOMOTD))
     if user.modes:
         chat.numeric(client, n.RPL_UMODEIS, "+" + "".join(sorted(user.modes)))
 
 
-def send_motd(chat: Chat, client: Client) -> None:
+def _motd_numerics(chat: Chat) -> list[Numeric]:
+    """375, 372s and 376; none without a MOTD."""
     motd = chat.config.server.motd
     if not motd:
+        return []
+    return [
+        Numeric(n.RPL_MOTDSTART, (f"- {chat.server_name} Message of the day - ",)),
+        *(Numeric(n.RPL_MOTD, (f"- {line}",)) for line in motd.splitlines()),
+        Numeric(n.RPL_ENDOFMOTD, ("End of /MOTD command.",)),
+    ]
+
+
+def send_motd(chat: Chat, client: Client) -> None:
+    numerics = _motd_numerics(chat)
+    if not numerics:
         raise CommandError(n.ERR_NOMOTD)
-    chat.numeric(client, n.RPL_MOTDSTART, f"- {chat.server_name} Message of the day - ")
-    for line in motd.splitlines():
-        chat.numeric(client, n.RPL_MOTD, f"- {line}")
-    chat.numeric(client, n.RPL_ENDOFMOTD, "End of /MOTD command.")
+    for numeric in numerics:
+        chat.reply(client, numeric)
 
 
 def send_lusers(chat: Chat, client: Client) -> None:

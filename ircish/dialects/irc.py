@@ -179,6 +179,8 @@ class IrcDialect:
         #: One key object per combination of rendering caps, shared by the clients that
         #: have it (at most 2 ** len(_RENDER_CAPS) entries; most networks see a handful).
         self._keys: dict[frozenset[str], tuple[str, frozenset[str]]] = {}
+        #: Rendered bursts without the nickname (``_template``), by id of the burst.
+        self._templates: dict[int, tuple[ev.Burst, tuple[bytes, ...]]] = {}
 
     def max_line_bytes(self, chat: Chat) -> int:
         return MAX_TAGS + MAX_BODY
@@ -223,6 +225,8 @@ class IrcDialect:
     # -- rendering ------------------------------------------------------------
 
     def render(self, env: ev.Envelope, client: Client) -> bytes:
+        if type(env.event) is ev.Burst:
+            return self._burst(env, env.event, client)
         if isinstance(env.event, ev.Multiline):
             # Its lines carry different tags (msgid once), so it is tagged line by line.
             return self._multiline(env.event, env, client.caps)
@@ -436,6 +440,49 @@ class IrcDialect:
         out.extend(x if _has_batch_tag(x) else _add_tag(x, inner) for x in lines)
         out.append(prefix + b" BATCH -" + ref)
         return b"".join(x + b"\r\n" for x in out)
+
+    def _burst(self, env: ev.Envelope, burst: ev.Burst, client: Client) -> bytes:
+        """The burst's numerics, as rendered one by one; without tags, from a template.
+
+        The template is the burst's lines with the recipient's nickname left out
+        (the only part that differs between clients); it is made only when no
+        line could need cutting to 512 bytes, whatever the nickname.
+        """
+        if not env.msgid and not env.account and not env.tags and "server-time" not in client.caps:
+            # By identity: hashing the burst would cost as much as a line's rendering.
+            made = self._templates.get(id(burst))
+            pieces = made[1] if made is not None and made[0] is burst else self._template(burst)
+            if pieces:
+                return client.user.nick.encode("utf-8", "replace").join(pieces)
+        out = []
+        for numeric in burst.numerics:
+            one = ev.Envelope(numeric, client=env.client, tags=env.tags, account=env.account)
+            one.time = env.time
+            one.msgid = env.msgid
+            out.append(self.render(one, client))
+        return b"".join(out)
+
+    def _template(self, burst: ev.Burst) -> tuple[bytes, ...]:
+        """``nick.join(pieces)`` is the burst for ``nick``; () if a line might be cut."""
+        longest_nick = 4 * self.config.limits.max_nick_length  # UTF-8 bytes, at most
+        pieces: list[bytes] = []
+        rest = b""
+        for numeric in burst.numerics:
+            line = self._numeric("", numeric.code, numeric.params).encode("utf-8", "replace")
+            if len(line) + longest_nick > MAX_LINE:
+                pieces = []
+                break
+            head = len(f"{self._prefix} {numeric.code} ".encode())
+            pieces.append(rest + line[:head])
+            rest = line[head:] + b"\r\n"
+        else:
+            pieces.append(rest)
+        if len(self._templates) >= 16:
+            self._templates.clear()  # bursts of configs gone by (reloads)
+        template = tuple(pieces)
+        # The burst is kept with its template, so its id cannot be reused meanwhile.
+        self._templates[id(burst)] = (burst, template)
+        return template
 
     def _numeric(self, nick: str, code: str, params: tuple[str, ...]) -> str:
         parts = [self._prefix, code, nick]

@@ -238,6 +238,9 @@ class PlainDialect:
         if isinstance(env.event, ev.History):
             lines = [self._history_line(item, env.time, client) for item in env.event.items]
             text: str | None = "\r\n".join(x for x in lines if x is not None) or None
+        elif type(env.event) is ev.Burst:
+            shown = [self.render_text(x, client) for x in env.event.numerics]
+            text = "\r\n".join(x for x in shown if x is not None) or None
         else:
             text = self.render_text(env.event, client)
         if text is None:

@@ -85,6 +85,7 @@ class Connection:
         "fd",
         "gateway",
         "ip",
+        "lingering",
         "out",
         "overflowed",
         "reading",
@@ -109,6 +110,8 @@ class Connection:
         self._chunks = self.out.chunks
         self.closing = False
         self.closed = False
+        #: Whether the close grace (``CLOSE_GRACE``) is counting down.
+        self.lingering = False
         self.overflowed = False
         #: Whether the loop should watch for readability (``pause_reading``).
         self.reading = True
@@ -164,7 +167,17 @@ class Connection:
         if not self.closing:
             self.closing = True
             self.server.dirty.add(self)
-            # A peer that stops reading must not keep a closing socket open forever.
+            if self.writing:
+                self.linger()
+
+    def linger(self) -> None:
+        """A closing connection has output the peer has not taken: close it anyway soon.
+
+        A peer that stops reading must not keep a closing socket open forever. Only
+        such a connection gets the timer: the usual one takes its last lines at once.
+        """
+        if not self.lingering:
+            self.lingering = True
             self.server.call_later(CLOSE_GRACE, lambda: self.server.close_connection(self))
 
     # -- flow control -------------------------------------------------------
@@ -254,6 +267,8 @@ class Connection:
         if chunks:
             if not self.writing:
                 self.server.set_interest(self, write=True)
+            if self.closing:
+                self.linger()
         else:
             if self.writing:
                 self.server.set_interest(self, write=False)

@@ -59,7 +59,7 @@ from ircish.config import Config, ConfigError, ListenerConfig
 from ircish.core.chat import Chat
 from ircish.core.handlers import oper
 from ircish.dialects import Dialects
-from ircish.logs import setup_logging
+from ircish.logs import flush_logs, setup_logging
 from ircish.net.cluster import Cluster
 from ircish.net.connection import CLOSED_SINK, Connection
 from ircish.net.metrics_http import MetricsEndpoint
@@ -838,6 +838,8 @@ class Server:
     def run_once(self, timeout: float | None = None) -> None:
         """One pass: wait; read, accept and readers; timers; callbacks; overflow kills; flushes."""
         self._loop_thread = threading.get_ident()
+        # What was logged since the last wait (the last pass, start-up) goes out before this one.
+        flush_logs()
         self._selecting = True
         try:
             wait = self._timeout()

@@ -180,6 +180,8 @@ class TlsConnection(Connection):
         if encrypted.chunks:
             if not self.writing:
                 self.server.set_interest(self, write=True)
+            if self.closing:
+                self.linger()
             return
         if self.writing:
             self.server.set_interest(self, write=False)

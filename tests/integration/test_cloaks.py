@@ -154,6 +154,22 @@ def test_cloaks_of_addresses() -> None:
     assert off.host_for("2001:DB8::1") == "2001:db8::1"
 
 
+def test_kept_cloaks_follow_changed_settings() -> None:
+    cloaks = Cloaks(True, SECRET, "ircish")
+    first = cloaks.host_for(ADDRESS)
+    assert cloaks.host_for(ADDRESS) == first, "kept, and the same"
+    cloaks.follow(True, SECRET + "!", "ircish")
+    assert cloaks.host_for(ADDRESS) == Cloaks(True, SECRET + "!", "ircish").host_for(ADDRESS)
+    cloaks.follow(True, SECRET, "Other")
+    assert cloaks.host_for(ADDRESS) == first.replace(".ircish", ".other")
+    cloaks.follow(False, SECRET, "Other")
+    assert cloaks.host_for(ADDRESS) == ADDRESS
+    unstored = Cloaks(True, "", "ircish")
+    before = unstored.host_for(ADDRESS)
+    unstored.adopt_shared_secret(SECRET)
+    assert unstored.host_for(ADDRESS) == first != before
+
+
 def test_cloaks_off_shows_addresses() -> None:
     net = MemoryNetwork(config(cloaks=False))
     bob = irc_from(net, "bob", ADDRESS)

@@ -519,3 +519,50 @@ def test_a_closed_connection_leaves_no_reference_cycle(server: RunningServer) ->
         assert sessions() == alive
     finally:
         gc.enable()
+
+
+def _timer_callbacks(srv: RunningServer) -> int:
+    """Timer entries other than sessions' wake-ups (the close grace is one), in the loop."""
+    return in_loop(srv, lambda: sum(1 for e in srv.server._timers if callable(e[2])))
+
+
+def test_a_quit_that_takes_its_last_lines_at_once_leaves_no_timer(
+    server: RunningServer, clients: list[LineClient]
+) -> None:
+    before = _timer_callbacks(server)
+    for i in range(3):
+        c = server.irc(f"q{i}")
+        c.send("QUIT :bye")
+        c.expect_closed()
+    assert _timer_callbacks(server) == before
+
+
+def test_a_closing_connection_whose_peer_does_not_read_is_cut_off_after_the_grace(
+    server: RunningServer, clients: list[LineClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ircish.net.connection.CLOSE_GRACE", 0.2)
+    alice = server.irc("alice")
+    clients.append(alice)
+    slow = socket.socket()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+    slow.connect((server.host, server.port))
+    try:
+        slow.sendall(b"NICK slow\r\nUSER slow 0 * :slow\r\nJOIN #t\r\n")
+        alice.send("JOIN #t")
+        alice.expect(r"^:slow!\S+ JOIN #t|^:alice!\S+ JOIN #t")
+        conn = next(
+            c
+            for c in in_loop(server, lambda: list(server.server.connections.values()))
+            if c.addr[:2] == slow.getsockname()[:2]
+        )
+        # What alice says piles up for slow, who reads nothing, until a backlog waits.
+        text = "x" * 400
+        deadline = time.monotonic() + TIMEOUT
+        while not in_loop(server, lambda: conn.writing):
+            assert time.monotonic() < deadline, "no backlog built up"
+            for _ in range(20):
+                alice.send(f"PRIVMSG #t :{text}")
+        slow.sendall(b"QUIT :bye\r\n")
+        wait_until(lambda: in_loop(server, lambda: conn.closed), "the grace to cut slow off")
+    finally:
+        slow.close()
