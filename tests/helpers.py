@@ -146,6 +146,10 @@ class MemoryNetwork:
 
     def irc(self, nick: str, caps: str = "") -> MemoryClient:
         """A registered IRC user, output drained."""
+        return self.irc_welcomed(nick, caps)[0]
+
+    def irc_welcomed(self, nick: str, caps: str = "") -> tuple[MemoryClient, list[str]]:
+        """A registered IRC user and the lines registration gave them."""
         client = self.connect("irc")
         if caps:
             client.send(f"CAP REQ :{caps}")
@@ -153,8 +157,7 @@ class MemoryNetwork:
         client.send(f"USER {nick} 0 * :{nick} real")
         if caps:
             client.send("CAP END")
-        client.lines()
-        return client
+        return client, client.lines()
 
 
 # -- real sockets --------------------------------------------------------------

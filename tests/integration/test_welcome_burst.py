@@ -90,14 +90,7 @@ def test_plain_burst_is_its_numerics_rendered_one_by_one() -> None:
 
 
 def _register(net: MemoryNetwork, nick: str, caps: str = "") -> list[str]:
-    client = net.connect("irc")
-    if caps:
-        client.send(f"CAP REQ :{caps}")
-    client.send(f"NICK {nick}")
-    client.send(f"USER {nick} 0 * :{nick}")
-    if caps:
-        client.send("CAP END")
-    return client.lines()
+    return net.irc_welcomed(nick, caps)[1]
 
 
 def _asked(client: MemoryClient, line: str) -> list[str]:
